@@ -1,0 +1,67 @@
+"""The one activity: render a message and deliver it, at most once per message id."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.ledger import Ledger
+from activities.render import Renderer
+from activities.transport import Transport, UndeliverableError
+from workflows.contract import ACTIVITY_DELIVER, ERR_UNDELIVERABLE
+from workflows.models import DeliveryReceipt, DeliveryRequest
+
+log = structlog.get_logger("heardback.delivery")
+
+
+class DeliveryActivities:
+    """Owns its dependencies, so tests pass their own transport or ledger."""
+
+    def __init__(self, *, transport: Transport, ledger: Ledger, renderer: Renderer) -> None:
+        self._transport = transport
+        self._ledger = ledger
+        self._renderer = renderer
+
+    @activity.defn(name=ACTIVITY_DELIVER)
+    async def deliver(self, req: DeliveryRequest) -> DeliveryReceipt:
+        msg = req.message
+        bound = log.bind(
+            workflow_id=req.workflow_id,
+            message_id=msg.message_id,
+            kind=msg.kind,
+            recipient=msg.recipient,
+            attempt=_attempt(),
+        )
+        entry = await self._ledger.get(msg.message_id)
+        if entry is not None and entry.status == "delivered":
+            bound.info("delivery_skipped_already_delivered")
+            return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
+        if entry is not None and await self._transport.already_sent(msg.message_id):
+            # An earlier attempt handed it over but died before recording it.
+            await self._ledger.mark_delivered(msg.message_id)
+            bound.info("delivery_recovered_unrecorded_send")
+            return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
+
+        email = self._renderer.render(req)
+        await self._ledger.claim(msg.message_id, workflow_id=req.workflow_id, kind=msg.kind)
+        try:
+            await self._transport.send(msg.message_id, email)
+        except UndeliverableError as err:
+            bound.warning("delivery_undeliverable", error=str(err))
+            raise ApplicationError(
+                str(err), type=ERR_UNDELIVERABLE, non_retryable=True
+            ) from err
+        except Exception as err:
+            bound.warning("delivery_failed_will_retry", error=str(err))
+            raise
+        await self._ledger.mark_delivered(msg.message_id)
+        bound.info("delivered")
+        return DeliveryReceipt(message_id=msg.message_id)
+
+
+def _attempt() -> int:
+    try:
+        return activity.info().attempt
+    except RuntimeError:  # called outside an activity (unit tests)
+        return 1

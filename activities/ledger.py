@@ -1,0 +1,118 @@
+"""The delivery ledger: which message ids were sent, so a retried activity never sends twice.
+
+A message goes `sending` (claimed, about to hand to the transport) then `delivered`. A retry that
+finds `delivered` skips the send. A retry that finds `sending` means an earlier attempt died
+between handing the message over and recording it: the transport decides (the file outbox checks
+for the file; SMTP cannot know, so that window is the one place a duplicate can slip through).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, Protocol
+
+LedgerStatus = Literal["sending", "delivered"]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    message_id: str
+    status: LedgerStatus
+    attempts: int
+    delivered_at: datetime | None
+
+
+class Ledger(Protocol):
+    async def get(self, message_id: str) -> LedgerEntry | None: ...
+
+    async def claim(self, message_id: str, *, workflow_id: str, kind: str) -> LedgerEntry: ...
+
+    async def mark_delivered(self, message_id: str) -> None: ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    message_id   TEXT PRIMARY KEY,
+    workflow_id  TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('sending', 'delivered')),
+    attempts     INTEGER NOT NULL DEFAULT 1,
+    claimed_at   TEXT NOT NULL,
+    delivered_at TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_workflow ON deliveries (workflow_id);
+"""
+
+
+class SqliteLedger:
+    """The embedded default: one SQLite file in WAL mode, shared by the worker's activities."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    async def get(self, message_id: str) -> LedgerEntry | None:
+        return await asyncio.to_thread(self._get, message_id)
+
+    async def claim(self, message_id: str, *, workflow_id: str, kind: str) -> LedgerEntry:
+        return await asyncio.to_thread(self._claim, message_id, workflow_id, kind)
+
+    async def mark_delivered(self, message_id: str) -> None:
+        await asyncio.to_thread(self._mark_delivered, message_id)
+
+    def _get(self, message_id: str) -> LedgerEntry | None:
+        db = self._connect()
+        try:
+            row = db.execute(
+                "SELECT status, attempts, delivered_at FROM deliveries WHERE message_id = ?",
+                (message_id,),
+            ).fetchone()
+        finally:
+            db.close()
+        if row is None:
+            return None
+        delivered = datetime.fromisoformat(row[2]) if row[2] else None
+        return LedgerEntry(message_id, row[0], int(row[1]), delivered)
+
+    def _claim(self, message_id: str, workflow_id: str, kind: str) -> LedgerEntry:
+        now = datetime.now(UTC).isoformat()
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "INSERT INTO deliveries (message_id, workflow_id, kind, status, claimed_at) "
+                "VALUES (?, ?, ?, 'sending', ?) "
+                "ON CONFLICT (message_id) DO UPDATE SET attempts = attempts + 1, claimed_at = ? "
+                "WHERE status = 'sending'",
+                (message_id, workflow_id, kind, now, now),
+            )
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        entry = self._get(message_id)
+        assert entry is not None
+        return entry
+
+    def _mark_delivered(self, message_id: str) -> None:
+        now = datetime.now(UTC).isoformat()
+        db = self._connect()
+        try:
+            db.execute(
+                "UPDATE deliveries SET status = 'delivered', delivered_at = ? "
+                "WHERE message_id = ? AND status = 'sending'",
+                (now, message_id),
+            )
+        finally:
+            db.close()

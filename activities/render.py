@@ -1,0 +1,123 @@
+"""Turn an `OutgoingMessage` into an email: Jinja2 plain-text templates, one per message kind.
+
+Each template's first line is `Subject: ...`; the rest is the body. Headers carry the stable
+Message-ID, the kind and the candidacy, and thread every candidate message under the first one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
+import jinja2
+
+from workflows.models import DeliveryRequest
+
+CANDIDATE_KINDS_NOT_THREADED = frozenset({"acknowledgement"})
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "soon"  # never reached: the policy always sets a date for candidate messages
+    v = value.astimezone(UTC)
+    return f"{v:%A} {v.day} {v:%B %Y} at {v:%H:%M} UTC"
+
+
+def _day(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    v = value.astimezone(UTC)
+    return f"{v:%A} {v.day} {v:%B %Y}"
+
+
+def _hours(value: float) -> str:
+    if value <= 0:
+        return ""
+    total_minutes = round(value * 60)
+    h, m = divmod(total_minutes, 60)
+    parts = []
+    if h:
+        parts.append(f"{h} hour{'s' if h != 1 else ''}")
+    if m:
+        parts.append(f"{m} minute{'s' if m != 1 else ''}")
+    return " and ".join(parts)
+
+
+def _stages(values: list[str]) -> str:
+    names = list(dict.fromkeys(values))
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def rfc_message_id(message_id: str, domain: str) -> str:
+    return f"<{message_id}@{domain}>"
+
+
+class Renderer:
+    def __init__(self, *, mail_from: str, message_id_domain: str) -> None:
+        self._from = mail_from
+        self._domain = message_id_domain
+        # Plain text only: there is no HTML to escape into (S701 is about HTML autoescaping).
+        self._env = jinja2.Environment(  # noqa: S701
+            loader=jinja2.PackageLoader("activities", "templates"),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        self._env.filters["when"] = _when
+        self._env.filters["day"] = _day
+        self._env.filters["hours"] = _hours
+        self._env.filters["stages"] = _stages
+
+    def render_text(self, req: DeliveryRequest) -> tuple[str, str]:
+        """(subject, body) for a message."""
+        template = self._env.get_template(f"{req.message.kind}.txt.j2")
+        text = template.render(c=req.message.content, to=req.message.recipient)
+        head, _, body = text.partition("\n")
+        if not head.startswith("Subject: "):
+            raise ValueError(f"template {req.message.kind} must start with 'Subject: '")
+        subject = " ".join(head.removeprefix("Subject: ").split())
+        body = _tidy(body)
+        return subject, body
+
+    def render(self, req: DeliveryRequest) -> EmailMessage:
+        msg = req.message
+        subject, body = self.render_text(req)
+        email = EmailMessage()
+        sender = f"{msg.content.company} hiring team"
+        email["From"] = formataddr((sender, self._from))
+        email["To"] = msg.to_email
+        email["Reply-To"] = req.reply_to
+        email["Subject"] = subject
+        email["Date"] = format_datetime(datetime.now(UTC))
+        email["Message-ID"] = rfc_message_id(msg.message_id, self._domain)
+        if msg.recipient == "candidate":
+            if msg.kind not in CANDIDATE_KINDS_NOT_THREADED:
+                root = rfc_message_id(req.thread_root_id, self._domain)
+                email["In-Reply-To"] = root
+                email["References"] = root
+        else:
+            staff_root = rfc_message_id(f"{req.workflow_id}.staff", self._domain)
+            email["In-Reply-To"] = staff_root
+            email["References"] = staff_root
+        email["X-Heardback-Kind"] = msg.kind
+        email["X-Heardback-Candidacy"] = req.workflow_id
+        email["Auto-Submitted"] = "auto-generated"
+        email.set_content(body)
+        return email
+
+
+def _tidy(body: str) -> str:
+    """Collapse runs of blank lines that optional template sections leave behind."""
+    lines = body.strip("\n").split("\n")
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if not line and out and not out[-1]:
+            continue
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"

@@ -1,0 +1,123 @@
+"""Mail transports: where a rendered message goes.
+
+- :class:`FileTransport` (the embedded default) writes one `.eml` file per message into an outbox
+  folder, atomically, named by message id, so writing the same message twice leaves one file.
+- :class:`SmtpTransport` hands messages to an SMTP server (aiosmtplib), with optional TLS and
+  credentials.
+
+Errors a retry can fix (server down, timeouts, 4xx) raise :class:`TransientDeliveryError`;
+errors no retry can fix (every recipient refused with 5xx) raise :class:`UndeliverableError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+
+class DeliveryError(Exception):
+    """Base of transport errors."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """The mail system could not take the message now; retry later."""
+
+
+class UndeliverableError(DeliveryError):
+    """The message can never be delivered as addressed (a permanent refusal)."""
+
+
+class Transport(Protocol):
+    async def send(self, message_id: str, msg: EmailMessage) -> None: ...
+
+    async def already_sent(self, message_id: str) -> bool:
+        """Whether this transport can prove the message was handed over before."""
+        ...
+
+
+def _safe_name(message_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", message_id) + ".eml"
+
+
+class FileTransport:
+    def __init__(self, outbox_dir: Path) -> None:
+        self._dir = outbox_dir
+        self._dir.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, message_id: str) -> Path:
+        return self._dir / _safe_name(message_id)
+
+    async def already_sent(self, message_id: str) -> bool:
+        return self.path_for(message_id).exists()
+
+    async def send(self, message_id: str, msg: EmailMessage) -> None:
+        await asyncio.to_thread(self._write, message_id, msg.as_bytes())
+
+    def _write(self, message_id: str, data: bytes) -> None:
+        target = self.path_for(message_id)
+        fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-", suffix=".eml")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)  # atomic: readers see no half-written message
+        except OSError as err:
+            Path(tmp).unlink(missing_ok=True)
+            raise TransientDeliveryError(f"outbox write failed: {err.strerror}") from err
+
+
+class SmtpTransport:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        security: str = "none",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._security = security
+        self._username = username
+        self._password = password
+        self._timeout = timeout
+
+    async def already_sent(self, message_id: str) -> bool:
+        return False  # SMTP gives no way to ask; see the ledger's note on the remaining window
+
+    async def send(self, message_id: str, msg: EmailMessage) -> None:
+        try:
+            errors, _ = await aiosmtplib.send(
+                msg,
+                hostname=self._host,
+                port=self._port,
+                username=self._username,
+                password=self._password,
+                use_tls=self._security == "tls",
+                start_tls=self._security == "starttls",
+                timeout=self._timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as err:
+            codes = [r.code for r in err.recipients]
+            if codes and all(500 <= c < 600 for c in codes):
+                raise UndeliverableError(f"recipient refused by the mail server ({codes})") from err
+            raise TransientDeliveryError(f"recipient deferred ({codes})") from err
+        except aiosmtplib.SMTPResponseException as err:
+            # Refusals of our sender or of the message itself are ours to fix: keep retrying
+            # (an operator sees the attempts climb) rather than drop the candidate's message.
+            raise TransientDeliveryError(f"mail server answered {err.code}") from err
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
+            raise TransientDeliveryError(f"mail server unreachable: {type(err).__name__}") from err
+        if errors:
+            # Single recipient per message: a per-recipient error here means it was refused.
+            raise UndeliverableError("recipient refused by the mail server")

@@ -1,0 +1,156 @@
+"""Shared fixtures: one time-skipping Temporal test server per session, a fresh task queue,
+outbox and ledger per test, and an interpreter-exit guard for the SDK's teardown abort."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from worker.settings import Settings
+from worker.wiring import DATA_CONVERTER, build_worker
+from workflows import contract
+from workflows.models import CandidacyInput, Status
+
+BIN = Path(sys.executable).parent
+TEST_SERVER = BIN / "temporal-test-server"
+DEV_SERVER = BIN / "temporal"
+
+
+# --- exit guard ---------------------------------------------------------------------------------
+# The Temporal SDK can abort the interpreter at exit (sdk-python issue 300). Once pytest has
+# reported, leave with its own exit status before interpreter teardown can turn it into a crash.
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _exit_status and os.environ.get("HEARDBACK_NO_EXIT_GUARD") != "1":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])
+
+
+# --- Temporal -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER),
+        data_converter=DATA_CONVERTER,
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+def read_outbox(outbox: Path) -> list[EmailMessage]:
+    """Every delivered message, oldest first (by the sequence in its message id)."""
+    found = []
+    for path in outbox.glob("*.eml"):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        found.append(msg)
+    return sorted(found, key=lambda m: str(m["Message-ID"]))
+
+
+def body_of(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    client: Client
+    settings: Settings
+
+    @property
+    def outbox(self) -> Path:
+        return self.settings.outbox_dir
+
+    def messages(self, kind: str | None = None, to: str | None = None) -> list[EmailMessage]:
+        out = read_outbox(self.outbox)
+        if kind is not None:
+            out = [m for m in out if m["X-Heardback-Kind"] == kind]
+        if to is not None:
+            out = [m for m in out if m["To"] == to]
+        return out
+
+    def kinds(self) -> list[str]:
+        return [str(m["X-Heardback-Kind"]) for m in self.messages()]
+
+    async def start(self, **overrides: Any) -> WorkflowHandle[Any, Any]:
+        inp = candidacy_input(**overrides)
+        return await self.client.start_workflow(
+            contract.CANDIDACY_WORKFLOW,
+            inp,
+            id=contract.candidacy_workflow_id(inp.role.id, inp.candidate.id),
+            task_queue=self.settings.task_queue,
+        )
+
+    async def status(self, handle: WorkflowHandle[Any, Any]) -> Status:
+        return await handle.query(contract.QUERY_STATUS, result_type=Status)
+
+    async def settle(self) -> None:
+        """Let the worker drain what is queued, without moving time on meaningfully."""
+        await self.env.sleep(timedelta(seconds=1))
+
+
+def candidacy_input(**overrides: Any) -> CandidacyInput:
+    data: dict[str, Any] = {
+        "role": {
+            "id": "r-7",
+            "title": "Backend Engineer",
+            "company": "Acme",
+            "contact_email": "hiring@acme.example",
+            "survey_url": None,
+        },
+        "candidate": {
+            "id": f"c-{uuid.uuid4().hex[:10]}",
+            "name": "Ada Lovelace",
+            "email": "ada@example.org",
+        },
+        "policy": {},
+    }
+    for key, value in overrides.items():
+        if key in ("role", "candidate", "policy"):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return CandidacyInput.model_validate(data)
+
+
+@pytest.fixture
+async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
+    settings = Settings(
+        task_queue=f"heardback-test-{uuid.uuid4().hex}",
+        outbox_dir=tmp_path / "outbox",
+        ledger_path=tmp_path / "ledger.sqlite3",
+        mail_transport="file",
+    )
+    worker = build_worker(env.client, settings)
+    async with worker:
+        yield Harness(env=env, client=env.client, settings=settings)

@@ -1,0 +1,45 @@
+"""`python -m worker`: run the heardback worker until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+
+from worker.logs import configure_logging
+from worker.settings import get_settings
+from worker.wiring import build_worker, connect, run_and_exit
+
+log = structlog.get_logger("heardback.worker")
+
+
+async def main() -> int:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        client = await connect(settings)
+    except Exception as err:
+        log.error("temporal_unreachable", address=settings.temporal_address, error=str(err))
+        return 1
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker_started",
+        address=settings.temporal_address,
+        namespace=settings.namespace,
+        task_queue=settings.task_queue,
+        mail_transport=settings.mail_transport,
+    )
+    async with worker:
+        await stop.wait()
+        log.info("worker_stopping")
+    log.info("worker_stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    run_and_exit(main)

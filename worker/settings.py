@@ -1,0 +1,57 @@
+"""Settings: one `Settings` object, read from `HEARDBACK_*` environment variables (or `.env`).
+
+Built by :func:`get_settings` when an entry point starts, never at import time; tests construct
+`Settings(...)` explicitly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflows.contract import TASK_QUEUE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HEARDBACK_", env_file=".env", extra="ignore")
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+
+    # Mail
+    mail_transport: Literal["file", "smtp"] = "file"
+    outbox_dir: Path = Path("var/outbox")
+    mail_from: str = Field(
+        default="hiring@heardback.localhost",
+        description="Envelope and From address; replies go to the role's contact via Reply-To.",
+    )
+    message_id_domain: str = "heardback.localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 30.0
+
+    # Delivery ledger (exactly-once bookkeeping)
+    ledger_path: Path = Path("var/ledger.sqlite3")
+
+    # Logging
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    # Embedded dev stack (`make run`)
+    dev_db_path: Path = Path("var/temporal.db")
+    dev_ui_port: int = 8233
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,87 @@
+"""Everything a worker, a test or a replayer needs, built from settings in one place."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.delivery import DeliveryActivities
+from activities.ledger import SqliteLedger
+from activities.render import Renderer
+from activities.transport import FileTransport, SmtpTransport, Transport
+from worker.settings import Settings
+from workflows.candidacy import Candidacy
+
+WORKFLOWS: Sequence[type] = (Candidacy,)
+DATA_CONVERTER = pydantic_data_converter
+
+
+def build_transport(settings: Settings) -> Transport:
+    if settings.mail_transport == "smtp":
+        return SmtpTransport(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=(
+                settings.smtp_password.get_secret_value() if settings.smtp_password else None
+            ),
+            timeout=settings.smtp_timeout_seconds,
+        )
+    return FileTransport(settings.outbox_dir)
+
+
+def build_activities(settings: Settings) -> DeliveryActivities:
+    return DeliveryActivities(
+        transport=build_transport(settings),
+        ledger=SqliteLedger(settings.ledger_path),
+        renderer=Renderer(
+            mail_from=settings.mail_from, message_id_domain=settings.message_id_domain
+        ),
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    """A client with the data converter every heardback process must share."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.namespace,
+        data_converter=DATA_CONVERTER,
+    )
+
+
+def build_worker(
+    client: Client, settings: Settings, *, activities: DeliveryActivities | None = None
+) -> Worker:
+    acts = activities or build_activities(settings)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=list(WORKFLOWS),
+        activities=[acts.deliver],
+    )
+
+
+def run_and_exit(main: Callable[[], Coroutine[Any, Any, int]]) -> None:
+    """Run an async entry point and leave with its exit code, skipping interpreter teardown.
+
+    Temporal's Python SDK can abort the interpreter during finalisation (sdk-python issue 300:
+    "PyGILState_Release: thread state ... must be current"). Once our work is done and streams are
+    flushed, nothing is left to clean up that the OS does not, so `os._exit` keeps the exit code
+    ours.
+    """
+    import asyncio
+
+    try:
+        code = asyncio.run(main())
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,293 @@
+"""The `Candidacy` workflow: one per candidate per role, alive until the candidate has heard all.
+
+A thin loop around :mod:`workflows.policy`: apply an event or a deadline, let the courier deliver
+what the policy queued (one message at a time, in order), and sleep until the next deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from workflows import contract, policy
+    from workflows.models import (
+        CandidacyInput,
+        CandidacyState,
+        Decide,
+        DeliveryReceipt,
+        DeliveryRequest,
+        InterviewCompleted,
+        OutgoingMessage,
+        RejectedInput,
+        Status,
+        SubmitFeedback,
+        UpdateResult,
+        Withdraw,
+    )
+
+# Delivery retries until the mail system takes the message: an outage delays, never loses.
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,
+    non_retryable_error_types=[contract.ERR_UNDELIVERABLE],
+)
+DELIVERY_TIMEOUT = timedelta(seconds=60)
+
+# Continue-as-new well before Temporal's suggested point (4,096 events), at a quiet moment.
+HISTORY_EVENTS_BEFORE_CONTINUE = 2_000
+
+
+def describe_errors(err: ValidationError) -> str:
+    """A validation error as one line a developer can act on; input values are left out (PII)."""
+    parts = []
+    for e in err.errors(include_url=False, include_input=False, include_context=False):
+        loc = ".".join(str(x) for x in e["loc"]) or "payload"
+        parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+@workflow.defn(name=contract.CANDIDACY_WORKFLOW)
+class Candidacy:
+    def __init__(self) -> None:
+        self._s: CandidacyState | None = None
+        self._wake = False
+        self._refused: Status | None = None
+
+    # --- run ---------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, raw: RawValue) -> Status:
+        try:
+            inp = self._decode_input(raw)
+        except ValueError as err:
+            # A start payload we cannot read: nobody to write to, so refuse visibly and end.
+            workflow.logger.error("candidacy start input refused: %s", err)
+            self._refused = Status(
+                workflow_id=workflow.info().workflow_id,
+                role_id="",
+                candidate_id="",
+                state="refused",
+                stage="",
+                outcome=None,
+                hours_invested=0.0,
+                next_deadline=None,
+                last_delivered_at=None,
+                hold_until=None,
+                interviews=[],
+                messages=[],
+                rejected_inputs=[],
+            )
+            self._refused.rejected_inputs.append(
+                RejectedInput(source="start", received_at=workflow.now(), reason=str(err))
+            )
+            return self._refused
+
+        now = workflow.now()
+        if inp.carried_state is not None:
+            self._s = inp.carried_state
+        else:
+            self._s = policy.new_state(inp, workflow.info().workflow_id, now)
+            policy.start(self._s, now)
+        s = self._s
+
+        courier = asyncio.ensure_future(self._courier())
+        while True:
+            now = workflow.now()
+            policy.tick(s, now)
+            if policy.is_complete(s):
+                break
+            if self._should_continue_as_new(s):
+                courier.cancel()
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    CandidacyInput(
+                        role=s.role, candidate=s.candidate, policy=s.policy, carried_state=s
+                    )
+                )
+            deadline = policy.next_deadline(s)
+            self._wake = False
+            if deadline is None:
+                await workflow.wait_condition(lambda: self._wake)
+                continue
+            wait = deadline.due_at - now
+            if wait <= timedelta(0):
+                continue
+            try:
+                await workflow.wait_condition(
+                    lambda: self._wake,
+                    timeout=wait,
+                    timeout_summary=f"until {deadline.kind}",
+                )
+            except asyncio.TimeoutError:
+                pass  # the deadline came: the next tick acts on it
+        courier.cancel()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return policy.status(s)
+
+    def _decode_input(self, raw: RawValue) -> CandidacyInput:
+        try:
+            data = workflow.payload_converter().from_payload(raw.payload, None)
+        except Exception as err:
+            raise ValueError(f"start input is not JSON: {type(err).__name__}") from err
+        try:
+            inp = CandidacyInput.model_validate(data)
+        except ValidationError as err:
+            raise ValueError(describe_errors(err)) from err
+        expected = contract.candidacy_workflow_id(inp.role.id, inp.candidate.id)
+        if inp.carried_state is None and workflow.info().workflow_id != expected:
+            raise ValueError(
+                f"workflow id must be {expected!r} (candidacy-{{role.id}}-{{candidate.id}})"
+            )
+        return inp
+
+    def _should_continue_as_new(self, s: CandidacyState) -> bool:
+        info = workflow.info()
+        long = (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > HISTORY_EVENTS_BEFORE_CONTINUE
+        )
+        return long and not s.outbox
+
+    async def _courier(self) -> None:
+        """Deliver queued messages one at a time, in the order the policy queued them."""
+        assert self._s is not None
+        s = self._s
+        while True:
+            await workflow.wait_condition(lambda: bool(s.outbox))
+            msg = s.outbox[0]
+            try:
+                await workflow.execute_activity(
+                    contract.ACTIVITY_DELIVER,
+                    self._request(msg),
+                    start_to_close_timeout=DELIVERY_TIMEOUT,
+                    retry_policy=DELIVERY_RETRY,
+                    result_type=DeliveryReceipt,
+                    summary=f"deliver {msg.kind} to {msg.recipient}",
+                )
+            except ActivityError as err:
+                cause = err.cause
+                reason = cause.message if isinstance(cause, ApplicationError) else str(err)
+                workflow.logger.warning(
+                    "message undeliverable",
+                    extra={"message_id": msg.message_id, "kind": msg.kind},
+                )
+                policy.on_failed(s, msg.message_id, workflow.now(), reason)
+            else:
+                policy.on_delivered(s, msg.message_id, workflow.now())
+            self._wake = True
+
+    def _request(self, msg: OutgoingMessage) -> DeliveryRequest:
+        assert self._s is not None
+        return DeliveryRequest(
+            message=msg,
+            workflow_id=self._s.workflow_id,
+            thread_root_id=policy.thread_root_id(self._s),
+            reply_to=self._s.role.contact_email,
+        )
+
+    # --- signals -----------------------------------------------------------------------------
+
+    @workflow.signal(name=contract.SIGNAL_INTERVIEW_COMPLETED)
+    def interview_completed(self, raw: RawValue) -> None:
+        """Accepted leniently: a malformed payload is kept as a rejected input, never dropped."""
+        source = f"signal:{contract.SIGNAL_INTERVIEW_COMPLETED}"
+        s = self._s
+        if s is None:
+            return  # refused start: nothing to record against
+        now = workflow.now()
+        try:
+            data = workflow.payload_converter().from_payload(raw.payload, None)
+            ev = InterviewCompleted.model_validate(data)
+        except ValidationError as err:
+            self._reject(source, describe_errors(err))
+            return
+        except Exception as err:  # undecodable bytes: record and carry on
+            self._reject(source, f"payload is not JSON: {type(err).__name__}")
+            return
+        problem = policy.validate_interview(s, ev)
+        if problem is not None:
+            self._reject(source, problem)
+            return
+        policy.record_interview(s, ev, now)
+        self._wake = True
+
+    @workflow.signal(dynamic=True)
+    def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """A signal nobody handles (a typo in a backend?) is recorded, not silently lost."""
+        self._reject(f"signal:{name}", f"unknown signal {name!r}; see the README for the contract")
+
+    def _reject(self, source: str, reason: str) -> None:
+        workflow.logger.warning("input rejected", extra={"source": source, "reason": reason})
+        if self._s is not None:
+            policy.reject_input(self._s, source, reason, workflow.now())
+            self._wake = True
+
+    # --- updates -----------------------------------------------------------------------------
+
+    @workflow.update(name=contract.UPDATE_SUBMIT_FEEDBACK)
+    def submit_feedback(self, cmd: SubmitFeedback) -> UpdateResult:
+        s = self._state()
+        queued = policy.submit_feedback(s, cmd, workflow.now())
+        return self._accepted(queued)
+
+    @submit_feedback.validator
+    def _validate_submit_feedback(self, cmd: SubmitFeedback) -> None:
+        self._refuse_if(policy.validate_feedback(self._state(), cmd))
+
+    @workflow.update(name=contract.UPDATE_DECIDE)
+    def decide(self, cmd: Decide) -> UpdateResult:
+        s = self._state()
+        queued = policy.decide(s, cmd, workflow.now())
+        return self._accepted(queued)
+
+    @decide.validator
+    def _validate_decide(self, cmd: Decide) -> None:
+        self._refuse_if(policy.validate_decision(self._state(), cmd, workflow.now()))
+
+    @workflow.update(name=contract.UPDATE_WITHDRAW)
+    def withdraw(self, cmd: Withdraw) -> UpdateResult:
+        s = self._state()
+        queued = policy.withdraw(s, cmd, workflow.now())
+        return self._accepted(queued)
+
+    @withdraw.validator
+    def _validate_withdraw(self, cmd: Withdraw) -> None:
+        self._refuse_if(policy.validate_withdraw(self._state(), cmd))
+
+    def _state(self) -> CandidacyState:
+        if self._s is None:
+            raise ApplicationError(
+                "this candidacy refused its start input; see the status query",
+                type="CandidacyRefused",
+                non_retryable=True,
+            )
+        return self._s
+
+    @staticmethod
+    def _refuse_if(problem: str | None) -> None:
+        if problem is not None:
+            raise ApplicationError(problem, type="CommandRefused", non_retryable=True)
+
+    def _accepted(self, queued: list[str]) -> UpdateResult:
+        s = self._state()
+        self._wake = True
+        return UpdateResult(state=s.state, stage=s.stage, message_ids=queued)
+
+    # --- queries -----------------------------------------------------------------------------
+
+    @workflow.query(name=contract.QUERY_STATUS)
+    def status(self) -> Status:
+        if self._s is None:
+            if self._refused is not None:
+                return self._refused
+            raise ApplicationError("candidacy not started yet", type="NotStarted")
+        return policy.status(self._s)

@@ -1,0 +1,361 @@
+"""Pydantic models of the public contract and of a candidacy's durable state.
+
+Commands (start input, signals, updates) are frozen and forbid unknown fields, so a typo in a
+backend's payload is refused with a clear reason instead of being ignored. Every field added after
+the first release must have a default, so that histories already running still decode.
+
+Durations are ISO-8601 (``P7D``, ``PT30S``) and times RFC 3339 with an offset, on the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+# --- constrained scalar types ------------------------------------------------------------------
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError(
+            "ids are 1-64 characters of letters, digits, '.', '_' or '-' (no names, no emails)"
+        )
+    return value
+
+
+def _check_email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL_RE.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def _check_line(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("feedback lines must not be blank")
+    if len(stripped) > 2000:
+        raise ValueError("a feedback line is at most 2000 characters")
+    return stripped
+
+
+def _check_single_line(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be blank")
+    if "\n" in stripped or "\r" in stripped:
+        raise ValueError("must be a single line")
+    if len(stripped) > 200:
+        raise ValueError("at most 200 characters")
+    return stripped
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s]+$", value) or len(value) > 2000:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("durations must be positive")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+Email = Annotated[str, AfterValidator(_check_email)]
+FeedbackLine = Annotated[str, AfterValidator(_check_line)]
+Text = Annotated[str, AfterValidator(_check_single_line)]
+Url = Annotated[str, AfterValidator(_check_url)]
+Duration = Annotated[timedelta, AfterValidator(_positive)]
+
+MessageKind = Literal[
+    "acknowledgement",
+    "status_update",
+    "delay_explanation",
+    "escalation",
+    "feedback_reminder",
+    "stage_result",
+    "rejection",
+    "offer",
+    "withdrawal_confirmation",
+    "role_closed",
+    "feedback_update",
+    "survey",
+]
+FINAL_KINDS: frozenset[str] = frozenset(
+    {"rejection", "offer", "withdrawal_confirmation", "role_closed"}
+)
+Recipient = Literal["candidate", "interviewer", "contact"]
+Outcome = Literal["advance", "reject", "hold", "offer"]
+FinalOutcome = Literal["rejected", "offer", "withdrawn", "role_closed"]
+State = Literal["active", "on_hold", "finishing", "completed", "refused"]
+DeadlineKind = Literal[
+    "silence", "decision_due", "feedback_due", "hold_expiry", "feedback_wait"
+]
+
+
+class Command(BaseModel):
+    """Base of every inbound payload: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- start input -------------------------------------------------------------------------------
+
+
+class Role(Command):
+    id: Id
+    title: Text
+    company: Text
+    contact_email: Email
+    survey_url: Url | None = None
+
+
+class Candidate(Command):
+    id: Id
+    name: Text
+    email: Email
+
+
+class Policy(Command):
+    """How long each promise may wait. The defaults are the product's promises."""
+
+    max_silence: Duration = timedelta(days=7)
+    decision_due: Duration = timedelta(days=5)
+    feedback_due: Duration = timedelta(days=2)
+    hold_max: Duration = timedelta(days=21)
+    effort_threshold: Duration = timedelta(hours=3)
+    # After the outcome went out, missing feedback is chased this long before the candidate is
+    # told plainly that it could not be obtained (so a candidacy always ends).
+    feedback_wait_max: Duration = timedelta(days=30)
+
+
+class CandidacyInput(Command):
+    role: Role
+    candidate: Candidate
+    policy: Policy = Field(default_factory=Policy)
+    # Set only by the workflow itself when it continues as new; never by clients.
+    carried_state: CandidacyState | None = None
+
+
+# --- signals and updates -----------------------------------------------------------------------
+
+
+class InterviewCompleted(Command):
+    interview_id: Id
+    stage: Text
+    interviewer_email: Email
+    duration: Duration
+    feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
+    # Kept out of workflow state and of every message: interviewers write candidly here.
+    internal_notes: str | None = Field(default=None, max_length=20000)
+
+    @model_validator(mode="after")
+    def _plausible_duration(self) -> InterviewCompleted:
+        if self.duration > timedelta(days=2):
+            raise ValueError("an interview or assignment lasts at most P2D")
+        return self
+
+
+class SubmitFeedback(Command):
+    interview_id: Id
+    feedback: list[FeedbackLine] = Field(min_length=1, max_length=50)
+
+
+class Decide(Command):
+    outcome: Outcome
+    feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
+    next_stage: Text | None = None
+    hold_until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_outcome(self) -> Decide:
+        if self.outcome == "advance" and self.next_stage is None:
+            raise ValueError("'advance' needs next_stage: the stage the candidate moves to")
+        if self.outcome != "advance" and self.next_stage is not None:
+            raise ValueError("next_stage is only for 'advance'")
+        if self.outcome != "hold" and self.hold_until is not None:
+            raise ValueError("hold_until is only for 'hold'")
+        return self
+
+
+class Withdraw(Command):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class UpdateResult(BaseModel):
+    """What an accepted update did: the messages it queued and the state it left."""
+
+    state: State
+    stage: str
+    message_ids: list[str] = Field(default_factory=list)
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+class FeedbackSection(BaseModel):
+    stage: str
+    lines: list[str]
+
+
+class MessageContent(BaseModel):
+    """Everything a template may use. Interviewers' internal notes have no field here."""
+
+    candidate_name: str
+    role_title: str
+    company: str
+    stage: str
+    next_stage: str | None = None
+    feedback: list[FeedbackSection] = Field(default_factory=list)
+    decision_lines: list[str] = Field(default_factory=list)
+    pending_feedback_stages: list[str] = Field(default_factory=list)
+    unavailable_feedback_stages: list[str] = Field(default_factory=list)
+    hours_invested: float = 0.0
+    next_contact_by: datetime | None = None
+    hold_until: datetime | None = None
+    resumed_from_hold: bool = False
+    final_extension: bool = False
+    automatic: bool = False
+    withdrawal_reason: str | None = None
+    survey_url: str | None = None
+    reason: str | None = None  # for staff messages: why this escalation or reminder
+    interview_id: str | None = None
+    candidacy_id: str = ""
+    waiting_on: str = ""  # for status updates: what the next step is
+    overdue_since: datetime | None = None
+
+
+class OutgoingMessage(BaseModel):
+    message_id: str
+    kind: MessageKind
+    recipient: Recipient
+    to_email: str
+    content: MessageContent
+    queued_at: datetime
+    # interview_id -> number of that interview's feedback lines this message carries
+    carries_feedback: dict[str, int] = Field(default_factory=dict)
+
+
+class MessageRecord(BaseModel):
+    message_id: str
+    kind: MessageKind
+    recipient: Recipient
+    queued_at: datetime
+    delivered_at: datetime | None = None
+    status: Literal["pending", "delivered", "failed"] = "pending"
+    error: str | None = None
+
+
+class DeliveryRequest(BaseModel):
+    """Input of the deliver activity: one message, identified by its stable id."""
+
+    message: OutgoingMessage
+    workflow_id: str
+    thread_root_id: str
+    reply_to: str
+
+
+class DeliveryReceipt(BaseModel):
+    message_id: str
+    duplicate: bool = False  # True when the ledger showed an earlier delivery
+
+
+# --- state -------------------------------------------------------------------------------------
+
+
+class InterviewState(BaseModel):
+    interview_id: str
+    stage: str
+    interviewer_email: str
+    duration: timedelta
+    completed_at: datetime
+    round: int
+    feedback: list[str] = Field(default_factory=list)
+    delivered_lines: int = 0
+    round_closed: bool = False
+    escalations: int = 0
+    abandoned: bool = False
+
+
+class RejectedInput(BaseModel):
+    source: str
+    received_at: datetime
+    reason: str
+
+
+class Deadline(BaseModel):
+    kind: DeadlineKind
+    due_at: datetime
+
+
+class CandidacyState(BaseModel):
+    """A candidacy's whole durable state; carried across continue-as-new."""
+
+    workflow_id: str
+    role: Role
+    candidate: Candidate
+    policy: Policy
+    state: State = "active"
+    stage: str = "application"
+    round: int = 0
+    started_at: datetime
+    stage_started_at: datetime
+    decision_anchor: datetime
+    outcome: FinalOutcome | None = None
+    outcome_at: datetime | None = None
+    hold_started_at: datetime | None = None
+    hold_until: datetime | None = None
+    hold_extended: bool = False
+    hold_lines: list[str] = Field(default_factory=list)
+    resumed_from_hold: bool = False
+    interviews: dict[str, InterviewState] = Field(default_factory=dict)
+    outbox: list[OutgoingMessage] = Field(default_factory=list)
+    messages: list[MessageRecord] = Field(default_factory=list)
+    last_delivered_at: datetime | None = None
+    seq: int = 0
+    rejected_inputs: list[RejectedInput] = Field(default_factory=list)
+    candidate_unreachable: bool = False
+    survey_queued: bool = False
+
+
+class InterviewSummary(BaseModel):
+    interview_id: str
+    stage: str
+    duration: timedelta
+    feedback_lines: int
+    feedback_delivered: bool
+
+
+class Status(BaseModel):
+    """The `status` query: where a candidacy stands. Carries no names or email addresses."""
+
+    workflow_id: str
+    role_id: str
+    candidate_id: str
+    state: State
+    stage: str
+    outcome: FinalOutcome | None
+    hours_invested: float
+    next_deadline: Deadline | None
+    last_delivered_at: datetime | None
+    hold_until: datetime | None
+    interviews: list[InterviewSummary]
+    messages: list[MessageRecord]
+    rejected_inputs: list[RejectedInput]
+
+
+CandidacyInput.model_rebuild()
