@@ -1,0 +1,43 @@
+# heardback: `make run` starts the embedded stack, `make test` runs the tests.
+# Both create the virtual environment first if it is missing or out of date.
+
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup run worker demo test lint fmt record-history clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install pinned dependencies
+
+run: $(STAMP) ## Temporal dev server (UI :8233, SQLite in var/) + worker, mail to var/outbox
+	$(BIN)/python -m worker.stack
+
+worker: $(STAMP) ## the worker alone, against HEARDBACK_TEMPORAL_ADDRESS
+	$(BIN)/python -m worker
+
+demo: $(STAMP) ## drive a compressed, realistic scenario against the running stack
+	$(BIN)/python -m starter.demo
+
+test: $(STAMP) ## the whole test suite (time-skipping server, dev server, SMTP on loopback)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+record-history: $(STAMP) ## re-record the replay fixture after a deliberate workflow change
+	$(BIN)/python -m scripts.record_history
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

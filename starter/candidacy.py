@@ -1,0 +1,59 @@
+"""Driving a candidacy from Python: thin, typed helpers over the public contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from workflows import contract
+from workflows.models import (
+    CandidacyInput,
+    Decide,
+    InterviewCompleted,
+    Status,
+    SubmitFeedback,
+    UpdateResult,
+    Withdraw,
+)
+
+
+async def start_candidacy(
+    client: Client, inp: CandidacyInput, *, task_queue: str = contract.TASK_QUEUE
+) -> WorkflowHandle[Any, Any]:
+    """Start (or find) the candidacy. Idempotent: a second call returns the same workflow.
+
+    USE_EXISTING makes a start while it runs a no-op; REJECT_DUPLICATE refuses to start a finished
+    candidacy again (so nobody gets a second acknowledgement).
+    """
+    return await client.start_workflow(
+        contract.CANDIDACY_WORKFLOW,
+        inp,
+        id=contract.candidacy_workflow_id(inp.role.id, inp.candidate.id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+async def interview_completed(handle: WorkflowHandle[Any, Any], ev: InterviewCompleted) -> None:
+    await handle.signal(contract.SIGNAL_INTERVIEW_COMPLETED, ev)
+
+
+async def submit_feedback(handle: WorkflowHandle[Any, Any], cmd: SubmitFeedback) -> UpdateResult:
+    return await handle.execute_update(
+        contract.UPDATE_SUBMIT_FEEDBACK, cmd, result_type=UpdateResult
+    )
+
+
+async def decide(handle: WorkflowHandle[Any, Any], cmd: Decide) -> UpdateResult:
+    return await handle.execute_update(contract.UPDATE_DECIDE, cmd, result_type=UpdateResult)
+
+
+async def withdraw(handle: WorkflowHandle[Any, Any], cmd: Withdraw) -> UpdateResult:
+    return await handle.execute_update(contract.UPDATE_WITHDRAW, cmd, result_type=UpdateResult)
+
+
+async def status(handle: WorkflowHandle[Any, Any]) -> Status:
+    return await handle.query(contract.QUERY_STATUS, result_type=Status)

