@@ -7,6 +7,7 @@ Message-ID, the kind and the candidacy, and thread every candidate message under
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import email.policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
@@ -15,6 +16,9 @@ import jinja2
 from workflows.models import DeliveryRequest
 
 CANDIDATE_KINDS_NOT_THREADED = frozenset({"acknowledgement"})
+# RFC 5322 allows 998 characters a line: ids stay on one line and plain bodies stay readable
+# (7bit) instead of quoted-printable.
+MAIL_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 def _when(value: datetime | None) -> str:
@@ -87,7 +91,7 @@ class Renderer:
     def render(self, req: DeliveryRequest) -> EmailMessage:
         msg = req.message
         subject, body = self.render_text(req)
-        email = EmailMessage()
+        email = EmailMessage(policy=MAIL_POLICY)
         sender = f"{msg.content.company} hiring team"
         email["From"] = formataddr((sender, self._from))
         email["To"] = msg.to_email

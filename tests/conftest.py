@@ -3,13 +3,15 @@ outbox and ledger per test, and an interpreter-exit guard for the SDK's teardown
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email
 import email.policy
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from worker.settings import Settings
@@ -86,6 +89,13 @@ class Harness:
     env: WorkflowEnvironment
     client: Client
     settings: Settings
+    started: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
+
+    def track(self, handle: WorkflowHandle[Any, Any]) -> WorkflowHandle[Any, Any]:
+        """Remember a workflow so teardown can end it: on the shared time-skipping server a
+        workflow left running on a queue nobody polls would hold time still for later tests."""
+        self.started.append(handle)
+        return handle
 
     @property
     def outbox(self) -> Path:
@@ -104,19 +114,56 @@ class Harness:
 
     async def start(self, **overrides: Any) -> WorkflowHandle[Any, Any]:
         inp = candidacy_input(**overrides)
-        return await self.client.start_workflow(
+        handle = await self.client.start_workflow(
             contract.CANDIDACY_WORKFLOW,
             inp,
             id=contract.candidacy_workflow_id(inp.role.id, inp.candidate.id),
             task_queue=self.settings.task_queue,
         )
+        return self.track(handle)
 
     async def status(self, handle: WorkflowHandle[Any, Any]) -> Status:
         return await handle.query(contract.QUERY_STATUS, result_type=Status)
 
-    async def settle(self) -> None:
-        """Let the worker drain what is queued, without moving time on meaningfully."""
-        await self.env.sleep(timedelta(seconds=1))
+    async def result(self, handle: WorkflowHandle[Any, Any]) -> Status:
+        """The workflow's final status (time skips while we wait)."""
+        return Status.model_validate(await handle.result())
+
+    async def until(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        check: Callable[[Status], bool],
+        *,
+        timeout: float = 15.0,
+    ) -> Status:
+        """Poll `status` in real time until `check` holds (deliveries run in real time)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            st = await self.status(handle)
+            if check(st):
+                return st
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"condition not reached; status: {st.model_dump_json()}")
+            await asyncio.sleep(0.05)
+
+    async def delivered(self, handle: WorkflowHandle[Any, Any], count: int) -> Status:
+        """Wait until at least `count` messages are delivered and none is pending."""
+        return await self.until(
+            handle,
+            lambda st: sum(m.status == "delivered" for m in st.messages) >= count
+            and all(m.status != "pending" for m in st.messages),
+        )
+
+    async def idle(self, handle: WorkflowHandle[Any, Any]) -> Status:
+        """Wait until nothing is pending delivery."""
+        return await self.until(
+            handle, lambda st: all(m.status != "pending" for m in st.messages)
+        )
+
+    async def sleep(self, duration: timedelta, handle: WorkflowHandle[Any, Any]) -> Status:
+        """Skip server time, then let the deliveries that came due finish."""
+        await self.env.sleep(duration)
+        return await self.idle(handle)
 
 
 def candidacy_input(**overrides: Any) -> CandidacyInput:
@@ -153,4 +200,10 @@ async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Har
     )
     worker = build_worker(env.client, settings)
     async with worker:
-        yield Harness(env=env, client=env.client, settings=settings)
+        harness = Harness(env=env, client=env.client, settings=settings)
+        try:
+            yield harness
+        finally:
+            for handle in harness.started:
+                with contextlib.suppress(RPCError):
+                    await handle.terminate(reason="test finished")

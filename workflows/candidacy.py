@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TypeVar
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.models import (
         CandidacyInput,
         CandidacyState,
+        Command,
         Decide,
         DeliveryReceipt,
         DeliveryRequest,
@@ -31,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         Withdraw,
     )
+
+M = TypeVar("M", bound="Command")
 
 # Delivery retries until the mail system takes the message: an outage delays, never loses.
 DELIVERY_RETRY = RetryPolicy(
@@ -51,8 +55,27 @@ def describe_errors(err: ValidationError) -> str:
     parts = []
     for e in err.errors(include_url=False, include_input=False, include_context=False):
         loc = ".".join(str(x) for x in e["loc"]) or "payload"
-        parts.append(f"{loc}: {e['msg']}")
+        parts.append(f"{loc}: {e['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)
+
+
+def _decode(raw: RawValue, model: type[M]) -> M:
+    """Decode a command payload or refuse it with a reason a developer can act on."""
+    try:
+        data = workflow.payload_converter().from_payload(raw.payload, None)
+    except Exception as err:
+        raise ApplicationError(
+            f"payload is not JSON ({type(err).__name__})", type=contract.ERR_INVALID_PAYLOAD,
+            non_retryable=True,
+        ) from err
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ApplicationError(
+            f"invalid {model.__name__}: {describe_errors(err)}",
+            type=contract.ERR_INVALID_PAYLOAD,
+            non_retryable=True,
+        ) from None
 
 
 @workflow.defn(name=contract.CANDIDACY_WORKFLOW)
@@ -233,41 +256,45 @@ class Candidacy:
 
     # --- updates -----------------------------------------------------------------------------
 
+    # Updates take the raw payload and decode it in the validator, so a malformed command is
+    # refused with a message naming the field (the SDK's own decoding error names nothing), and
+    # a refused update never reaches history.
+
     @workflow.update(name=contract.UPDATE_SUBMIT_FEEDBACK)
-    def submit_feedback(self, cmd: SubmitFeedback) -> UpdateResult:
-        s = self._state()
-        queued = policy.submit_feedback(s, cmd, workflow.now())
-        return self._accepted(queued)
+    def submit_feedback(self, raw: RawValue) -> UpdateResult:
+        cmd = _decode(raw, SubmitFeedback)
+        return self._accepted(policy.submit_feedback(self._state(), cmd, workflow.now()))
 
     @submit_feedback.validator
-    def _validate_submit_feedback(self, cmd: SubmitFeedback) -> None:
+    def _validate_submit_feedback(self, raw: RawValue) -> None:
+        cmd = _decode(raw, SubmitFeedback)
         self._refuse_if(policy.validate_feedback(self._state(), cmd))
 
     @workflow.update(name=contract.UPDATE_DECIDE)
-    def decide(self, cmd: Decide) -> UpdateResult:
-        s = self._state()
-        queued = policy.decide(s, cmd, workflow.now())
-        return self._accepted(queued)
+    def decide(self, raw: RawValue) -> UpdateResult:
+        cmd = _decode(raw, Decide)
+        return self._accepted(policy.decide(self._state(), cmd, workflow.now()))
 
     @decide.validator
-    def _validate_decide(self, cmd: Decide) -> None:
+    def _validate_decide(self, raw: RawValue) -> None:
+        cmd = _decode(raw, Decide)
         self._refuse_if(policy.validate_decision(self._state(), cmd, workflow.now()))
 
     @workflow.update(name=contract.UPDATE_WITHDRAW)
-    def withdraw(self, cmd: Withdraw) -> UpdateResult:
-        s = self._state()
-        queued = policy.withdraw(s, cmd, workflow.now())
-        return self._accepted(queued)
+    def withdraw(self, raw: RawValue) -> UpdateResult:
+        cmd = _decode(raw, Withdraw)
+        return self._accepted(policy.withdraw(self._state(), cmd, workflow.now()))
 
     @withdraw.validator
-    def _validate_withdraw(self, cmd: Withdraw) -> None:
+    def _validate_withdraw(self, raw: RawValue) -> None:
+        cmd = _decode(raw, Withdraw)
         self._refuse_if(policy.validate_withdraw(self._state(), cmd))
 
     def _state(self) -> CandidacyState:
         if self._s is None:
             raise ApplicationError(
                 "this candidacy refused its start input; see the status query",
-                type="CandidacyRefused",
+                type=contract.ERR_REFUSED,
                 non_retryable=True,
             )
         return self._s
@@ -275,7 +302,7 @@ class Candidacy:
     @staticmethod
     def _refuse_if(problem: str | None) -> None:
         if problem is not None:
-            raise ApplicationError(problem, type="CommandRefused", non_retryable=True)
+            raise ApplicationError(problem, type=contract.ERR_REFUSED, non_retryable=True)
 
     def _accepted(self, queued: list[str]) -> UpdateResult:
         s = self._state()

@@ -20,6 +20,9 @@ ACTIVITY_DELIVER = "deliver_message"
 
 # ApplicationError types that cross the boundary (activity -> workflow).
 ERR_UNDELIVERABLE = "UndeliverableAddress"
+# ApplicationError types an update is refused with (workflow -> client).
+ERR_INVALID_PAYLOAD = "InvalidPayload"  # the command does not match the contract's shape
+ERR_REFUSED = "CommandRefused"  # well-formed, but not allowed now (reason in the message)
 
 
 def candidacy_workflow_id(role_id: str, candidate_id: str) -> str:
