@@ -8,9 +8,10 @@ import contextlib
 import email
 import email.policy
 import os
+import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -190,14 +191,19 @@ def candidacy_input(**overrides: Any) -> CandidacyInput:
     return CandidacyInput.model_validate(data)
 
 
-@pytest.fixture
-async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
-    settings = Settings(
-        task_queue=f"heardback-test-{uuid.uuid4().hex}",
-        outbox_dir=tmp_path / "outbox",
-        ledger_path=tmp_path / "ledger.sqlite3",
-        mail_transport="file",
-    )
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "task_queue": f"heardback-test-{uuid.uuid4().hex}",
+        "outbox_dir": tmp_path / "outbox",
+        "ledger_path": tmp_path / "ledger.sqlite3",
+        "mail_transport": "file",
+    }
+    return Settings(**{**base, **overrides})
+
+
+@contextlib.asynccontextmanager
+async def running_harness(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Harness]:
+    """A worker on its own task queue; every workflow the test started is ended afterwards."""
     worker = build_worker(env.client, settings)
     async with worker:
         harness = Harness(env=env, client=env.client, settings=settings)
@@ -207,3 +213,82 @@ async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Har
             for handle in harness.started:
                 with contextlib.suppress(RPCError):
                     await handle.terminate(reason="test finished")
+
+
+@pytest.fixture
+async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running_harness(env, make_settings(tmp_path)) as h:
+        yield h
+
+
+# --- a real SMTP server on loopback --------------------------------------------------------------
+
+
+class SinkHandler:
+    """aiosmtpd handler: keeps what it accepts; can refuse recipients or defer everything."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.refuse: set[str] = set()
+        self.defer_remaining = 0  # answer 451 to this many DATA commands first
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any
+    ) -> str:
+        if self.defer_remaining > 0:
+            self.defer_remaining -= 1
+            return "451 4.3.0 Try again later"
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.received.append(msg)
+        return "250 Message accepted for delivery"
+
+    def ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for m in self.received]
+
+    def of_kind(self, kind: str) -> list[EmailMessage]:
+        return [m for m in self.received if m["X-Heardback-Kind"] == kind]
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    handler: SinkHandler
+    controller: Any
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def start(self) -> None:
+        self.controller.start()
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    handler = SinkHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    sink = SmtpSink("127.0.0.1", port, handler, controller)
+    try:
+        yield sink
+    finally:
+        with contextlib.suppress(Exception):
+            controller.stop()

@@ -1,0 +1,196 @@
+"""Rendering and delivery: stable ids, threading, at-most-once, real SMTP on loopback."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from activities.delivery import DeliveryActivities
+from activities.ledger import SqliteLedger
+from activities.render import Renderer
+from activities.transport import FileTransport, SmtpTransport
+from tests.conftest import SmtpSink, body_of, make_settings, read_outbox, running_harness
+from workflows.models import (
+    DeliveryRequest,
+    FeedbackSection,
+    MessageContent,
+    MessageKind,
+    OutgoingMessage,
+    Recipient,
+)
+
+WF = "candidacy-r-7-c-42"
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ALL_KINDS: list[tuple[MessageKind, Recipient]] = [
+    ("acknowledgement", "candidate"),
+    ("status_update", "candidate"),
+    ("delay_explanation", "candidate"),
+    ("stage_result", "candidate"),
+    ("rejection", "candidate"),
+    ("offer", "candidate"),
+    ("withdrawal_confirmation", "candidate"),
+    ("feedback_update", "candidate"),
+    ("survey", "candidate"),
+    ("feedback_reminder", "interviewer"),
+    ("escalation", "contact"),
+]
+JARGON = re.compile(r"\b(pipeline|req|requisition|disposition|ATS|None|null)\b|\{\{|\}\}")
+
+
+def request(kind: MessageKind, recipient: Recipient = "candidate", seq: int = 1,
+            **content: Any) -> DeliveryRequest:
+    base: dict[str, Any] = {
+        "candidate_name": "Ada Lovelace",
+        "role_title": "Backend Engineer",
+        "company": "Acme",
+        "stage": "technical",
+        "next_stage": "onsite",
+        "feedback": [FeedbackSection(stage="technical", lines=["Clear trade-offs."])],
+        "decision_lines": ["We chose someone with more on-call experience."],
+        "pending_feedback_stages": ["onsite"],
+        "hours_invested": 4.5,
+        "next_contact_by": NOW + timedelta(days=7),
+        "hold_until": NOW + timedelta(days=10),
+        "survey_url": "https://acme.example/survey",
+        "reason": "feedback_overdue",
+        "interview_id": "i-1",
+        "candidacy_id": WF,
+        "waiting_on": "decision",
+        "overdue_since": NOW,
+    }
+    base.update(content)
+    to = {"candidate": "ada@example.org", "interviewer": "bob@acme.example",
+          "contact": "hiring@acme.example"}[recipient]
+    return DeliveryRequest(
+        message=OutgoingMessage(
+            message_id=f"{WF}.{seq:03d}.{kind}", kind=kind, recipient=recipient, to_email=to,
+            content=MessageContent(**base), queued_at=NOW,
+        ),
+        workflow_id=WF,
+        thread_root_id=f"{WF}.000.acknowledgement",
+        reply_to="hiring@acme.example",
+    )
+
+
+def renderer() -> Renderer:
+    return Renderer(mail_from="hiring@heardback.localhost", message_id_domain="heardback.test")
+
+
+@pytest.mark.parametrize(("kind", "recipient"), ALL_KINDS)
+def test_every_template_reads_like_a_person_wrote_it(kind: MessageKind, recipient: Recipient) -> None:
+    subject, body = renderer().render_text(request(kind, recipient))
+    assert subject
+    assert not JARGON.search(subject + body), JARGON.search(subject + body)
+    assert "Ada Lovelace" in body
+    assert "Backend Engineer" in body + subject
+    assert len(body.split()) < 250, "short enough to read on a phone"
+    if recipient == "candidate":
+        assert "reply to this email" in body.lower()
+
+
+@pytest.mark.parametrize(
+    "kind", ["acknowledgement", "status_update", "delay_explanation", "stage_result"]
+)
+def test_candidate_messages_say_by_when_they_will_hear_next(kind: MessageKind) -> None:
+    _, body = renderer().render_text(request(kind))
+    assert re.search(r"by \w+day \d{1,2} \w+ 2026", body), body
+
+
+def test_feedback_and_reasons_appear_in_the_interviewers_words() -> None:
+    _, body = renderer().render_text(request("rejection"))
+    assert "  - Clear trade-offs." in body
+    assert "  - We chose someone with more on-call experience." in body
+    assert "Feedback from your onsite round is still being written" in body
+    assert "Thank you for the 4 hours and 30 minutes" in body
+
+
+def test_headers_thread_candidate_messages_under_the_acknowledgement() -> None:
+    ack = renderer().render(request("acknowledgement", seq=0))
+    later = renderer().render(request("stage_result", seq=3))
+    assert ack["Message-ID"] == f"<{WF}.000.acknowledgement@heardback.test>"
+    assert ack["In-Reply-To"] is None
+    assert later["Message-ID"] == f"<{WF}.003.stage_result@heardback.test>"
+    assert later["In-Reply-To"] == ack["Message-ID"]
+    assert later["References"] == ack["Message-ID"]
+    assert later["X-Heardback-Kind"] == "stage_result"
+    assert later["X-Heardback-Candidacy"] == WF
+    assert later["Reply-To"] == "hiring@acme.example"
+
+
+async def test_a_retried_delivery_never_sends_twice_over_smtp(
+    smtp: SmtpSink, tmp_path: Path
+) -> None:
+    acts = DeliveryActivities(
+        transport=SmtpTransport(host=smtp.host, port=smtp.port),
+        ledger=SqliteLedger(tmp_path / "ledger.sqlite3"),
+        renderer=renderer(),
+    )
+    req = request("acknowledgement", seq=0)
+    first = await acts.deliver(req)
+    second = await acts.deliver(req)
+    assert (first.duplicate, second.duplicate) == (False, True)
+    assert smtp.handler.ids() == [f"<{WF}.000.acknowledgement@heardback.test>"]
+    assert body_of(smtp.handler.received[0]).startswith("Hi Ada Lovelace,")
+
+
+async def test_a_send_that_was_never_recorded_is_recognised_in_the_file_outbox(
+    tmp_path: Path,
+) -> None:
+    transport = FileTransport(tmp_path / "outbox")
+    ledger = SqliteLedger(tmp_path / "ledger.sqlite3")
+    acts = DeliveryActivities(transport=transport, ledger=ledger, renderer=renderer())
+    req = request("offer")
+    # An earlier attempt claimed and wrote the message, then died before recording it.
+    await ledger.claim(req.message.message_id, workflow_id=WF, kind="offer")
+    await transport.send(req.message.message_id, renderer().render(req))
+    written = transport.path_for(req.message.message_id).stat().st_mtime_ns
+    receipt = await acts.deliver(req)
+    assert receipt.duplicate
+    assert transport.path_for(req.message.message_id).stat().st_mtime_ns == written
+    entry = await ledger.get(req.message.message_id)
+    assert entry is not None and entry.status == "delivered"
+    assert len(read_outbox(tmp_path / "outbox")) == 1
+
+
+async def test_a_deferring_mail_server_delays_delivery_and_loses_nothing(
+    env: WorkflowEnvironment, smtp: SmtpSink, tmp_path: Path
+) -> None:
+    smtp.handler.defer_remaining = 1
+    settings = make_settings(tmp_path, mail_transport="smtp", smtp_host=smtp.host,
+                             smtp_port=smtp.port)
+    async with running_harness(env, settings) as harness:
+        h = await harness.start()
+        st = await harness.delivered(h, 1)
+    assert [m.kind for m in st.messages] == ["acknowledgement"]
+    assert len(smtp.handler.of_kind("acknowledgement")) == 1
+    assert smtp.handler.defer_remaining == 0
+
+
+async def test_an_address_the_server_refuses_is_escalated_not_retried_forever(
+    env: WorkflowEnvironment, smtp: SmtpSink, tmp_path: Path
+) -> None:
+    smtp.handler.refuse.add("nobody@example.org")
+    settings = make_settings(tmp_path, mail_transport="smtp", smtp_host=smtp.host,
+                             smtp_port=smtp.port)
+    async with running_harness(env, settings) as harness:
+        h = await harness.start(candidate={"email": "nobody@example.org"})
+        st = await harness.until(h, lambda s: any(m.kind == "escalation" and
+                                                  m.status == "delivered" for m in s.messages))
+        ack = st.messages[0]
+        assert (ack.kind, ack.status) == ("acknowledgement", "failed")
+        assert ack.error is not None and "refused" in ack.error
+        [escalation] = smtp.handler.of_kind("escalation")
+        assert escalation["To"] == "hiring@acme.example"
+        assert "cannot be reached" in str(escalation["Subject"])
+        # The hiring team can still close the candidacy; nothing waits on the dead address.
+        await h.execute_update("decide", {"outcome": "reject", "feedback": ["Not a fit."]})
+        final = await harness.result(h)
+    assert final.state == "completed"
+    assert [m.kind for m in final.messages if m.recipient == "candidate"] == [
+        "acknowledgement", "rejection"
+    ]
