@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -97,8 +98,12 @@ class SmtpTransport:
 
     async def send(self, message_id: str, msg: EmailMessage) -> None:
         try:
+            # Serialise with the message's own policy (998-character lines), so ids stay unfolded.
+            data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
             errors, _ = await aiosmtplib.send(
-                msg,
+                data,
+                sender=parseaddr(str(msg["From"]))[1],
+                recipients=[parseaddr(str(msg["To"]))[1]],
                 hostname=self._host,
                 port=self._port,
                 username=self._username,

@@ -258,18 +258,25 @@ class SinkHandler:
         return [m for m in self.received if m["X-Heardback-Kind"] == kind]
 
 
-@dataclass
 class SmtpSink:
-    host: str
-    port: int
-    handler: SinkHandler
-    controller: Any
+    """aiosmtpd on loopback; `stop()` and `start()` simulate an outage on the same port."""
 
-    def stop(self) -> None:
-        self.controller.stop()
+    def __init__(self) -> None:
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.handler = SinkHandler()
+        self._controller: Any = None
 
     def start(self) -> None:
-        self.controller.start()
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self.handler, hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
 
 def free_port() -> int:
@@ -280,15 +287,9 @@ def free_port() -> int:
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpSink]:
-    from aiosmtpd.controller import Controller
-
-    handler = SinkHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    sink = SmtpSink("127.0.0.1", port, handler, controller)
+    sink = SmtpSink()
+    sink.start()
     try:
         yield sink
     finally:
-        with contextlib.suppress(Exception):
-            controller.stop()
+        sink.stop()

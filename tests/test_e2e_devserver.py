@@ -1,0 +1,205 @@
+"""End to end on the real Temporal dev server, a real worker process and a real SMTP server.
+
+The policy is compressed into seconds, so these run in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from starter import candidacy as api
+from tests.conftest import DEV_SERVER, SmtpSink, free_port
+from workflows.models import (
+    FINAL_KINDS,
+    CandidacyInput,
+    Decide,
+    InterviewCompleted,
+    Status,
+    SubmitFeedback,
+    Withdraw,
+)
+
+pytestmark = pytest.mark.devserver
+
+POLICY = {
+    "max_silence": "PT6S",
+    "decision_due": "PT4S",
+    "feedback_due": "PT2S",
+    "hold_max": "PT10S",
+    "effort_threshold": "PT2H",
+    "feedback_wait_max": "PT20S",
+}
+
+
+@pytest.fixture(scope="module")
+async def devserver() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
+    from worker.wiring import DATA_CONVERTER
+
+    port = free_port()
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(DEV_SERVER),
+        port=port,
+        ui=False,
+        data_converter=DATA_CONVERTER,
+    )
+    try:
+        yield env, port
+    finally:
+        await env.shutdown()
+
+
+class WorkerProcess:
+    """`python -m worker`, exactly as an operator runs it."""
+
+    def __init__(self, port: int, tmp: Path, smtp: SmtpSink) -> None:
+        self.task_queue = f"heardback-e2e-{uuid.uuid4().hex[:8]}"
+        self.log = tmp / "worker.log"
+        env = {
+            **os.environ,
+            "HEARDBACK_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+            "HEARDBACK_TASK_QUEUE": self.task_queue,
+            "HEARDBACK_MAIL_TRANSPORT": "smtp",
+            "HEARDBACK_SMTP_HOST": smtp.host,
+            "HEARDBACK_SMTP_PORT": str(smtp.port),
+            "HEARDBACK_LEDGER_PATH": str(tmp / "ledger.sqlite3"),
+            "HEARDBACK_LOG_FORMAT": "json",
+        }
+        self._log_file = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log_file,
+        )
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            self._log_file.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log_file.close()
+
+
+@pytest.fixture
+def worker_factory(
+    devserver: tuple[WorkflowEnvironment, int], tmp_path: Path, smtp: SmtpSink
+) -> Iterator[Any]:
+    started: list[WorkerProcess] = []
+
+    def make() -> WorkerProcess:
+        w = WorkerProcess(devserver[1], tmp_path, smtp)
+        started.append(w)
+        return w
+
+    yield make
+    for w in started:
+        w.kill()
+
+
+def inp(role_id: str, cid: str, name: str, survey: bool = False) -> CandidacyInput:
+    return CandidacyInput.model_validate({
+        "role": {"id": role_id, "title": "Data Engineer", "company": "Globex",
+                 "contact_email": "talent@globex.example",
+                 "survey_url": "https://globex.example/survey" if survey else None},
+        "candidate": {"id": cid, "name": name, "email": f"{cid}@example.org"},
+        "policy": POLICY,
+    })
+
+
+async def wait_done(handle: WorkflowHandle[Any, Any], timeout: float = 60) -> Status:
+    return Status.model_validate(await asyncio.wait_for(handle.result(), timeout))
+
+
+async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
+    devserver: tuple[WorkflowEnvironment, int], smtp: SmtpSink, worker_factory: Any
+) -> None:
+    env, _ = devserver
+    client: Client = env.client
+    worker = worker_factory()
+    role = f"r-{uuid.uuid4().hex[:6]}"
+
+    # The mail server is down when the first acknowledgements are due.
+    smtp.stop()
+    ada = await api.start_candidacy(client, inp(role, "c-1", "Ada Lovelace", survey=True),
+                                    task_queue=worker.task_queue)
+    bob = await api.start_candidacy(client, inp(role, "c-2", "Bob Moses"),
+                                    task_queue=worker.task_queue)
+    cy = await api.start_candidacy(client, inp(role, "c-3", "Cy Young"),
+                                   task_queue=worker.task_queue)
+    await asyncio.sleep(3)
+    assert (await api.status(ada)).last_delivered_at is None  # intent is not delivery
+    smtp.start()
+    back_up = datetime.now(UTC)
+
+    await api.interview_completed(ada, InterviewCompleted(
+        interview_id="i-1", stage="technical", interviewer_email="ivy@globex.example",
+        duration=timedelta(hours=2, minutes=30), internal_notes="private: borderline",
+    ))
+    await api.withdraw(cy, Withdraw(reason="relocating"))
+    await asyncio.sleep(3)  # feedback_due passes: reminder, then escalation
+    await api.decide(ada, Decide(outcome="reject", feedback=["We needed more Spark."]))
+    await asyncio.sleep(2)
+    await api.submit_feedback(ada, SubmitFeedback(interview_id="i-1",
+                                                  feedback=["Your SQL was excellent."]))
+    await asyncio.sleep(3)  # Bob's decision is overdue by now
+    await api.decide(bob, Decide(outcome="offer"))
+
+    results = [await wait_done(h) for h in (ada, bob, cy)]
+    assert [r.outcome for r in results] == ["rejected", "offer", "withdrawn"]
+
+    # Every message delivered exactly once, by its stable Message-ID.
+    ids = smtp.handler.ids()
+    assert len(ids) == len(set(ids))
+    recorded = [m for r in results for m in r.messages]
+    assert all(m.status == "delivered" for m in recorded)
+    assert sorted(ids) == sorted(f"<{m.message_id}@heardback.localhost>" for m in recorded)
+
+    # The silence clock counted delivery: the first delivery came after the server came back.
+    first = results[0].messages[0]
+    assert first.delivered_at is not None and first.delivered_at >= back_up - timedelta(seconds=1)
+
+    for r in results:
+        candidate = [m for m in r.messages if m.recipient == "candidate"]
+        assert sum(m.kind in FINAL_KINDS for m in candidate) == 1
+        times = [m.delivered_at for m in candidate if m.delivered_at is not None]
+        for earlier, later in zip(times, times[1:], strict=False):
+            assert later - earlier <= timedelta(seconds=6 + 2)  # max_silence + delivery latency
+    ada_kinds = [m.kind for m in results[0].messages]
+    assert ada_kinds.index("feedback_reminder") < ada_kinds.index("escalation")
+    assert [m.kind for m in results[0].messages if m.recipient == "candidate"][-2:] == [
+        "feedback_update", "survey"
+    ]
+    assert "delay_explanation" in [m.kind for m in results[1].messages]
+    assert not any(b"private: borderline" in m.as_bytes() for m in smtp.handler.received)
+
+    assert worker.stop(signal.SIGTERM) == 0
+    log = worker.log.read_text()
+    assert "worker_stopped" in log
+    assert "Ada Lovelace" not in log and "@example.org" not in log  # no PII in logs
+
+
+async def test_the_worker_stops_cleanly_on_sigint(worker_factory: Any) -> None:
+    worker = worker_factory()
+    await asyncio.sleep(2)
+    assert worker.proc.poll() is None
+    assert worker.stop(signal.SIGINT) == 0
+    assert "worker_stopped" in worker.log.read_text()
