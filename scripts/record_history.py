@@ -1,0 +1,81 @@
+"""Record the replay fixture: run a full candidacy on the time-skipping server and save its history.
+
+Run with `make record-history` only when a workflow change is deliberate and goes through
+`workflow.patched` (see the README's "Changing workflow code" section); the committed histories
+are what running candidacies look like, and CI replays them against the current code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from starter import candidacy as api
+from worker.settings import Settings
+from worker.wiring import DATA_CONVERTER, build_worker, run_and_exit
+from workflows.models import (
+    CandidacyInput,
+    Decide,
+    InterviewCompleted,
+    SubmitFeedback,
+)
+
+# One file per recorded workflow, named by its workflow id (replay needs the id: the workflow
+# checks it). The folder name is the release whose code wrote the history.
+OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "histories" / "v1"
+
+
+async def main() -> int:
+    bin_dir = Path(sys.executable).parent
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(bin_dir / "temporal-test-server"),
+        data_converter=DATA_CONVERTER,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            task_queue="record-history",
+            outbox_dir=Path(tmp) / "outbox",
+            ledger_path=Path(tmp) / "ledger.sqlite3",
+        )
+        async with build_worker(env.client, settings):
+            inp = CandidacyInput.model_validate({
+                "role": {"id": "r-rec", "title": "Backend Engineer", "company": "Acme",
+                         "contact_email": "hiring@acme.example",
+                         "survey_url": "https://acme.example/survey"},
+                "candidate": {"id": "c-rec", "name": "Ada Lovelace",
+                              "email": "ada@example.org"},
+            })
+            h = await api.start_candidacy(env.client, inp, task_queue=settings.task_queue)
+            await h.signal("interview_completed", {"interview_id": "broken"})
+            await api.interview_completed(h, InterviewCompleted(
+                interview_id="i-1", stage="technical", interviewer_email="bob@acme.example",
+                duration=timedelta(hours=1), feedback=["Clear trade-offs."],
+            ))
+            await api.decide(h, Decide(outcome="advance", next_stage="onsite"))
+            await api.interview_completed(h, InterviewCompleted(
+                interview_id="i-2", stage="onsite", interviewer_email="eve@acme.example",
+                duration=timedelta(hours=3), internal_notes="notes",
+            ))
+            await env.sleep(timedelta(days=3))  # reminder, escalation
+            await api.decide(h, Decide(outcome="hold"))
+            await env.sleep(timedelta(days=6))  # hold expires: one last extension
+            await api.decide(h, Decide(outcome="reject", feedback=["More depth needed."]))
+            await api.submit_feedback(h, SubmitFeedback(interview_id="i-2",
+                                                        feedback=["Good pairing."]))
+            await h.result()
+            history = await h.fetch_history()
+    await env.shutdown()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / f"{h.id}.json"
+    out.write_text(history.to_json())
+    print(f"wrote {out} ({len(history.events)} events)")
+    return 0
+
+
+if __name__ == "__main__":
+    run_and_exit(main)
