@@ -49,9 +49,7 @@ class DeliveryActivities:
             await self._transport.send(msg.message_id, email)
         except UndeliverableError as err:
             bound.warning("delivery_undeliverable", error=str(err))
-            raise ApplicationError(
-                str(err), type=ERR_UNDELIVERABLE, non_retryable=True
-            ) from err
+            raise ApplicationError(str(err), type=ERR_UNDELIVERABLE, non_retryable=True) from err
         except Exception as err:
             bound.warning("delivery_failed_will_retry", error=str(err))
             raise

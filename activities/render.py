@@ -6,8 +6,8 @@ Message-ID, the kind and the candidacy, and thread every candidate message under
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 import email.policy
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
@@ -64,13 +64,13 @@ class Renderer:
         self._from = mail_from
         self._domain = message_id_domain
         # Plain text only: there is no HTML to escape into (S701 is about HTML autoescaping).
-        self._env = jinja2.Environment(  # noqa: S701
+        self._env = jinja2.Environment(
             loader=jinja2.PackageLoader("activities", "templates"),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            autoescape=False,
+            autoescape=False,  # noqa: S701 - plain-text mail, nothing to escape into
         )
         self._env.filters["when"] = _when
         self._env.filters["day"] = _day
@@ -119,8 +119,8 @@ def _tidy(body: str) -> str:
     """Collapse runs of blank lines that optional template sections leave behind."""
     lines = body.strip("\n").split("\n")
     out: list[str] = []
-    for line in lines:
-        line = line.rstrip()
+    for raw in lines:
+        line = raw.rstrip()
         if not line and out and not out[-1]:
             continue
         out.append(line)

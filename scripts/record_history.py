@@ -7,7 +7,6 @@ are what running candidacies look like, and CI replays them against the current 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 from datetime import timedelta
@@ -43,30 +42,52 @@ async def main() -> int:
             ledger_path=Path(tmp) / "ledger.sqlite3",
         )
         async with build_worker(env.client, settings):
-            inp = CandidacyInput.model_validate({
-                "role": {"id": "r-rec", "title": "Backend Engineer", "company": "Acme",
-                         "contact_email": "hiring@acme.example",
-                         "survey_url": "https://acme.example/survey"},
-                "candidate": {"id": "c-rec", "name": "Ada Lovelace",
-                              "email": "ada@example.org"},
-            })
+            inp = CandidacyInput.model_validate(
+                {
+                    "role": {
+                        "id": "r-rec",
+                        "title": "Backend Engineer",
+                        "company": "Acme",
+                        "contact_email": "hiring@acme.example",
+                        "survey_url": "https://acme.example/survey",
+                    },
+                    "candidate": {
+                        "id": "c-rec",
+                        "name": "Ada Lovelace",
+                        "email": "ada@example.org",
+                    },
+                }
+            )
             h = await api.start_candidacy(env.client, inp, task_queue=settings.task_queue)
             await h.signal("interview_completed", {"interview_id": "broken"})
-            await api.interview_completed(h, InterviewCompleted(
-                interview_id="i-1", stage="technical", interviewer_email="bob@acme.example",
-                duration=timedelta(hours=1), feedback=["Clear trade-offs."],
-            ))
+            await api.interview_completed(
+                h,
+                InterviewCompleted(
+                    interview_id="i-1",
+                    stage="technical",
+                    interviewer_email="bob@acme.example",
+                    duration=timedelta(hours=1),
+                    feedback=["Clear trade-offs."],
+                ),
+            )
             await api.decide(h, Decide(outcome="advance", next_stage="onsite"))
-            await api.interview_completed(h, InterviewCompleted(
-                interview_id="i-2", stage="onsite", interviewer_email="eve@acme.example",
-                duration=timedelta(hours=3), internal_notes="notes",
-            ))
+            await api.interview_completed(
+                h,
+                InterviewCompleted(
+                    interview_id="i-2",
+                    stage="onsite",
+                    interviewer_email="eve@acme.example",
+                    duration=timedelta(hours=3),
+                    internal_notes="notes",
+                ),
+            )
             await env.sleep(timedelta(days=3))  # reminder, escalation
             await api.decide(h, Decide(outcome="hold"))
             await env.sleep(timedelta(days=6))  # hold expires: one last extension
             await api.decide(h, Decide(outcome="reject", feedback=["More depth needed."]))
-            await api.submit_feedback(h, SubmitFeedback(interview_id="i-2",
-                                                        feedback=["Good pairing."]))
+            await api.submit_feedback(
+                h, SubmitFeedback(interview_id="i-2", feedback=["Good pairing."])
+            )
             await h.result()
             history = await h.fetch_history()
     await env.shutdown()

@@ -42,18 +42,26 @@ async def interview_completed(handle: WorkflowHandle[Any, Any], ev: InterviewCom
 
 
 async def submit_feedback(handle: WorkflowHandle[Any, Any], cmd: SubmitFeedback) -> UpdateResult:
-    return await handle.execute_update(
+    result: UpdateResult = await handle.execute_update(
         contract.UPDATE_SUBMIT_FEEDBACK, cmd, result_type=UpdateResult
     )
+    return result
 
 
 async def decide(handle: WorkflowHandle[Any, Any], cmd: Decide) -> UpdateResult:
-    return await handle.execute_update(contract.UPDATE_DECIDE, cmd, result_type=UpdateResult)
+    result: UpdateResult = await handle.execute_update(
+        contract.UPDATE_DECIDE, cmd, result_type=UpdateResult
+    )
+    return result
 
 
 async def withdraw(handle: WorkflowHandle[Any, Any], cmd: Withdraw) -> UpdateResult:
-    return await handle.execute_update(contract.UPDATE_WITHDRAW, cmd, result_type=UpdateResult)
+    result: UpdateResult = await handle.execute_update(
+        contract.UPDATE_WITHDRAW, cmd, result_type=UpdateResult
+    )
+    return result
 
 
 async def status(handle: WorkflowHandle[Any, Any]) -> Status:
-    return await handle.query(contract.QUERY_STATUS, result_type=Status)
+    st: Status = await handle.query(contract.QUERY_STATUS, result_type=Status)
+    return st

@@ -13,6 +13,8 @@ policy compressed from days into seconds, and you watch each promise keep itself
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,7 +77,7 @@ class Demo:
             await asyncio.sleep(0.5)
 
 
-async def main() -> int:
+async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bottom
     settings = get_settings()
     configure_logging("WARNING", settings.log_format)
     try:
@@ -110,44 +112,75 @@ async def main() -> int:
 
     await asyncio.sleep(2)
     demo.say("Ada's technical interview (1h30) is done, with feedback")
-    await api.interview_completed(ada, InterviewCompleted(
-        interview_id="i-1", stage="technical", interviewer_email="bob@acme.example",
-        duration=timedelta(minutes=90),
-        feedback=["You explained the trade-offs of your cache design clearly."],
-        internal_notes="Strong on design, a bit slow on the coding part.",
-    ))
+    await api.interview_completed(
+        ada,
+        InterviewCompleted(
+            interview_id="i-1",
+            stage="technical",
+            interviewer_email="bob@acme.example",
+            duration=timedelta(minutes=90),
+            feedback=["You explained the trade-offs of your cache design clearly."],
+            internal_notes="Strong on design, a bit slow on the coding part.",
+        ),
+    )
     demo.say("Grace's technical interview (1h) is done, with feedback")
-    await api.interview_completed(grace, InterviewCompleted(
-        interview_id="i-2", stage="technical", interviewer_email="eve@acme.example",
-        duration=timedelta(hours=1),
-        feedback=["Your debugging approach was methodical and easy to follow."],
-    ))
+    await api.interview_completed(
+        grace,
+        InterviewCompleted(
+            interview_id="i-2",
+            stage="technical",
+            interviewer_email="eve@acme.example",
+            duration=timedelta(hours=1),
+            feedback=["Your debugging approach was methodical and easy to follow."],
+        ),
+    )
     await asyncio.sleep(2)
     demo.say("Team advances Ada to the onsite")
-    await api.decide(ada, Decide(outcome="advance", next_stage="onsite",
-                                 feedback=["We enjoyed the conversation."]))
+    await api.decide(
+        ada,
+        Decide(outcome="advance", next_stage="onsite", feedback=["We enjoyed the conversation."]),
+    )
     demo.say("Team holds Grace as a backup for 10 seconds")
-    await api.decide(grace, Decide(outcome="hold",
-                                   hold_until=datetime.now(UTC) + timedelta(seconds=10)))
+    await api.decide(
+        grace, Decide(outcome="hold", hold_until=datetime.now(UTC) + timedelta(seconds=10))
+    )
     await asyncio.sleep(2)
     demo.say("Ada's onsite (3h) is done; the interviewer writes no feedback")
-    await api.interview_completed(ada, InterviewCompleted(
-        interview_id="i-3", stage="onsite", interviewer_email="carol@acme.example",
-        duration=timedelta(hours=3), internal_notes="Not sure about team fit.",
-    ))
+    await api.interview_completed(
+        ada,
+        InterviewCompleted(
+            interview_id="i-3",
+            stage="onsite",
+            interviewer_email="carol@acme.example",
+            duration=timedelta(hours=3),
+            internal_notes="Not sure about team fit.",
+        ),
+    )
     await asyncio.sleep(10)
     demo.say("Team rejects Ada, with written reasons (she invested 4h30)")
-    await api.decide(ada, Decide(outcome="reject", feedback=[
-        "We chose a candidate with more production experience in distributed queues.",
-    ]))
+    await api.decide(
+        ada,
+        Decide(
+            outcome="reject",
+            feedback=[
+                "We chose a candidate with more production experience in distributed queues.",
+            ],
+        ),
+    )
     await asyncio.sleep(2)
     demo.say("Linus's team finally decides: offer")
     await api.decide(linus, Decide(outcome="offer", feedback=["Welcome aboard!"]))
     await asyncio.sleep(2)
     demo.say("Ada's onsite interviewer finally writes feedback")
-    await api.submit_feedback(ada, SubmitFeedback(interview_id="i-3", feedback=[
-        "Your system design was solid; practise narrating your testing strategy.",
-    ]))
+    await api.submit_feedback(
+        ada,
+        SubmitFeedback(
+            interview_id="i-3",
+            feedback=[
+                "Your system design was solid; practise narrating your testing strategy.",
+            ],
+        ),
+    )
 
     try:
         await asyncio.wait_for(
@@ -162,17 +195,16 @@ async def main() -> int:
     if settings.mail_transport == "file":
         print(f"Messages are in {settings.outbox_dir}/ (one .eml each). Ada's rejection:\n")
         for path in sorted(settings.outbox_dir.glob(f"candidacy-{role.id}-c-1001.*.rejection.eml")):
-            import email
-            import email.policy
-
             msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             body = msg.get_body(preferencelist=("plain",))
             print(f"Subject: {msg['Subject']}\n")
             print(body.get_content() if body is not None else "")
     print("Histories, in the Temporal UI:")
     for handle in demo.handles.values():
-        print(f"  http://localhost:{settings.dev_ui_port}/namespaces/{settings.namespace}"
-              f"/workflows/{handle.id}")
+        print(
+            f"  http://localhost:{settings.dev_ui_port}/namespaces/{settings.namespace}"
+            f"/workflows/{handle.id}"
+        )
     return 0
 
 

@@ -124,7 +124,8 @@ class Harness:
         return self.track(handle)
 
     async def status(self, handle: WorkflowHandle[Any, Any]) -> Status:
-        return await handle.query(contract.QUERY_STATUS, result_type=Status)
+        st: Status = await handle.query(contract.QUERY_STATUS, result_type=Status)
+        return st
 
     async def result(self, handle: WorkflowHandle[Any, Any]) -> Status:
         """The workflow's final status (time skips while we wait)."""
@@ -151,15 +152,15 @@ class Harness:
         """Wait until at least `count` messages are delivered and none is pending."""
         return await self.until(
             handle,
-            lambda st: sum(m.status == "delivered" for m in st.messages) >= count
-            and all(m.status != "pending" for m in st.messages),
+            lambda st: (
+                sum(m.status == "delivered" for m in st.messages) >= count
+                and all(m.status != "pending" for m in st.messages)
+            ),
         )
 
     async def idle(self, handle: WorkflowHandle[Any, Any]) -> Status:
         """Wait until nothing is pending delivery."""
-        return await self.until(
-            handle, lambda st: all(m.status != "pending" for m in st.messages)
-        )
+        return await self.until(handle, lambda st: all(m.status != "pending" for m in st.messages))
 
     async def sleep(self, duration: timedelta, handle: WorkflowHandle[Any, Any]) -> Status:
         """Skip server time, then let the deliveries that came due finish."""
@@ -232,7 +233,7 @@ class SinkHandler:
         self.refuse: set[str] = set()
         self.defer_remaining = 0  # answer 451 to this many DATA commands first
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
         if address in self.refuse:
@@ -240,9 +241,7 @@ class SinkHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: Any, session: Any, envelope: Any
-    ) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.defer_remaining > 0:
             self.defer_remaining -= 1
             return "451 4.3.0 Try again later"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -14,13 +15,17 @@ from temporalio.exceptions import ApplicationError
 from starter import candidacy as api
 from tests.conftest import Harness, body_of, candidacy_input
 from workflows import contract
-from workflows.models import Status
 
 SECRET = "INTERNAL-only: weak on SQL, seemed nervous"
 
 
-def interview(iid: str = "i-1", *, feedback: list[str] | None = None, hours: float = 1.5,
-              stage: str = "technical") -> dict[str, Any]:
+def interview(
+    iid: str = "i-1",
+    *,
+    feedback: list[str] | None = None,
+    hours: float = 1.5,
+    stage: str = "technical",
+) -> dict[str, Any]:
     return {
         "interview_id": iid,
         "stage": stage,
@@ -84,7 +89,7 @@ async def test_silence_is_broken_by_a_status_update_every_max_silence(harness: H
     delivered = [m for m in st.messages if m.status == "delivered"]
     assert [m.kind for m in delivered] == ["acknowledgement", "status_update", "status_update"]
     times = [m.delivered_at for m in delivered]
-    for earlier, later in zip(times, times[1:], strict=False):
+    for earlier, later in itertools.pairwise(times):
         assert earlier is not None and later is not None
         assert later - earlier <= timedelta(days=7, minutes=1)
     update_body = body_of(harness.messages("status_update")[0])
@@ -181,8 +186,7 @@ async def test_rejection_carries_every_rounds_feedback_and_the_written_reasons(
     h = await harness.start()
     await signal_interview(h, interview("i-1", feedback=["Clear API design."]))
     await update(h, "decide", {"outcome": "advance", "next_stage": "onsite"})
-    await signal_interview(h, interview("i-2", feedback=["Good pairing."], stage="onsite",
-                                        hours=2))
+    await signal_interview(h, interview("i-2", feedback=["Good pairing."], stage="onsite", hours=2))
     await update(h, "decide", {"outcome": "reject", "feedback": ["We need more Kafka depth."]})
     final = await harness.result(h)
     assert final.outcome == "rejected"
@@ -200,8 +204,15 @@ async def test_an_expired_hold_gets_one_last_extension_then_a_rejection(
     st = await harness.delivered(h, 1)
     started = st.messages[0].queued_at
     hold_until = (started + timedelta(days=3)).isoformat()
-    await update(h, "decide", {"outcome": "hold", "hold_until": hold_until,
-                               "feedback": ["Another candidate was slightly ahead."]})
+    await update(
+        h,
+        "decide",
+        {
+            "outcome": "hold",
+            "hold_until": hold_until,
+            "feedback": ["Another candidate was slightly ahead."],
+        },
+    )
     await harness.sleep(timedelta(days=3, hours=1), h)
     st = await harness.status(h)
     assert st.state == "on_hold"
@@ -297,8 +308,11 @@ async def test_invalid_commands_are_refused_with_reasons_and_leave_history_untou
     assert "already decided" in err.message
 
     history = await h.fetch_history()
-    accepted = [e for e in history.events
-                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
+    accepted = [
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
     assert len(accepted) == 1  # only the offer reached history
 
 
@@ -338,10 +352,14 @@ async def test_unreadable_start_input_ends_as_refused_with_the_reason(harness: H
     cid = f"c-{uuid.uuid4().hex[:8]}"
     bad = candidacy_input().model_dump(mode="json")
     bad["candidate"] = {"id": cid, "name": "", "email": "not-an-email"}
-    h = harness.track(await harness.client.start_workflow(
-        contract.CANDIDACY_WORKFLOW, bad, id=f"candidacy-r-7-{cid}",
-        task_queue=harness.settings.task_queue,
-    ))
+    h = harness.track(
+        await harness.client.start_workflow(
+            contract.CANDIDACY_WORKFLOW,
+            bad,
+            id=f"candidacy-r-7-{cid}",
+            task_queue=harness.settings.task_queue,
+        )
+    )
     result = await harness.result(h)
     assert result.state == "refused"
     reason = result.rejected_inputs[0].reason
@@ -350,10 +368,14 @@ async def test_unreadable_start_input_ends_as_refused_with_the_reason(harness: H
     assert harness.kinds() == []
 
     good = candidacy_input()
-    h = harness.track(await harness.client.start_workflow(
-        contract.CANDIDACY_WORKFLOW, good, id=f"candidacy-elsewhere-{cid}",
-        task_queue=harness.settings.task_queue,
-    ))
+    h = harness.track(
+        await harness.client.start_workflow(
+            contract.CANDIDACY_WORKFLOW,
+            good,
+            id=f"candidacy-elsewhere-{cid}",
+            task_queue=harness.settings.task_queue,
+        )
+    )
     result = await harness.result(h)
     assert result.state == "refused"
     assert "workflow id must be" in result.rejected_inputs[0].reason

@@ -42,8 +42,9 @@ ALL_KINDS: list[tuple[MessageKind, Recipient]] = [
 JARGON = re.compile(r"\b(pipeline|req|requisition|disposition|ATS|None|null)\b|\{\{|\}\}")
 
 
-def request(kind: MessageKind, recipient: Recipient = "candidate", seq: int = 1,
-            **content: Any) -> DeliveryRequest:
+def request(
+    kind: MessageKind, recipient: Recipient = "candidate", seq: int = 1, **content: Any
+) -> DeliveryRequest:
     base: dict[str, Any] = {
         "candidate_name": "Ada Lovelace",
         "role_title": "Backend Engineer",
@@ -64,12 +65,19 @@ def request(kind: MessageKind, recipient: Recipient = "candidate", seq: int = 1,
         "overdue_since": NOW,
     }
     base.update(content)
-    to = {"candidate": "ada@example.org", "interviewer": "bob@acme.example",
-          "contact": "hiring@acme.example"}[recipient]
+    to = {
+        "candidate": "ada@example.org",
+        "interviewer": "bob@acme.example",
+        "contact": "hiring@acme.example",
+    }[recipient]
     return DeliveryRequest(
         message=OutgoingMessage(
-            message_id=f"{WF}.{seq:03d}.{kind}", kind=kind, recipient=recipient, to_email=to,
-            content=MessageContent(**base), queued_at=NOW,
+            message_id=f"{WF}.{seq:03d}.{kind}",
+            kind=kind,
+            recipient=recipient,
+            to_email=to,
+            content=MessageContent(**base),
+            queued_at=NOW,
         ),
         workflow_id=WF,
         thread_root_id=f"{WF}.000.acknowledgement",
@@ -82,7 +90,9 @@ def renderer() -> Renderer:
 
 
 @pytest.mark.parametrize(("kind", "recipient"), ALL_KINDS)
-def test_every_template_reads_like_a_person_wrote_it(kind: MessageKind, recipient: Recipient) -> None:
+def test_every_template_reads_like_a_person_wrote_it(
+    kind: MessageKind, recipient: Recipient
+) -> None:
     subject, body = renderer().render_text(request(kind, recipient))
     assert subject
     assert not JARGON.search(subject + body), JARGON.search(subject + body)
@@ -161,8 +171,9 @@ async def test_a_deferring_mail_server_delays_delivery_and_loses_nothing(
     env: WorkflowEnvironment, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     smtp.handler.defer_remaining = 1
-    settings = make_settings(tmp_path, mail_transport="smtp", smtp_host=smtp.host,
-                             smtp_port=smtp.port)
+    settings = make_settings(
+        tmp_path, mail_transport="smtp", smtp_host=smtp.host, smtp_port=smtp.port
+    )
     async with running_harness(env, settings) as harness:
         h = await harness.start()
         st = await harness.delivered(h, 1)
@@ -175,12 +186,14 @@ async def test_an_address_the_server_refuses_is_escalated_not_retried_forever(
     env: WorkflowEnvironment, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     smtp.handler.refuse.add("nobody@example.org")
-    settings = make_settings(tmp_path, mail_transport="smtp", smtp_host=smtp.host,
-                             smtp_port=smtp.port)
+    settings = make_settings(
+        tmp_path, mail_transport="smtp", smtp_host=smtp.host, smtp_port=smtp.port
+    )
     async with running_harness(env, settings) as harness:
         h = await harness.start(candidate={"email": "nobody@example.org"})
-        st = await harness.until(h, lambda s: any(m.kind == "escalation" and
-                                                  m.status == "delivered" for m in s.messages))
+        st = await harness.until(
+            h, lambda s: any(m.kind == "escalation" and m.status == "delivered" for m in s.messages)
+        )
         ack = st.messages[0]
         assert (ack.kind, ack.status) == ("acknowledgement", "failed")
         assert ack.error is not None and "refused" in ack.error
@@ -192,5 +205,6 @@ async def test_an_address_the_server_refuses_is_escalated_not_retried_forever(
         final = await harness.result(h)
     assert final.state == "completed"
     assert [m.kind for m in final.messages if m.recipient == "candidate"] == [
-        "acknowledgement", "rejection"
+        "acknowledgement",
+        "rejection",
     ]

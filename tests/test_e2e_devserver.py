@@ -6,6 +6,7 @@ The policy is compressed into seconds, so these run in real time.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -116,13 +117,19 @@ def worker_factory(
 
 
 def inp(role_id: str, cid: str, name: str, survey: bool = False) -> CandidacyInput:
-    return CandidacyInput.model_validate({
-        "role": {"id": role_id, "title": "Data Engineer", "company": "Globex",
-                 "contact_email": "talent@globex.example",
-                 "survey_url": "https://globex.example/survey" if survey else None},
-        "candidate": {"id": cid, "name": name, "email": f"{cid}@example.org"},
-        "policy": POLICY,
-    })
+    return CandidacyInput.model_validate(
+        {
+            "role": {
+                "id": role_id,
+                "title": "Data Engineer",
+                "company": "Globex",
+                "contact_email": "talent@globex.example",
+                "survey_url": "https://globex.example/survey" if survey else None,
+            },
+            "candidate": {"id": cid, "name": name, "email": f"{cid}@example.org"},
+            "policy": POLICY,
+        }
+    )
 
 
 async def wait_done(handle: WorkflowHandle[Any, Any], timeout: float = 60) -> Status:
@@ -139,27 +146,37 @@ async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
 
     # The mail server is down when the first acknowledgements are due.
     smtp.stop()
-    ada = await api.start_candidacy(client, inp(role, "c-1", "Ada Lovelace", survey=True),
-                                    task_queue=worker.task_queue)
-    bob = await api.start_candidacy(client, inp(role, "c-2", "Bob Moses"),
-                                    task_queue=worker.task_queue)
-    cy = await api.start_candidacy(client, inp(role, "c-3", "Cy Young"),
-                                   task_queue=worker.task_queue)
+    ada = await api.start_candidacy(
+        client, inp(role, "c-1", "Ada Lovelace", survey=True), task_queue=worker.task_queue
+    )
+    bob = await api.start_candidacy(
+        client, inp(role, "c-2", "Bob Moses"), task_queue=worker.task_queue
+    )
+    cy = await api.start_candidacy(
+        client, inp(role, "c-3", "Cy Young"), task_queue=worker.task_queue
+    )
     await asyncio.sleep(3)
     assert (await api.status(ada)).last_delivered_at is None  # intent is not delivery
     smtp.start()
     back_up = datetime.now(UTC)
 
-    await api.interview_completed(ada, InterviewCompleted(
-        interview_id="i-1", stage="technical", interviewer_email="ivy@globex.example",
-        duration=timedelta(hours=2, minutes=30), internal_notes="private: borderline",
-    ))
+    await api.interview_completed(
+        ada,
+        InterviewCompleted(
+            interview_id="i-1",
+            stage="technical",
+            interviewer_email="ivy@globex.example",
+            duration=timedelta(hours=2, minutes=30),
+            internal_notes="private: borderline",
+        ),
+    )
     await api.withdraw(cy, Withdraw(reason="relocating"))
     await asyncio.sleep(3)  # feedback_due passes: reminder, then escalation
     await api.decide(ada, Decide(outcome="reject", feedback=["We needed more Spark."]))
     await asyncio.sleep(2)
-    await api.submit_feedback(ada, SubmitFeedback(interview_id="i-1",
-                                                  feedback=["Your SQL was excellent."]))
+    await api.submit_feedback(
+        ada, SubmitFeedback(interview_id="i-1", feedback=["Your SQL was excellent."])
+    )
     await asyncio.sleep(3)  # Bob's decision is overdue by now
     await api.decide(bob, Decide(outcome="offer"))
 
@@ -181,12 +198,13 @@ async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
         candidate = [m for m in r.messages if m.recipient == "candidate"]
         assert sum(m.kind in FINAL_KINDS for m in candidate) == 1
         times = [m.delivered_at for m in candidate if m.delivered_at is not None]
-        for earlier, later in zip(times, times[1:], strict=False):
+        for earlier, later in itertools.pairwise(times):
             assert later - earlier <= timedelta(seconds=6 + 2)  # max_silence + delivery latency
     ada_kinds = [m.kind for m in results[0].messages]
     assert ada_kinds.index("feedback_reminder") < ada_kinds.index("escalation")
     assert [m.kind for m in results[0].messages if m.recipient == "candidate"][-2:] == [
-        "feedback_update", "survey"
+        "feedback_update",
+        "survey",
     ]
     assert "delay_explanation" in [m.kind for m in results[1].messages]
     assert not any(b"private: borderline" in m.as_bytes() for m in smtp.handler.received)

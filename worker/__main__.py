@@ -20,7 +20,7 @@ async def main() -> int:
     try:
         client = await connect(settings)
     except Exception as err:
-        log.error("temporal_unreachable", address=settings.temporal_address, error=str(err))
+        log.exception("temporal_unreachable", address=settings.temporal_address, error=str(err))
         return 1
     worker = build_worker(client, settings)
     stop = asyncio.Event()

@@ -73,33 +73,40 @@ def _port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-async def main() -> int:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    host, _, port_text = settings.temporal_address.rpartition(":")
-    port = int(port_text)
+def start_dev_server(settings: Settings, host: str, port: int) -> subprocess.Popen[bytes] | None:
+    """Start `temporal server start-dev` unless something already listens on the port."""
     Path("var").mkdir(exist_ok=True)
     settings.outbox_dir.mkdir(parents=True, exist_ok=True)
     settings.dev_db_path.parent.mkdir(parents=True, exist_ok=True)
-
-    server: subprocess.Popen[bytes] | None = None
-    if _port_open(host or "localhost", port):
+    if _port_open(host, port):
         log.warning("temporal_already_running", address=settings.temporal_address)
-    else:
-        server_log = open(Path("var") / "temporal-dev-server.log", "ab")  # noqa: SIM115
+        return None
+    with (Path("var") / "temporal-dev-server.log").open("ab") as server_log:
         server = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             dev_server_command(settings, port=port),
             stdout=server_log,
             stderr=subprocess.STDOUT,
         )
-        log.info("temporal_dev_server_starting", db=str(settings.dev_db_path))
+    log.info("temporal_dev_server_starting", db=str(settings.dev_db_path))
+    return server
+
+
+async def main() -> int:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    host, _, port_text = settings.temporal_address.rpartition(":")
+    port = int(port_text)
+    server = start_dev_server(settings, host or "localhost", port)
 
     try:
         client = None
         for _ in range(120):
             if server is not None and server.poll() is not None:
-                log.error("temporal_dev_server_exited", code=server.returncode,
-                          log="var/temporal-dev-server.log")
+                log.error(
+                    "temporal_dev_server_exited",
+                    code=server.returncode,
+                    log="var/temporal-dev-server.log",
+                )
                 return 1
             try:
                 client = await connect(settings)

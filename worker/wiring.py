@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -76,8 +77,6 @@ def run_and_exit(main: Callable[[], Coroutine[Any, Any, int]]) -> None:
     flushed, nothing is left to clean up that the OS does not, so `os._exit` keeps the exit code
     ours.
     """
-    import asyncio
-
     try:
         code = asyncio.run(main())
     except KeyboardInterrupt:

@@ -7,9 +7,11 @@ what the policy queued (one message at a time, in order), and sleep until the ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TypeVar
+
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -62,10 +64,11 @@ def describe_errors(err: ValidationError) -> str:
 def _decode(raw: RawValue, model: type[M]) -> M:
     """Decode a command payload or refuse it with a reason a developer can act on."""
     try:
-        data = workflow.payload_converter().from_payload(raw.payload, None)
+        data = workflow.payload_converter().from_payload(raw.payload)
     except Exception as err:
         raise ApplicationError(
-            f"payload is not JSON ({type(err).__name__})", type=contract.ERR_INVALID_PAYLOAD,
+            f"payload is not JSON ({type(err).__name__})",
+            type=contract.ERR_INVALID_PAYLOAD,
             non_retryable=True,
         ) from err
     try:
@@ -144,21 +147,20 @@ class Candidacy:
             wait = deadline.due_at - now
             if wait <= timedelta(0):
                 continue
-            try:
+            # A timeout means the deadline came: the next tick acts on it.
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._wake,
                     timeout=wait,
                     timeout_summary=f"until {deadline.kind}",
                 )
-            except asyncio.TimeoutError:
-                pass  # the deadline came: the next tick acts on it
         courier.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return policy.status(s)
 
     def _decode_input(self, raw: RawValue) -> CandidacyInput:
         try:
-            data = workflow.payload_converter().from_payload(raw.payload, None)
+            data = workflow.payload_converter().from_payload(raw.payload)
         except Exception as err:
             raise ValueError(f"start input is not JSON: {type(err).__name__}") from err
         try:
@@ -228,7 +230,7 @@ class Candidacy:
             return  # refused start: nothing to record against
         now = workflow.now()
         try:
-            data = workflow.payload_converter().from_payload(raw.payload, None)
+            data = workflow.payload_converter().from_payload(raw.payload)
             ev = InterviewCompleted.model_validate(data)
         except ValidationError as err:
             self._reject(source, describe_errors(err))

@@ -102,9 +102,7 @@ Recipient = Literal["candidate", "interviewer", "contact"]
 Outcome = Literal["advance", "reject", "hold", "offer"]
 FinalOutcome = Literal["rejected", "offer", "withdrawn", "role_closed"]
 State = Literal["active", "on_hold", "finishing", "completed", "refused"]
-DeadlineKind = Literal[
-    "silence", "decision_due", "feedback_due", "hold_expiry", "feedback_wait"
-]
+DeadlineKind = Literal["silence", "decision_due", "feedback_due", "hold_expiry", "feedback_wait"]
 
 
 class Command(BaseModel):

@@ -397,9 +397,7 @@ def validate_withdraw(s: CandidacyState, cmd: Withdraw) -> str | None:
 
 
 def withdraw(s: CandidacyState, cmd: Withdraw, now: datetime) -> list[str]:
-    return _finalize(
-        s, "withdrawn", "withdrawal_confirmation", now, withdrawal_reason=cmd.reason
-    )
+    return _finalize(s, "withdrawn", "withdrawal_confirmation", now, withdrawal_reason=cmd.reason)
 
 
 def _finalize(
