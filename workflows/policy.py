@@ -321,7 +321,7 @@ def validate_decision(s: CandidacyState, cmd: Decide, now: datetime) -> str | No
         return f"the candidacy is already decided{already}; no further decisions are accepted"
     if cmd.outcome == "reject" and not cmd.feedback and effort_requires_reasons(s):
         return (
-            f"the candidate has invested {hours_invested(s)} h, at or above the effort threshold "
+            f"the candidate has invested {hours_invested(s):g} h, at or above the effort threshold "
             f"of {s.policy.effort_threshold.total_seconds() / 3600:g} h: a rejection must carry "
             "written reasons in 'feedback'"
         )
