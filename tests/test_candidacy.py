@@ -379,3 +379,25 @@ async def test_unreadable_start_input_ends_as_refused_with_the_reason(harness: H
     result = await harness.result(h)
     assert result.state == "refused"
     assert "workflow id must be" in result.rejected_inputs[0].reason
+
+
+async def test_a_long_undecided_candidacy_continues_as_new_and_keeps_its_promises(
+    harness: Harness,
+) -> None:
+    # An hourly decision deadline that nobody meets: roughly 17 history events an hour.
+    h = await harness.start(policy={"decision_due": "PT1H"})
+    await signal_interview(h, interview(feedback=["Clear."]))
+    first_run = (await h.describe()).run_id
+    await harness.sleep(timedelta(days=6), h)
+    described = await h.describe()
+    assert described.run_id != first_run, "expected at least one continue-as-new"
+    st = await harness.status(h)
+    assert st.state == "active"
+    assert st.hours_invested == 1.5  # state carried across runs
+    ids = [m.message_id for m in st.messages]
+    assert len(ids) == len(set(ids)) > 200
+    await update(h, "decide", {"outcome": "offer"})
+    final = await harness.result(h)
+    assert [m.kind for m in final.messages].count("offer") == 1
+    assert len(harness.messages("offer")) == 1
+    assert len(harness.messages()) == len(final.messages)
