@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from datetime import timedelta
@@ -38,6 +39,15 @@ def interview(
 
 async def signal_interview(h: WorkflowHandle[Any, Any], payload: Any) -> None:
     await h.signal(contract.SIGNAL_INTERVIEW_COMPLETED, payload)
+
+
+async def record(harness: Harness, h: WorkflowHandle[Any, Any], payload: dict[str, Any]) -> None:
+    """Signal an interview and wait until the workflow shows it (a signal has no reply, and an
+    update sent right behind it can be handled first)."""
+    await signal_interview(h, payload)
+    await harness.until(
+        h, lambda st: any(iv.interview_id == payload["interview_id"] for iv in st.interviews)
+    )
 
 
 async def update(h: WorkflowHandle[Any, Any], name: str, payload: Any) -> Any:
@@ -101,7 +111,7 @@ async def test_overdue_decision_explains_the_delay_and_escalates_to_the_contact(
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await signal_interview(h, interview(feedback=["Clear explanations."]))
+    await record(harness, h, interview(feedback=["Clear explanations."]))
     await harness.delivered(h, 1)
     await harness.sleep(timedelta(days=5, hours=1), h)
     [delay] = harness.messages("delay_explanation")
@@ -116,7 +126,7 @@ async def test_missing_feedback_is_chased_escalated_and_the_candidate_told_it_is
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await signal_interview(h, interview())
+    await record(harness, h, interview())
     st = await harness.delivered(h, 2)
     [reminder] = harness.messages("feedback_reminder")
     assert reminder["To"] == "bob@acme.example"
@@ -137,7 +147,7 @@ async def test_feedback_after_the_rejection_is_still_delivered_then_it_completes
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await signal_interview(h, interview())
+    await record(harness, h, interview())
     await update(h, "decide", {"outcome": "reject", "feedback": ["We need deeper Go."]})
     st = await harness.idle(h)
     assert st.state == "finishing"  # outcome out, feedback still owed
@@ -154,7 +164,7 @@ async def test_advance_sends_that_rounds_feedback_and_moves_to_the_next_stage(
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await signal_interview(h, interview("i-1", feedback=["You reasoned out loud well."]))
+    await record(harness, h, interview("i-1", feedback=["You reasoned out loud well."]))
     result = await update(h, "decide", {"outcome": "advance", "next_stage": "onsite"})
     assert result["stage"] == "onsite"
     st = await harness.delivered(h, 2)
@@ -184,9 +194,9 @@ async def test_rejection_carries_every_rounds_feedback_and_the_written_reasons(
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await signal_interview(h, interview("i-1", feedback=["Clear API design."]))
+    await record(harness, h, interview("i-1", feedback=["Clear API design."]))
     await update(h, "decide", {"outcome": "advance", "next_stage": "onsite"})
-    await signal_interview(h, interview("i-2", feedback=["Good pairing."], stage="onsite", hours=2))
+    await record(harness, h, interview("i-2", feedback=["Good pairing."], stage="onsite", hours=2))
     await update(h, "decide", {"outcome": "reject", "feedback": ["We need more Kafka depth."]})
     final = await harness.result(h)
     assert final.outcome == "rejected"
@@ -200,7 +210,7 @@ async def test_an_expired_hold_gets_one_last_extension_then_a_rejection(
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await signal_interview(h, interview(feedback=["Thoughtful questions."]))
+    await record(harness, h, interview(feedback=["Thoughtful questions."]))
     st = await harness.delivered(h, 1)
     started = st.messages[0].queued_at
     hold_until = (started + timedelta(days=3)).isoformat()
@@ -234,7 +244,7 @@ async def test_an_expired_hold_gets_one_last_extension_then_a_rejection(
 
 async def test_offer_is_final_and_the_workflow_completes(harness: Harness) -> None:
     h = await harness.start()
-    await signal_interview(h, interview(feedback=["Excellent system design."]))
+    await record(harness, h, interview(feedback=["Excellent system design."]))
     await update(h, "decide", {"outcome": "offer", "feedback": ["Welcome!"]})
     final = await harness.result(h)
     assert (final.state, final.outcome) == ("completed", "offer")
@@ -253,7 +263,7 @@ async def test_withdrawal_is_confirmed_and_the_workflow_completes(harness: Harne
 
 async def test_survey_comes_last_after_outcome_and_all_feedback(harness: Harness) -> None:
     h = await harness.start(role={"survey_url": "https://acme.example/survey"})
-    await signal_interview(h, interview())
+    await record(harness, h, interview())
     await update(h, "decide", {"outcome": "offer"})
     await harness.idle(h)
     await harness.env.sleep(timedelta(hours=1))
@@ -267,8 +277,8 @@ async def test_survey_comes_last_after_outcome_and_all_feedback(harness: Harness
 
 async def test_internal_notes_never_reach_anyone(harness: Harness) -> None:
     h = await harness.start(role={"survey_url": "https://acme.example/survey"})
-    await signal_interview(h, interview("i-1", feedback=["Kind and precise."]))
-    await signal_interview(h, interview("i-2", stage="onsite"))
+    await record(harness, h, interview("i-1", feedback=["Kind and precise."]))
+    await record(harness, h, interview("i-2", stage="onsite"))
     await update(h, "decide", {"outcome": "reject", "feedback": ["Not this time."]})
     await update(h, "submit_feedback", {"interview_id": "i-2", "feedback": ["Solid."]})
     final = await harness.result(h)
@@ -283,7 +293,7 @@ async def test_invalid_commands_are_refused_with_reasons_and_leave_history_untou
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await signal_interview(h, interview(hours=3, feedback=["Good."]))
+    await record(harness, h, interview(hours=3, feedback=["Good."]))
     await harness.delivered(h, 1)
 
     err = await refused(h, "decide", {"outcome": "reject"})
@@ -381,23 +391,27 @@ async def test_unreadable_start_input_ends_as_refused_with_the_reason(harness: H
     assert "workflow id must be" in result.rejected_inputs[0].reason
 
 
-async def test_a_long_undecided_candidacy_continues_as_new_and_keeps_its_promises(
+async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(
     harness: Harness,
 ) -> None:
-    # An hourly decision deadline that nobody meets: roughly 17 history events an hour.
-    h = await harness.start(policy={"decision_due": "PT1H"})
-    await signal_interview(h, interview(feedback=["Clear."]))
+    h = await harness.start()
+    await record(harness, h, interview(feedback=["Clear."]))
+    await harness.delivered(h, 1)
     first_run = (await h.describe()).run_id
-    await harness.sleep(timedelta(days=6), h)
+    # A flood of 2,500 malformed signals (at least one history event each), past the 2,000-event
+    # point where the workflow continues as new.
+    for batch in range(25):
+        await asyncio.gather(
+            *(signal_interview(h, {"interview_id": f"x-{batch}-{i}"}) for i in range(100))
+        )
+    await harness.until(h, lambda st: len(st.rejected_inputs) == 50, timeout=60)
     described = await h.describe()
     assert described.run_id != first_run, "expected at least one continue-as-new"
     st = await harness.status(h)
     assert st.state == "active"
     assert st.hours_invested == 1.5  # state carried across runs
-    ids = [m.message_id for m in st.messages]
-    assert len(ids) == len(set(ids)) > 200
+    assert [m.kind for m in st.messages] == ["acknowledgement"]
     await update(h, "decide", {"outcome": "offer"})
     final = await harness.result(h)
-    assert [m.kind for m in final.messages].count("offer") == 1
-    assert len(harness.messages("offer")) == 1
-    assert len(harness.messages()) == len(final.messages)
+    assert [m.kind for m in final.messages] == ["acknowledgement", "offer"]
+    assert harness.kinds() == ["acknowledgement", "offer"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
@@ -81,48 +81,54 @@ def _decode(raw: RawValue, model: type[M]) -> M:
         ) from None
 
 
+def _refused_status(reason: str, now: datetime) -> Status:
+    return Status(
+        workflow_id=workflow.info().workflow_id,
+        role_id="",
+        candidate_id="",
+        state="refused",
+        stage="",
+        outcome=None,
+        hours_invested=0.0,
+        next_deadline=None,
+        last_delivered_at=None,
+        hold_until=None,
+        interviews=[],
+        messages=[],
+        rejected_inputs=[RejectedInput(source="start", received_at=now, reason=reason)],
+    )
+
+
 @workflow.defn(name=contract.CANDIDACY_WORKFLOW)
 class Candidacy:
-    def __init__(self) -> None:
-        self._s: CandidacyState | None = None
+    @workflow.init
+    def __init__(self, raw: RawValue) -> None:
+        # State is built here, not in `run`: a signal or update that arrives together with the
+        # start is handled before `run` begins, and must find the candidacy ready.
         self._wake = False
+        self._s: CandidacyState | None = None
         self._refused: Status | None = None
-
-    # --- run ---------------------------------------------------------------------------------
-
-    @workflow.run
-    async def run(self, raw: RawValue) -> Status:
+        now = workflow.now()
         try:
             inp = self._decode_input(raw)
         except ValueError as err:
             # A start payload we cannot read: nobody to write to, so refuse visibly and end.
             workflow.logger.error("candidacy start input refused: %s", err)
-            self._refused = Status(
-                workflow_id=workflow.info().workflow_id,
-                role_id="",
-                candidate_id="",
-                state="refused",
-                stage="",
-                outcome=None,
-                hours_invested=0.0,
-                next_deadline=None,
-                last_delivered_at=None,
-                hold_until=None,
-                interviews=[],
-                messages=[],
-                rejected_inputs=[],
-            )
-            self._refused.rejected_inputs.append(
-                RejectedInput(source="start", received_at=workflow.now(), reason=str(err))
-            )
-            return self._refused
-
-        now = workflow.now()
+            self._refused = _refused_status(str(err), now)
+            return
         if inp.carried_state is not None:
             self._s = inp.carried_state
         else:
             self._s = policy.new_state(inp, workflow.info().workflow_id, now)
             policy.start(self._s, now)
+
+    # --- run ---------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, raw: RawValue) -> Status:
+        if self._s is None:
+            assert self._refused is not None
+            return self._refused
         s = self._s
 
         courier = asyncio.ensure_future(self._courier())
@@ -227,7 +233,8 @@ class Candidacy:
         source = f"signal:{contract.SIGNAL_INTERVIEW_COMPLETED}"
         s = self._s
         if s is None:
-            return  # refused start: nothing to record against
+            self._reject(source, "this candidacy refused its start input")
+            return
         now = workflow.now()
         try:
             data = workflow.payload_converter().from_payload(raw.payload)
@@ -255,6 +262,10 @@ class Candidacy:
         if self._s is not None:
             policy.reject_input(self._s, source, reason, workflow.now())
             self._wake = True
+        elif self._refused is not None:
+            self._refused.rejected_inputs.append(
+                RejectedInput(source=source, received_at=workflow.now(), reason=reason)
+            )
 
     # --- updates -----------------------------------------------------------------------------
 
