@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import uuid
 from datetime import timedelta
@@ -389,29 +388,3 @@ async def test_unreadable_start_input_ends_as_refused_with_the_reason(harness: H
     result = await harness.result(h)
     assert result.state == "refused"
     assert "workflow id must be" in result.rejected_inputs[0].reason
-
-
-async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(
-    harness: Harness,
-) -> None:
-    h = await harness.start()
-    await record(harness, h, interview(feedback=["Clear."]))
-    await harness.delivered(h, 1)
-    first_run = (await h.describe()).run_id
-    # A flood of 2,500 malformed signals (at least one history event each), past the 2,000-event
-    # point where the workflow continues as new.
-    for batch in range(25):
-        await asyncio.gather(
-            *(signal_interview(h, {"interview_id": f"x-{batch}-{i}"}) for i in range(100))
-        )
-    await harness.until(h, lambda st: len(st.rejected_inputs) == 50, timeout=60)
-    described = await h.describe()
-    assert described.run_id != first_run, "expected at least one continue-as-new"
-    st = await harness.status(h)
-    assert st.state == "active"
-    assert st.hours_invested == 1.5  # state carried across runs
-    assert [m.kind for m in st.messages] == ["acknowledgement"]
-    await update(h, "decide", {"outcome": "offer"})
-    final = await harness.result(h)
-    assert [m.kind for m in final.messages] == ["acknowledgement", "offer"]
-    assert harness.kinds() == ["acknowledgement", "offer"]

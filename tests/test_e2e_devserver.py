@@ -221,3 +221,53 @@ async def test_the_worker_stops_cleanly_on_sigint(worker_factory: Any) -> None:
     assert worker.proc.poll() is None
     assert worker.stop(signal.SIGINT) == 0
     assert "worker_stopped" in worker.log.read_text()
+
+
+async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(
+    devserver: tuple[WorkflowEnvironment, int], smtp: SmtpSink, worker_factory: Any
+) -> None:
+    env, _ = devserver
+    worker = worker_factory()
+    h = await api.start_candidacy(
+        env.client,
+        inp(f"r-{uuid.uuid4().hex[:6]}", "c-9", "Dee Long"),
+        task_queue=worker.task_queue,
+    )
+    await api.interview_completed(
+        h,
+        InterviewCompleted(
+            interview_id="i-1",
+            stage="technical",
+            interviewer_email="ivy@globex.example",
+            duration=timedelta(hours=1),
+            feedback=["Clear."],
+        ),
+    )
+    first_run = (await h.describe()).run_id
+    # A flood of 2,500 malformed signals (at least one history event each): past the
+    # 2,000-event point where the workflow continues as new, carrying its state.
+    for batch in range(25):
+        await asyncio.gather(
+            *(
+                h.signal("interview_completed", {"interview_id": f"x-{batch}-{i}"})
+                for i in range(100)
+            )
+        )
+    for _ in range(300):  # the worker catches up with the flood, then continues as new
+        if (await h.describe()).run_id != first_run:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("expected at least one continue-as-new")
+    await asyncio.sleep(1)
+    st = await api.status(h)
+    assert st.state == "active"
+    assert st.hours_invested == 1.0  # carried across runs
+    assert len(st.rejected_inputs) == 50  # bounded, newest kept
+    await api.decide(h, Decide(outcome="offer"))
+    final = await wait_done(h)
+    candidate = [m.kind for m in final.messages if m.recipient == "candidate"]
+    assert candidate.count("offer") == 1
+    ids = smtp.handler.ids()
+    assert len(ids) == len(set(ids))
+    assert len(smtp.handler.of_kind("offer")) == 1
