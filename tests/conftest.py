@@ -161,9 +161,11 @@ class Harness:
             ),
         )
 
-    async def idle(self, handle: WorkflowHandle[Any, Any]) -> Status:
+    async def idle(self, handle: WorkflowHandle[Any, Any], timeout: float = 15.0) -> Status:
         """Wait until nothing is pending delivery."""
-        return await self.until(handle, lambda st: all(m.status != "pending" for m in st.messages))
+        return await self.until(
+            handle, lambda st: all(m.status != "pending" for m in st.messages), timeout=timeout
+        )
 
     async def sleep(self, duration: timedelta, handle: WorkflowHandle[Any, Any]) -> Status:
         """Skip server time, then let the deliveries that came due finish.
@@ -212,6 +214,16 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**{**base, **overrides})
 
 
+async def _role_idle(handle: WorkflowHandle[Any, Any], timeout: float = 5.0) -> None:
+    """Wait until a Role has no fan-out in flight."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        summary = await handle.query(contract.QUERY_SUMMARY)
+        if summary["fan_out_remaining"] == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
 @contextlib.asynccontextmanager
 async def running_harness(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Harness]:
     """A worker on its own task queue; every workflow the test started is ended afterwards."""
@@ -222,6 +234,12 @@ async def running_harness(env: WorkflowEnvironment, settings: Settings) -> Async
             yield harness
         finally:
             for handle in harness.started:
+                # Let in-flight deliveries finish first: the time-skipping server keeps time
+                # locked for an activity whose workflow was terminated under it.
+                with contextlib.suppress(Exception):  # a Role has no status query; fine
+                    await harness.idle(handle, timeout=5)
+                with contextlib.suppress(Exception):  # a Candidacy has no summary query; fine
+                    await _role_idle(handle)
                 with contextlib.suppress(RPCError):
                     await handle.terminate(reason="test finished")
 

@@ -15,11 +15,13 @@ from temporalio.worker import Worker
 from activities.delivery import DeliveryActivities
 from activities.ledger import SqliteLedger
 from activities.render import Renderer
+from activities.roles import RoleActivities
 from activities.transport import FileTransport, SmtpTransport, Transport
 from worker.settings import Settings
 from workflows.candidacy import Candidacy
+from workflows.role import RoleWorkflow
 
-WORKFLOWS: Sequence[type] = (Candidacy,)
+WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow)
 DATA_CONVERTER = pydantic_data_converter
 
 
@@ -61,11 +63,16 @@ def build_worker(
     client: Client, settings: Settings, *, activities: DeliveryActivities | None = None
 ) -> Worker:
     acts = activities or build_activities(settings)
+    roles = RoleActivities(client)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=list(WORKFLOWS),
-        activities=[acts.deliver],
+        activities=[
+            acts.deliver,
+            roles.start_candidacy,
+            roles.send_to_candidacies,
+        ],
     )
 
 

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
 
     from workflows import contract, policy
     from workflows.models import (
+        CandidacyChanged,
         CandidacyInput,
         CandidacyState,
         Command,
@@ -30,6 +31,9 @@ with workflow.unsafe.imports_passed_through():
         InterviewCompleted,
         OutgoingMessage,
         RejectedInput,
+        RoleClosed,
+        RolePaused,
+        RoleResumed,
         Status,
         SubmitFeedback,
         UpdateResult,
@@ -135,6 +139,7 @@ class Candidacy:
         while True:
             now = workflow.now()
             policy.tick(s, now)
+            await self._notify_role(s)
             if policy.is_complete(s):
                 break
             if self._should_continue_as_new(s):
@@ -163,6 +168,21 @@ class Candidacy:
         courier.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return policy.status(s)
+
+    async def _notify_role(self, s: CandidacyState) -> None:
+        """Tell the role's workflow (if there is one) that this candidacy moved on."""
+        key = (s.state, s.stage)
+        if s.notified == key or not workflow.patched(contract.PATCH_NOTIFY_ROLE):
+            return
+        s.notified = key
+        role = workflow.get_external_workflow_handle(contract.role_workflow_id(s.role.id))
+        change = CandidacyChanged(
+            candidate_id=s.candidate.id, state=s.state, stage=s.stage, outcome=s.outcome
+        )
+        try:
+            await role.signal(contract.SIGNAL_CANDIDACY_CHANGED, change)
+        except Exception:
+            workflow.logger.debug("no role workflow to notify")
 
     def _decode_input(self, raw: RawValue) -> CandidacyInput:
         try:
@@ -302,6 +322,48 @@ class Candidacy:
     def _validate_withdraw(self, raw: RawValue) -> None:
         cmd = _decode(raw, Withdraw)
         self._refuse_if(policy.validate_withdraw(self._state(), cmd))
+
+    # Role-wide commands: never refused for being late (a closed candidacy just answers
+    # applied=false), so a role's fan-out can send them to everyone without special cases.
+
+    @workflow.update(name=contract.UPDATE_ROLE_CLOSED)
+    def role_closed(self, raw: RawValue) -> UpdateResult:
+        cmd = _decode(raw, RoleClosed)
+        return self._role_result(policy.role_closed(self._state(), cmd, workflow.now()))
+
+    @role_closed.validator
+    def _validate_role_closed(self, raw: RawValue) -> None:
+        _decode(raw, RoleClosed)
+        self._state()
+
+    @workflow.update(name=contract.UPDATE_ROLE_PAUSED)
+    def role_paused(self, raw: RawValue) -> UpdateResult:
+        cmd = _decode(raw, RolePaused)
+        return self._role_result(policy.role_paused(self._state(), cmd, workflow.now()))
+
+    @role_paused.validator
+    def _validate_role_paused(self, raw: RawValue) -> None:
+        cmd = _decode(raw, RolePaused)
+        self._state()
+        if cmd.until <= workflow.now():
+            raise ApplicationError(
+                "until must be in the future", type=contract.ERR_REFUSED, non_retryable=True
+            )
+
+    @workflow.update(name=contract.UPDATE_ROLE_RESUMED)
+    def role_resumed(self, raw: RawValue) -> UpdateResult:
+        _decode(raw, RoleResumed)
+        return self._role_result(policy.role_resumed(self._state(), workflow.now()))
+
+    @role_resumed.validator
+    def _validate_role_resumed(self, raw: RawValue) -> None:
+        _decode(raw, RoleResumed)
+        self._state()
+
+    def _role_result(self, queued: list[str] | None) -> UpdateResult:
+        result = self._accepted(queued or [])
+        result.applied = queued is not None
+        return result
 
     def _state(self) -> CandidacyState:
         if self._s is None:

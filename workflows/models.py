@@ -200,6 +200,34 @@ class UpdateResult(BaseModel):
     state: State
     stage: str
     message_ids: list[str] = Field(default_factory=list)
+    # False when a role-wide command found nothing to do here (e.g. the outcome was out already).
+    applied: bool = True
+
+
+# --- role-wide commands, as the Role workflow sends them to each candidacy ----------------------
+
+
+class RoleClosed(Command):
+    reason: Literal["filled", "cancelled"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RolePaused(Command):
+    until: AwareDatetime
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RoleResumed(Command):
+    pass
+
+
+class CandidacyChanged(BaseModel):
+    """Signal a candidacy sends its Role whenever its state or stage changes."""
+
+    candidate_id: str
+    state: State
+    stage: str
+    outcome: FinalOutcome | None = None
 
 
 # --- messages ----------------------------------------------------------------------------------
@@ -230,7 +258,7 @@ class MessageContent(BaseModel):
     automatic: bool = False
     withdrawal_reason: str | None = None
     survey_url: str | None = None
-    reason: str | None = None  # for staff messages: why this escalation or reminder
+    reason: str | None = None  # staff messages: why; role messages: filled/cancelled/paused
     interview_id: str | None = None
     candidacy_id: str = ""
     waiting_on: str = ""  # for status updates: what the next step is
@@ -328,6 +356,8 @@ class CandidacyState(BaseModel):
     rejected_inputs: list[RejectedInput] = Field(default_factory=list)
     candidate_unreachable: bool = False
     survey_queued: bool = False
+    paused_until: datetime | None = None
+    notified: tuple[str, str] | None = None  # (state, stage) last reported to the Role
 
 
 class InterviewSummary(BaseModel):
@@ -357,3 +387,133 @@ class Status(BaseModel):
 
 
 CandidacyInput.model_rebuild()
+
+
+# --- the Role workflow -------------------------------------------------------------------------
+
+RoleStatus = Literal["open", "paused", "closed"]
+CohortOthers = Literal["reject", "hold"]
+
+
+class RoleInput(Command):
+    role: Role
+    stages: list[Text] = Field(
+        default_factory=lambda: ["application", "screen", "technical", "onsite"], min_length=1
+    )
+    policy: Policy = Field(default_factory=Policy)
+    carried_state: RoleState | None = None  # set only by continue-as-new
+
+
+class AddCandidate(Command):
+    candidate: Candidate
+
+
+class AdvanceCohort(Command):
+    stage: Text
+    advanced: list[Id] = Field(default_factory=list, max_length=10_000)
+    others: CohortOthers
+    feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
+
+
+class PauseRole(Command):
+    until: AwareDatetime
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ResumeRole(Command):
+    pass
+
+
+class CloseRole(Command):
+    reason: Literal["filled", "cancelled"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CandidacyEntry(BaseModel):
+    """What the Role knows of one candidacy: no names, no emails."""
+
+    state: State = "active"
+    stage: str = "application"
+    outcome: FinalOutcome | None = None
+
+
+class RoleCommand(BaseModel):
+    """One role-wide command for one candidacy, as the fan-out activity sends it."""
+
+    candidate_id: str
+    update: str
+    payload: dict[str, object]
+
+
+class FanOutRequest(BaseModel):
+    role_id: str
+    commands: list[RoleCommand]
+    # Temporal deduplicates updates by id per run, so a retried fan-out repeats nothing.
+    update_id_prefix: str
+
+
+class CommandOutcome(BaseModel):
+    candidate_id: str
+    applied: bool
+    state: State | None = None
+    stage: str | None = None
+    refused: str | None = None  # the candidacy's reason, when it refused
+
+
+class FanOutResult(BaseModel):
+    outcomes: list[CommandOutcome]
+
+
+class StartCandidacyRequest(BaseModel):
+    input: CandidacyInput
+    task_queue: str
+
+
+class CohortResult(BaseModel):
+    advanced: list[str] = Field(default_factory=list)
+    rejected: list[str] = Field(default_factory=list)
+    held: list[str] = Field(default_factory=list)
+    refused: list[CommandOutcome] = Field(default_factory=list)
+
+
+class RoleCommandResult(BaseModel):
+    status: RoleStatus
+    affected: int  # candidacies the command is being sent to
+
+
+class PendingFanOut(BaseModel):
+    """A role-wide command still being delivered to candidacies (survives continue-as-new)."""
+
+    job_id: str
+    update: str
+    payload: dict[str, object]
+    remaining: list[str]
+
+
+class RoleState(BaseModel):
+    role: Role
+    stages: list[str]
+    policy: Policy
+    status: RoleStatus = "open"
+    paused_until: datetime | None = None
+    close_reason: str | None = None
+    candidacies: dict[str, CandidacyEntry] = Field(default_factory=dict)
+    finished: dict[str, int] = Field(default_factory=dict)  # outcome -> count, entries dropped
+    jobs: list[PendingFanOut] = Field(default_factory=list)
+    seq: int = 0
+
+
+class RoleSummary(BaseModel):
+    role_id: str
+    status: RoleStatus
+    paused_until: datetime | None
+    by_state: dict[str, int]
+    by_stage: dict[str, int]
+    finished_by_outcome: dict[str, int]
+    # candidacies that still owe their candidate a message: open ones their final message,
+    # finishing ones the final message, late feedback or the survey
+    messages_owed: int
+    fan_out_remaining: int  # candidacies a role-wide command has still to reach
+
+
+RoleInput.model_rebuild()

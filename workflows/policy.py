@@ -29,6 +29,8 @@ from workflows.models import (
     OutgoingMessage,
     Recipient,
     RejectedInput,
+    RoleClosed,
+    RolePaused,
     Status,
     SubmitFeedback,
     Withdraw,
@@ -160,6 +162,9 @@ def tick(s: CandidacyState, now: datetime) -> list[str]:
 
     if s.state == "on_hold" and s.hold_until is not None and now >= s.hold_until:
         queued += _hold_expired(s, now)
+
+    if s.paused_until is not None and now >= s.paused_until:
+        s.paused_until = None  # the pause has run out; the decision clock restarted at `until`
 
     for iv in _missing_feedback(s):
         due = iv.completed_at + p.feedback_due * (iv.escalations + 1)
@@ -400,6 +405,44 @@ def withdraw(s: CandidacyState, cmd: Withdraw, now: datetime) -> list[str]:
     return _finalize(s, "withdrawn", "withdrawal_confirmation", now, withdrawal_reason=cmd.reason)
 
 
+def role_closed(s: CandidacyState, cmd: RoleClosed, now: datetime) -> list[str] | None:
+    """The role was filled or cancelled. None when there is nothing to do here: the candidacy
+    already has its outcome (an offer, a rejection, a withdrawal), which stays the only one."""
+    if s.state not in OPEN_STATES:
+        return None
+    return _finalize(
+        s,
+        "role_closed",
+        "role_closed",
+        now,
+        decision_lines=[cmd.note] if cmd.note else [],
+        reason=cmd.reason,
+    )
+
+
+def role_paused(s: CandidacyState, cmd: RolePaused, now: datetime) -> list[str] | None:
+    """Hiring is paused: explain, give the date, and stop the decision clock until then."""
+    if s.state not in OPEN_STATES:
+        return None
+    s.paused_until = cmd.until
+    if s.state == "active":
+        s.decision_anchor = max(s.decision_anchor, cmd.until)
+    content = _content(s, now)
+    content.reason = "role_paused"
+    content.hold_until = cmd.until
+    content.next_contact_by = min(cmd.until, now + s.policy.max_silence)
+    return [_enqueue(s, "delay_explanation", "candidate", content, now)]
+
+
+def role_resumed(s: CandidacyState, now: datetime) -> list[str] | None:
+    if s.state not in OPEN_STATES or s.paused_until is None:
+        return None
+    s.paused_until = None
+    if s.state == "active":
+        s.decision_anchor = now
+    return []
+
+
 def _finalize(
     s: CandidacyState,
     outcome: FinalOutcome,
@@ -409,9 +452,11 @@ def _finalize(
     decision_lines: list[str] | None = None,
     automatic: bool = False,
     withdrawal_reason: str | None = None,
+    reason: str | None = None,
 ) -> list[str]:
     """Queue the one final message. Callers guarantee the candidacy is still open."""
     content = _content(s, now)
+    content.reason = reason
     content.decision_lines = decision_lines or []
     content.automatic = automatic
     content.withdrawal_reason = withdrawal_reason

@@ -1,0 +1,373 @@
+"""The Role workflow: closing, pausing and advancing cohorts tells everyone still waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from starter import candidacy as api
+from tests.conftest import Harness, body_of, candidacy_input
+from workflows import contract, role_policy
+from workflows.models import (
+    FINAL_KINDS,
+    AdvanceCohort,
+    CandidacyChanged,
+    Policy,
+    Role,
+    RoleState,
+    RoleSummary,
+)
+
+ROLE = {
+    "id": "r-9",
+    "title": "Platform Engineer",
+    "company": "Initech",
+    "contact_email": "jobs@initech.example",
+}
+
+
+async def start_role(harness: Harness, role_id: str, **policy: str) -> WorkflowHandle[Any, Any]:
+    handle = await harness.client.start_workflow(
+        contract.ROLE_WORKFLOW,
+        {
+            "role": {**ROLE, "id": role_id},
+            "stages": ["application", "screen", "onsite"],
+            "policy": policy,
+        },
+        id=contract.role_workflow_id(role_id),
+        task_queue=harness.settings.task_queue,
+    )
+    return harness.track(handle)
+
+
+async def add(
+    harness: Harness, role: WorkflowHandle[Any, Any], cid: str
+) -> WorkflowHandle[Any, Any]:
+    wf_id = await role.execute_update(
+        contract.UPDATE_ADD_CANDIDATE,
+        {"candidate": {"id": cid, "name": f"Person {cid}", "email": f"{cid}@example.org"}},
+        result_type=str,
+    )
+    return harness.track(harness.client.get_workflow_handle(wf_id))
+
+
+async def summary(role: WorkflowHandle[Any, Any]) -> RoleSummary:
+    result: RoleSummary = await role.query(contract.QUERY_SUMMARY, result_type=RoleSummary)
+    return result
+
+
+async def until_summary(
+    role: WorkflowHandle[Any, Any], check: Any, timeout: float = 20
+) -> RoleSummary:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        s = await summary(role)
+        if check(s):
+            return s
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"role summary never matched: {s.model_dump_json()}")
+        await asyncio.sleep(0.05)
+
+
+async def final_kinds(harness: Harness, h: WorkflowHandle[Any, Any]) -> list[str]:
+    st = await harness.until(h, lambda s: s.state == "completed")
+    return [m.kind for m in st.messages if m.recipient == "candidate" and m.kind in FINAL_KINDS]
+
+
+async def refused(role: WorkflowHandle[Any, Any], name: str, payload: Any) -> ApplicationError:
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await role.execute_update(name, payload)
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause
+
+
+async def test_adding_a_candidate_starts_one_candidacy_however_often_it_is_added(
+    harness: Harness,
+) -> None:
+    role = await start_role(harness, "r-add")
+    first = await add(harness, role, "c-1")
+    second = await add(harness, role, "c-1")
+    assert first.id == second.id == "candidacy-r-add-c-1"
+    await harness.delivered(first, 1)
+    assert harness.kinds() == ["acknowledgement"]
+    s = await until_summary(role, lambda s: s.by_state == {"active": 1})
+    assert s.by_stage == {"application": 1}
+    assert s.messages_owed == 1
+
+
+async def test_a_candidacy_started_directly_is_known_to_its_role(harness: Harness) -> None:
+    role = await start_role(harness, "r-direct")
+    inp = candidacy_input(role={**ROLE, "id": "r-direct"}, candidate={"id": "c-7"})
+    h = harness.track(
+        await api.start_candidacy(harness.client, inp, task_queue=harness.settings.task_queue)
+    )
+    await until_summary(role, lambda s: s.by_state == {"active": 1})
+    await role.execute_update(contract.UPDATE_CLOSE, {"reason": "cancelled"})
+    assert await final_kinds(harness, h) == ["role_closed"]
+
+
+async def test_filling_the_role_tells_everyone_waiting_except_the_offer_holder(
+    harness: Harness,
+) -> None:
+    role = await start_role(harness, "r-fill")
+    people = [await add(harness, role, f"c-{i}") for i in range(4)]
+    await people[0].signal(
+        contract.SIGNAL_INTERVIEW_COMPLETED,
+        {
+            "interview_id": "i-1",
+            "stage": "screen",
+            "interviewer_email": "x@initech.example",
+            "duration": "PT45M",
+            "feedback": ["You asked sharp questions about our on-call."],
+        },
+    )
+    await harness.until(people[0], lambda s: len(s.interviews) == 1)
+    await people[3].execute_update(contract.UPDATE_DECIDE, {"outcome": "offer"})
+    await until_summary(role, lambda s: s.by_state.get("active") == 3)
+
+    result = await role.execute_update(
+        contract.UPDATE_CLOSE, {"reason": "filled", "note": "We hired internally."}
+    )
+    assert result["affected"] == 3
+    for h in people[:3]:
+        assert await final_kinds(harness, h) == ["role_closed"]
+    assert await final_kinds(harness, people[3]) == ["offer"]
+    closed = [m for m in harness.messages("role_closed") if m["To"] == "c-0@example.org"]
+    body = body_of(closed[0])
+    assert "has now been filled" in body
+    assert "You asked sharp questions about our on-call." in body
+    assert "We hired internally." in body
+
+    s = await until_summary(role, lambda s: s.messages_owed == 0)
+    assert s.status == "closed"
+    assert s.finished_by_outcome == {"offer": 1, "role_closed": 3}
+    err = await refused(
+        role,
+        contract.UPDATE_ADD_CANDIDATE,
+        {"candidate": {"id": "c-9", "name": "Late Larry", "email": "l@example.org"}},
+    )
+    assert "closed (filled)" in err.message
+    again = await role.execute_update(contract.UPDATE_CLOSE, {"reason": "filled"})
+    assert again["affected"] == 0  # closing twice is harmless
+
+
+async def test_advancing_a_cohort_moves_the_named_and_rejects_the_rest_with_feedback(
+    harness: Harness,
+) -> None:
+    role = await start_role(harness, "r-cohort")
+    people = {cid: await add(harness, role, cid) for cid in ("c-1", "c-2", "c-3", "c-4")}
+    await until_summary(role, lambda s: s.by_stage == {"application": 4})
+    result = await role.execute_update(
+        contract.UPDATE_ADVANCE_COHORT,
+        {
+            "stage": "application",
+            "advanced": ["c-1", "c-2"],
+            "others": "reject",
+            "feedback": ["We had many strong applications this round."],
+        },
+    )
+    assert sorted(result["advanced"]) == ["c-1", "c-2"]
+    assert sorted(result["rejected"]) == ["c-3", "c-4"]
+    assert result["refused"] == []
+    for cid in ("c-1", "c-2"):
+        st = await harness.until(people[cid], lambda s: s.stage == "screen")
+        assert st.state == "active"
+    for cid in ("c-3", "c-4"):
+        assert await final_kinds(harness, people[cid]) == ["rejection"]
+    rejection = harness.messages("rejection")[0]
+    assert "We had many strong applications this round." in body_of(rejection)
+    s = await until_summary(role, lambda s: s.by_stage == {"screen": 2})
+    assert s.finished_by_outcome == {"rejected": 2}
+
+
+async def test_a_cohort_can_hold_the_others_with_an_explained_date(harness: Harness) -> None:
+    role = await start_role(harness, "r-hold")
+    a = await add(harness, role, "c-1")
+    b = await add(harness, role, "c-2")
+    await until_summary(role, lambda s: s.by_state == {"active": 2})
+    result = await role.execute_update(
+        contract.UPDATE_ADVANCE_COHORT,
+        {"stage": "application", "advanced": ["c-1"], "others": "hold"},
+    )
+    assert result["held"] == ["c-2"]
+    st = await harness.until(
+        b, lambda s: s.state == "on_hold" and all(m.status == "delivered" for m in s.messages)
+    )
+    assert st.hold_until is not None
+    assert [m.kind for m in st.messages] == ["acknowledgement", "delay_explanation"]
+    assert (await harness.status(a)).stage == "screen"
+
+
+async def test_an_unknown_stage_or_candidate_is_refused_before_anything_happens(
+    harness: Harness,
+) -> None:
+    role = await start_role(harness, "r-bad")
+    await add(harness, role, "c-1")
+    await until_summary(role, lambda s: s.by_state == {"active": 1})
+    err = await refused(
+        role, contract.UPDATE_ADVANCE_COHORT, {"stage": "final", "advanced": [], "others": "reject"}
+    )
+    assert "unknown stage 'final'" in err.message
+    err = await refused(
+        role,
+        contract.UPDATE_ADVANCE_COHORT,
+        {"stage": "application", "advanced": ["c-404"], "others": "reject"},
+    )
+    assert "c-404" in err.message
+    err = await refused(
+        role,
+        contract.UPDATE_ADVANCE_COHORT,
+        {"stage": "onsite", "advanced": [], "others": "reject"},
+    )
+    assert "last stage" in err.message
+    err = await refused(
+        role, contract.UPDATE_ADVANCE_COHORT, {"stage": "application", "others": "maybe"}
+    )
+    assert err.type == contract.ERR_INVALID_PAYLOAD
+
+
+async def test_pausing_explains_the_wait_with_a_date_and_stops_the_decision_clock(
+    harness: Harness,
+) -> None:
+    role = await start_role(harness, "r-pause", decision_due="P3D", max_silence="P30D")
+    h = await add(harness, role, "c-1")
+    st = await harness.delivered(h, 1)
+    until = st.messages[0].queued_at + timedelta(days=10)
+    result = await role.execute_update(
+        contract.UPDATE_PAUSE, {"until": until.isoformat(), "reason": "budget review"}
+    )
+    assert result == {"status": "paused", "affected": 1}
+    st = await harness.delivered(h, 2)
+    [pause_msg] = harness.messages("delay_explanation")
+    assert "paused hiring" in body_of(pause_msg)
+    assert f"{until.day} {until:%B %Y}" in body_of(pause_msg)
+    await harness.sleep(timedelta(days=5), h)
+    assert harness.messages("escalation") == []  # no decision was due during the pause
+    await role.execute_update(contract.UPDATE_RESUME, {})
+    s = await until_summary(role, lambda s: s.status == "open" and s.fan_out_remaining == 0)
+    assert s.paused_until is None
+    await harness.sleep(timedelta(days=3, hours=1), h)
+    assert len(harness.messages("escalation")) == 1  # the clock restarted at the resume
+
+
+async def test_decisions_and_withdrawals_racing_a_close_still_give_one_final_message_each(
+    harness: Harness,
+) -> None:
+    role = await start_role(harness, "r-race")
+    people = [await add(harness, role, f"c-{i:02d}") for i in range(12)]
+    await until_summary(role, lambda s: s.by_state.get("active") == 12)
+
+    async def decide(h: WorkflowHandle[Any, Any], payload: dict[str, Any]) -> None:
+        # Refused when the close got there first: that is the point.
+        with contextlib.suppress(WorkflowUpdateFailedError):
+            await h.execute_update(contract.UPDATE_DECIDE, payload)
+
+    async def withdraw(h: WorkflowHandle[Any, Any]) -> None:
+        with contextlib.suppress(WorkflowUpdateFailedError):
+            await h.execute_update(contract.UPDATE_WITHDRAW, {})
+
+    await asyncio.gather(
+        role.execute_update(contract.UPDATE_CLOSE, {"reason": "cancelled"}),
+        *(decide(h, {"outcome": "reject", "feedback": ["Not this time."]}) for h in people[:4]),
+        *(decide(h, {"outcome": "offer"}) for h in people[4:6]),
+        *(withdraw(h) for h in people[6:8]),
+    )
+    for h in people:
+        kinds = await final_kinds(harness, h)
+        assert len(kinds) == 1, (h.id, kinds)
+    delivered = [
+        m["X-Heardback-Candidacy"]
+        for m in harness.messages()
+        if m["X-Heardback-Kind"] in FINAL_KINDS
+    ]
+    assert sorted(delivered) == sorted(h.id for h in people)
+
+
+async def test_an_offer_made_during_a_cohort_advance_is_not_overridden(harness: Harness) -> None:
+    role = await start_role(harness, "r-offer")
+    people = {cid: await add(harness, role, cid) for cid in ("c-1", "c-2", "c-3")}
+    await until_summary(role, lambda s: s.by_state.get("active") == 3)
+    await people["c-3"].execute_update(contract.UPDATE_DECIDE, {"outcome": "offer"})
+    result = await role.execute_update(
+        contract.UPDATE_ADVANCE_COHORT,
+        {
+            "stage": "application",
+            "advanced": ["c-1"],
+            "others": "reject",
+            "feedback": ["Thank you."],
+        },
+    )
+    assert result["advanced"] == ["c-1"]
+    assert result["rejected"] == ["c-2"]
+    assert await final_kinds(harness, people["c-3"]) == ["offer"]
+    assert await final_kinds(harness, people["c-2"]) == ["rejection"]
+
+
+# --- cohort rules, property-tested --------------------------------------------------------------
+
+STATES = ["active", "on_hold", "finishing"]
+STAGES = ["application", "screen", "onsite"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    registry=st.dictionaries(
+        st.sampled_from([f"c-{i}" for i in range(12)]),
+        st.tuples(st.sampled_from(STATES), st.sampled_from(STAGES)),
+        max_size=12,
+    ),
+    named=st.lists(st.sampled_from([f"c-{i}" for i in range(12)]), max_size=6),
+    stage=st.sampled_from(STAGES[:2]),
+)
+def test_cohort_rules_partition_exactly_the_candidates_waiting_at_the_stage(
+    registry: dict[str, tuple[str, str]], named: list[str], stage: str
+) -> None:
+    rs = RoleState(role=Role(**ROLE), stages=STAGES, policy=Policy())
+    for cid, (state, stg) in registry.items():
+        role_policy.record_change(
+            rs, CandidacyChanged.model_validate({"candidate_id": cid, "state": state, "stage": stg})
+        )
+    cmd = AdvanceCohort(stage=stage, advanced=named, others="reject")
+    advance, others, not_here = role_policy.cohort_plan(rs, cmd)
+    waiting = {c for c, (s, g) in registry.items() if s in ("active", "on_hold") and g == stage}
+    # Everyone waiting at the stage gets exactly one command; nobody else gets any.
+    assert set(advance) | set(others) == waiting
+    assert not set(advance) & set(others)
+    assert len(advance) == len(set(advance))
+    # Only named candidates advance; named ones not waiting there are reported, not touched.
+    assert set(advance) <= set(named)
+    assert set(not_here) == set(named) - waiting
+    # Decided candidates (an offer or rejection on its way) are never part of a cohort command.
+    assert all(registry[c][0] != "finishing" for c in advance + others)
+
+
+def test_finished_candidacies_leave_the_registry_and_are_counted() -> None:
+    rs = RoleState(role=Role(**ROLE), stages=STAGES, policy=Policy())
+    role_policy.record_change(
+        rs, CandidacyChanged(candidate_id="c-1", state="active", stage="application")
+    )
+    role_policy.record_change(
+        rs,
+        CandidacyChanged(
+            candidate_id="c-1", state="completed", stage="application", outcome="offer"
+        ),
+    )
+    assert rs.candidacies == {}
+    assert rs.finished == {"offer": 1}
+
+
+def test_pause_until_must_be_timezone_aware() -> None:
+    from workflows.models import PauseRole
+
+    with pytest.raises(ValueError, match="timezone"):
+        PauseRole(until=datetime(2026, 12, 1))
+    assert PauseRole(until=datetime(2026, 12, 1, tzinfo=UTC)).until.tzinfo is not None

@@ -1,0 +1,362 @@
+"""The `Role` workflow: one per role; tells everyone still waiting when the role changes.
+
+It keeps a small registry of its candidacies (ids, state, stage; no names or emails), fed by the
+`candidacy_changed` signal each Candidacy sends. Role-wide commands (close, pause, resume) are
+queued as fan-out jobs and delivered to candidacies in batches by an activity that calls each
+candidacy's update, a bounded number at a time. Each candidacy decides for itself whether the
+command applies (an offer already made stays the only final message), so races between a close and
+a decision still end with exactly one final message per candidate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from workflows import contract, role_policy
+    from workflows.candidacy import describe_errors
+    from workflows.models import (
+        AddCandidate,
+        AdvanceCohort,
+        CandidacyChanged,
+        CandidacyEntry,
+        CandidacyInput,
+        CloseRole,
+        CohortResult,
+        Command,
+        CommandOutcome,
+        FanOutRequest,
+        FanOutResult,
+        PauseRole,
+        PendingFanOut,
+        ResumeRole,
+        RoleCommand,
+        RoleCommandResult,
+        RoleInput,
+        RoleState,
+        RoleSummary,
+        StartCandidacyRequest,
+    )
+
+M = TypeVar("M", bound="Command")
+
+FAN_OUT_BATCH = 250
+HISTORY_EVENTS_BEFORE_CONTINUE = 3_000
+FAN_OUT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=0,
+)
+
+
+def _decode(raw: RawValue, model: type[M]) -> M:
+    try:
+        data = workflow.payload_converter().from_payload(raw.payload)
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ApplicationError(
+            f"invalid {model.__name__}: {describe_errors(err)}",
+            type=contract.ERR_INVALID_PAYLOAD,
+            non_retryable=True,
+        ) from None
+    except Exception as err:
+        raise ApplicationError(
+            f"payload is not JSON ({type(err).__name__})",
+            type=contract.ERR_INVALID_PAYLOAD,
+            non_retryable=True,
+        ) from err
+
+
+def _refuse(problem: str | None) -> None:
+    if problem is not None:
+        raise ApplicationError(problem, type=contract.ERR_REFUSED, non_retryable=True)
+
+
+@workflow.defn(name=contract.ROLE_WORKFLOW)
+class RoleWorkflow:
+    @workflow.init
+    def __init__(self, raw: RawValue) -> None:
+        self._wake = False
+        inp = _decode(raw, RoleInput)  # an unreadable role start fails loudly: nothing to keep
+        expected = contract.role_workflow_id(inp.role.id)
+        if inp.carried_state is None and workflow.info().workflow_id != expected:
+            raise ApplicationError(
+                f"workflow id must be {expected!r}", type=contract.ERR_INVALID_PAYLOAD
+            )
+        self._rs = inp.carried_state or RoleState(
+            role=inp.role, stages=list(inp.stages), policy=inp.policy
+        )
+
+    @workflow.run
+    async def run(self, raw: RawValue) -> RoleSummary:
+        rs = self._rs
+        while True:
+            now = workflow.now()
+            if rs.status == "paused" and rs.paused_until and now >= rs.paused_until:
+                rs.status = "open"
+                rs.paused_until = None
+            if rs.jobs:
+                await self._run_batch(rs.jobs[0])
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    RoleInput(role=rs.role, stages=rs.stages, policy=rs.policy, carried_state=rs)
+                )
+            if rs.jobs:
+                continue
+            self._wake = False
+            if rs.status == "paused" and rs.paused_until is not None:
+                # A timeout means the pause ran out: the next loop reopens the role.
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: self._wake,
+                        timeout=max(rs.paused_until - now, timedelta(seconds=1)),
+                        timeout_summary="until the pause ends",
+                    )
+            else:
+                await workflow.wait_condition(lambda: self._wake)
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > HISTORY_EVENTS_BEFORE_CONTINUE
+        )
+
+    async def _run_batch(self, job: PendingFanOut) -> None:
+        rs = self._rs
+        batch = job.remaining[:FAN_OUT_BATCH]
+        result = await workflow.execute_activity(
+            contract.ACTIVITY_SEND_TO_CANDIDACIES,
+            FanOutRequest(
+                role_id=rs.role.id,
+                commands=[
+                    RoleCommand(candidate_id=cid, update=job.update, payload=job.payload)
+                    for cid in batch
+                ],
+                update_id_prefix=f"{workflow.info().workflow_id}-{job.job_id}",
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(seconds=60),
+            retry_policy=FAN_OUT_RETRY,
+            result_type=FanOutResult,
+            summary=f"{job.update} to {len(batch)} candidacies",
+        )
+        self._learn(result.outcomes)
+        del job.remaining[: len(batch)]
+        if not job.remaining and rs.jobs and rs.jobs[0] is job:
+            rs.jobs.pop(0)
+
+    def _learn(self, outcomes: list[CommandOutcome]) -> None:
+        for o in outcomes:
+            if o.state is not None and o.stage is not None:
+                role_policy.record_change(
+                    self._rs,
+                    CandidacyChanged(candidate_id=o.candidate_id, state=o.state, stage=o.stage),
+                )
+
+    def _enqueue_job(self, update: str, payload: dict[str, object], ids: list[str]) -> None:
+        rs = self._rs
+        rs.seq += 1
+        rs.jobs.append(
+            PendingFanOut(job_id=f"{rs.seq}", update=update, payload=payload, remaining=ids)
+        )
+        self._wake = True
+
+    def _late_joiner(self, candidate_id: str) -> None:
+        """A candidacy that appears after a role-wide command still gets it."""
+        rs = self._rs
+        if any(candidate_id in j.remaining for j in rs.jobs):
+            return
+        if rs.status == "closed" and rs.close_reason:
+            self._enqueue_job(
+                contract.UPDATE_ROLE_CLOSED, {"reason": rs.close_reason}, [candidate_id]
+            )
+        elif rs.status == "paused" and rs.paused_until is not None:
+            self._enqueue_job(
+                contract.UPDATE_ROLE_PAUSED,
+                {"until": rs.paused_until.isoformat()},
+                [candidate_id],
+            )
+
+    # --- signals -----------------------------------------------------------------------------
+
+    @workflow.signal(name=contract.SIGNAL_CANDIDACY_CHANGED)
+    def candidacy_changed(self, raw: RawValue) -> None:
+        try:
+            change = CandidacyChanged.model_validate(
+                workflow.payload_converter().from_payload(raw.payload)
+            )
+        except Exception:  # a malformed report must not wedge the role; log and carry on
+            workflow.logger.warning("candidacy_changed payload refused")
+            return
+        known = change.candidate_id in self._rs.candidacies
+        role_policy.record_change(self._rs, change)
+        if not known and change.state in role_policy.OPEN:
+            self._late_joiner(change.candidate_id)
+        self._wake = True
+
+    # --- updates -----------------------------------------------------------------------------
+
+    @workflow.update(name=contract.UPDATE_ADD_CANDIDATE)
+    async def add_candidate(self, raw: RawValue) -> str:
+        cmd = _decode(raw, AddCandidate)
+        rs = self._rs
+        inp = CandidacyInput(role=rs.role, candidate=cmd.candidate, policy=rs.policy)
+        workflow_id: str = await workflow.execute_local_activity(
+            contract.ACTIVITY_START_CANDIDACY,
+            StartCandidacyRequest(input=inp, task_queue=workflow.info().task_queue),
+            start_to_close_timeout=timedelta(seconds=30),
+            result_type=str,
+            summary="start candidacy",
+        )
+        if cmd.candidate.id not in rs.candidacies:
+            rs.candidacies[cmd.candidate.id] = CandidacyEntry()
+            # Closed or paused while the candidacy was starting: it hears about it too.
+            self._late_joiner(cmd.candidate.id)
+        return workflow_id
+
+    @add_candidate.validator
+    def _validate_add_candidate(self, raw: RawValue) -> None:
+        _decode(raw, AddCandidate)
+        if self._rs.status == "closed":
+            _refuse(f"the role is closed ({self._rs.close_reason}); it takes no new candidates")
+
+    @workflow.update(name=contract.UPDATE_ADVANCE_COHORT)
+    async def advance_cohort(self, raw: RawValue) -> CohortResult:
+        cmd = _decode(raw, AdvanceCohort)
+        rs = self._rs
+        advance, others, not_here = role_policy.cohort_plan(rs, cmd)
+        target = role_policy.next_stage(rs, cmd.stage)
+        commands = [
+            RoleCommand(
+                candidate_id=cid,
+                update=contract.UPDATE_DECIDE,
+                payload={"outcome": "advance", "next_stage": target, "feedback": cmd.feedback},
+            )
+            for cid in advance
+        ]
+        other_payload: dict[str, object] = (
+            {"outcome": "reject", "feedback": cmd.feedback}
+            if cmd.others == "reject"
+            else {"outcome": "hold", "feedback": cmd.feedback}
+        )
+        commands += [
+            RoleCommand(candidate_id=cid, update=contract.UPDATE_DECIDE, payload=other_payload)
+            for cid in others
+        ]
+        rs.seq += 1
+        result = CohortResult(
+            refused=[
+                CommandOutcome(
+                    candidate_id=cid,
+                    applied=False,
+                    refused=f"not waiting at stage {cmd.stage!r}",
+                )
+                for cid in not_here
+            ]
+        )
+        for start in range(0, len(commands), FAN_OUT_BATCH):
+            out = await workflow.execute_activity(
+                contract.ACTIVITY_SEND_TO_CANDIDACIES,
+                FanOutRequest(
+                    role_id=rs.role.id,
+                    commands=commands[start : start + FAN_OUT_BATCH],
+                    update_id_prefix=f"{workflow.info().workflow_id}-cohort-{rs.seq}",
+                ),
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=60),
+                retry_policy=FAN_OUT_RETRY,
+                result_type=FanOutResult,
+                summary=f"advance cohort at {cmd.stage}",
+            )
+            self._learn(out.outcomes)
+            for o in out.outcomes:
+                if not o.applied:
+                    result.refused.append(o)
+                elif o.candidate_id in advance:
+                    result.advanced.append(o.candidate_id)
+                elif cmd.others == "reject":
+                    result.rejected.append(o.candidate_id)
+                else:
+                    result.held.append(o.candidate_id)
+        return result
+
+    @advance_cohort.validator
+    def _validate_advance_cohort(self, raw: RawValue) -> None:
+        _refuse(role_policy.validate_cohort(self._rs, _decode(raw, AdvanceCohort)))
+
+    @workflow.update(name=contract.UPDATE_PAUSE)
+    def pause(self, raw: RawValue) -> RoleCommandResult:
+        cmd = _decode(raw, PauseRole)
+        rs = self._rs
+        rs.status = "paused"
+        rs.paused_until = cmd.until
+        ids = role_policy.open_ids(rs)
+        self._enqueue_job(
+            contract.UPDATE_ROLE_PAUSED,
+            {"until": cmd.until.isoformat(), "reason": cmd.reason},
+            ids,
+        )
+        return RoleCommandResult(status=rs.status, affected=len(ids))
+
+    @pause.validator
+    def _validate_pause(self, raw: RawValue) -> None:
+        cmd = _decode(raw, PauseRole)
+        if self._rs.status == "closed":
+            _refuse(f"the role is closed ({self._rs.close_reason})")
+        if cmd.until <= workflow.now():
+            _refuse("until must be in the future")
+
+    @workflow.update(name=contract.UPDATE_RESUME)
+    def resume(self, raw: RawValue) -> RoleCommandResult:
+        _decode(raw, ResumeRole)
+        rs = self._rs
+        if rs.status != "paused":
+            return RoleCommandResult(status=rs.status, affected=0)
+        rs.status = "open"
+        rs.paused_until = None
+        rs.jobs = [j for j in rs.jobs if j.update != contract.UPDATE_ROLE_PAUSED]
+        ids = role_policy.open_ids(rs)
+        self._enqueue_job(contract.UPDATE_ROLE_RESUMED, {}, ids)
+        return RoleCommandResult(status=rs.status, affected=len(ids))
+
+    @resume.validator
+    def _validate_resume(self, raw: RawValue) -> None:
+        _decode(raw, ResumeRole)
+
+    @workflow.update(name=contract.UPDATE_CLOSE)
+    def close(self, raw: RawValue) -> RoleCommandResult:
+        cmd = _decode(raw, CloseRole)
+        rs = self._rs
+        if rs.status == "closed":
+            return RoleCommandResult(status=rs.status, affected=0)  # closing twice is harmless
+        rs.status = "closed"
+        rs.close_reason = cmd.reason
+        rs.paused_until = None
+        # Pending pause/resume deliveries no longer matter: the close supersedes them.
+        rs.jobs = []
+        ids = role_policy.open_ids(rs)
+        self._enqueue_job(
+            contract.UPDATE_ROLE_CLOSED, {"reason": cmd.reason, "note": cmd.note}, ids
+        )
+        return RoleCommandResult(status=rs.status, affected=len(ids))
+
+    @close.validator
+    def _validate_close(self, raw: RawValue) -> None:
+        _decode(raw, CloseRole)
+
+    # --- queries -----------------------------------------------------------------------------
+
+    @workflow.query(name=contract.QUERY_SUMMARY)
+    def summary(self) -> RoleSummary:
+        return role_policy.summary(self._rs)
