@@ -65,14 +65,23 @@ async def devserver() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
 class WorkerProcess:
     """`python -m worker`, exactly as an operator runs it."""
 
-    def __init__(self, port: int, tmp: Path, smtp: SmtpSink) -> None:
-        self.task_queue = f"heardback-e2e-{uuid.uuid4().hex[:8]}"
-        self.log = tmp / "worker.log"
+    def __init__(
+        self,
+        port: int,
+        tmp: Path,
+        smtp: SmtpSink,
+        *,
+        task_queue: str | None = None,
+        transport: str = "smtp",
+    ) -> None:
+        self.task_queue = task_queue or f"heardback-e2e-{uuid.uuid4().hex[:8]}"
+        self.log = tmp / f"worker-{uuid.uuid4().hex[:6]}.log"
         env = {
             **os.environ,
             "HEARDBACK_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
             "HEARDBACK_TASK_QUEUE": self.task_queue,
-            "HEARDBACK_MAIL_TRANSPORT": "smtp",
+            "HEARDBACK_MAIL_TRANSPORT": transport,
+            "HEARDBACK_OUTBOX_DIR": str(tmp / "outbox"),
             "HEARDBACK_SMTP_HOST": smtp.host,
             "HEARDBACK_SMTP_PORT": str(smtp.port),
             "HEARDBACK_LEDGER_PATH": str(tmp / "ledger.sqlite3"),
@@ -106,8 +115,8 @@ def worker_factory(
 ) -> Iterator[Any]:
     started: list[WorkerProcess] = []
 
-    def make() -> WorkerProcess:
-        w = WorkerProcess(devserver[1], tmp_path, smtp)
+    def make(**kwargs: Any) -> WorkerProcess:
+        w = WorkerProcess(devserver[1], tmp_path, smtp, **kwargs)
         started.append(w)
         return w
 
@@ -271,3 +280,73 @@ async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(
     ids = smtp.handler.ids()
     assert len(ids) == len(set(ids))
     assert len(smtp.handler.of_kind("offer")) == 1
+
+
+async def test_a_worker_killed_halfway_through_a_close_still_tells_each_candidate_once(
+    devserver: tuple[WorkflowEnvironment, int], worker_factory: Any, tmp_path: Path
+) -> None:
+    import email
+    import email.policy
+
+    env, _ = devserver
+    client: Client = env.client
+    first = worker_factory(transport="file")
+    role_id = f"r-{uuid.uuid4().hex[:6]}"
+    role = await client.start_workflow(
+        "Role",
+        {
+            "role": {
+                "id": role_id,
+                "title": "SRE",
+                "company": "Hooli",
+                "contact_email": "jobs@hooli.example",
+            }
+        },
+        id=f"role-{role_id}",
+        task_queue=first.task_queue,
+    )
+    count = 60
+    sem = asyncio.Semaphore(20)
+
+    async def add(i: int) -> None:
+        async with sem:
+            await role.execute_update(
+                "add_candidate",
+                {
+                    "candidate": {
+                        "id": f"c-{i:03d}",
+                        "name": f"Person {i}",
+                        "email": f"p{i}@example.org",
+                    }
+                },
+            )
+
+    await asyncio.gather(*(add(i) for i in range(count)))
+    outbox = tmp_path / "outbox"
+    for _ in range(300):
+        if len(list(outbox.glob("*.acknowledgement.eml"))) == count:
+            break
+        await asyncio.sleep(0.1)
+    await role.execute_update("close", {"reason": "filled"})
+    await asyncio.sleep(0.3)
+    first.proc.kill()  # SIGKILL, mid fan-out
+    first.proc.wait()
+    second = worker_factory(transport="file", task_queue=first.task_queue)
+    for _ in range(600):
+        summary = await role.query("summary")
+        if summary["messages_owed"] == 0 and summary["fan_out_remaining"] == 0:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"close never completed: {summary}")
+    finals: dict[str, list[str]] = {}
+    for path in outbox.glob("*.eml"):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if msg["X-Heardback-Kind"] in FINAL_KINDS:
+            finals.setdefault(str(msg["X-Heardback-Candidacy"]), []).append(
+                str(msg["X-Heardback-Kind"])
+            )
+    assert len(finals) == count
+    assert all(kinds == ["role_closed"] for kinds in finals.values()), finals
+    assert summary["finished_by_outcome"] == {"role_closed": count}
+    assert second.stop() == 0

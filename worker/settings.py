@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_timeout_seconds: float = 30.0
+    smtp_timeout_seconds: float = 20.0
 
     # Delivery ledger (exactly-once bookkeeping)
     ledger_path: Path = Path("var/ledger.sqlite3")

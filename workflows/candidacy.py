@@ -50,7 +50,8 @@ DELIVERY_RETRY = RetryPolicy(
     maximum_attempts=0,
     non_retryable_error_types=[contract.ERR_UNDELIVERABLE],
 )
-DELIVERY_TIMEOUT = timedelta(seconds=60)
+# Longer than the SMTP timeout, short enough that a crashed worker's delivery is retried soon.
+DELIVERY_TIMEOUT = timedelta(seconds=30)
 
 # Continue-as-new well before Temporal's suggested point (4,096 events), at a quiet moment.
 HISTORY_EVENTS_BEFORE_CONTINUE = 2_000

@@ -146,7 +146,7 @@ class RoleWorkflow:
                 update_id_prefix=f"{workflow.info().workflow_id}-{job.job_id}",
             ),
             start_to_close_timeout=timedelta(minutes=10),
-            heartbeat_timeout=timedelta(seconds=60),
+            heartbeat_timeout=timedelta(seconds=15),
             retry_policy=FAN_OUT_RETRY,
             result_type=FanOutResult,
             summary=f"{job.update} to {len(batch)} candidacies",
@@ -157,8 +157,13 @@ class RoleWorkflow:
             rs.jobs.pop(0)
 
     def _learn(self, outcomes: list[CommandOutcome]) -> None:
+        """Take a command's answer as news only when the candidacy's own report (the
+        `candidacy_changed` signal, which is authoritative) has not already overtaken it."""
         for o in outcomes:
-            if o.state is not None and o.stage is not None:
+            entry = self._rs.candidacies.get(o.candidate_id)
+            if entry is None or o.state is None or o.stage is None:
+                continue
+            if entry.state in role_policy.OPEN:
                 role_policy.record_change(
                     self._rs,
                     CandidacyChanged(candidate_id=o.candidate_id, state=o.state, stage=o.stage),
@@ -274,7 +279,7 @@ class RoleWorkflow:
                     update_id_prefix=f"{workflow.info().workflow_id}-cohort-{rs.seq}",
                 ),
                 start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=60),
+                heartbeat_timeout=timedelta(seconds=15),
                 retry_policy=FAN_OUT_RETRY,
                 result_type=FanOutResult,
                 summary=f"advance cohort at {cmd.stage}",
