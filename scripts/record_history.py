@@ -7,11 +7,13 @@ are what running candidacies look like, and CI replays them against the current 
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from starter import candidacy as api
@@ -26,7 +28,7 @@ from workflows.models import (
 
 # One file per recorded workflow, named by its workflow id (replay needs the id: the workflow
 # checks it). The folder name is the release whose code wrote the history.
-OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "histories" / "v1"
+OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "histories" / "v2"
 
 
 async def main() -> int:
@@ -89,13 +91,62 @@ async def main() -> int:
                 h, SubmitFeedback(interview_id="i-2", feedback=["Good pairing."])
             )
             await h.result()
-            history = await h.fetch_history()
+            histories = [await h.fetch_history()]
+            histories += await record_role(env, settings.task_queue)
     await env.shutdown()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    out = OUT_DIR / f"{h.id}.json"
-    out.write_text(history.to_json())
-    print(f"wrote {out} ({len(history.events)} events)")
+    for history in histories:
+        out = OUT_DIR / f"{history.workflow_id}.json"
+        out.write_text(history.to_json())
+        print(f"wrote {out} ({len(history.events)} events)")
     return 0
+
+
+async def record_role(env: WorkflowEnvironment, task_queue: str) -> list[WorkflowHistory]:
+    """A role: two candidates added, a cohort advanced with the other rejected, then filled."""
+    client = env.client
+    role = await client.start_workflow(
+        "Role",
+        {
+            "role": {
+                "id": "r-role",
+                "title": "SRE",
+                "company": "Acme",
+                "contact_email": "hiring@acme.example",
+            },
+            "stages": ["application", "onsite"],
+        },
+        id="role-r-role",
+        task_queue=task_queue,
+    )
+    ids = [
+        await role.execute_update(
+            "add_candidate",
+            {"candidate": {"id": cid, "name": f"Person {cid}", "email": f"{cid}@example.org"}},
+            result_type=str,
+        )
+        for cid in ("c-a", "c-b", "c-c")
+    ]
+    await asyncio.sleep(1)
+    await role.execute_update(
+        "advance_cohort",
+        {
+            "stage": "application",
+            "advanced": ["c-a", "c-c"],
+            "others": "reject",
+            "feedback": ["Many strong applications."],
+        },
+    )
+    await client.get_workflow_handle(ids[2]).execute_update("decide", {"outcome": "offer"})
+    await role.execute_update("pause", {"until": "2099-01-01T00:00:00Z"})
+    await role.execute_update("close", {"reason": "filled"})
+    for wf_id in ids:
+        await client.get_workflow_handle(wf_id).result()
+    await asyncio.sleep(1)
+    out = [await client.get_workflow_handle(wf_id).fetch_history() for wf_id in ids]
+    await role.terminate(reason="recorded")
+    out.append(await role.fetch_history())
+    return out
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ policy compressed from days into seconds, and you watch each promise keep itself
 - Grace is held as a backup; the hold runs out, gets one last extension, then ends in a rejection
   rather than silence.
 - Linus hears nothing from the team: heardback explains the delay and escalates, then the offer.
+- Katherine and Dorothy are still waiting when the role is filled: both are told, by themselves.
 """
 
 from __future__ import annotations
@@ -22,15 +23,19 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from starter import candidacy as api
+from starter import role as roles
 from worker.logs import configure_logging
 from worker.settings import get_settings
 from worker.wiring import connect, run_and_exit
 from workflows.models import (
-    CandidacyInput,
+    AddCandidate,
+    Candidate,
+    CloseRole,
     Decide,
     InterviewCompleted,
     Policy,
     Role,
+    RoleInput,
     SubmitFeedback,
 )
 
@@ -47,6 +52,8 @@ PEOPLE = {
     "c-1001": ("Ada Lovelace", "ada@example.org"),
     "c-1002": ("Grace Hopper", "grace@example.org"),
     "c-1003": ("Linus Pauling", "linus@example.org"),
+    "c-1004": ("Katherine Johnson", "katherine@example.org"),
+    "c-1005": ("Dorothy Vaughan", "dorothy@example.org"),
 }
 
 
@@ -97,18 +104,17 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
     )
     demo = Demo()
     print(f"Role {role.id}: {role.title} at {role.company}; policy compressed to seconds.\n")
+    role_handle = await roles.start_role(
+        client, RoleInput(role=role, policy=COMPRESSED), task_queue=settings.task_queue
+    )
     for cid, (name, mail) in PEOPLE.items():
-        inp = CandidacyInput.model_validate(
-            {
-                "role": role.model_dump(),
-                "candidate": {"id": cid, "name": name, "email": mail},
-                "policy": COMPRESSED.model_dump(),
-            }
+        wf_id = await roles.add_candidate(
+            role_handle, AddCandidate(candidate=Candidate(id=cid, name=name, email=mail))
         )
-        demo.handles[cid] = await api.start_candidacy(client, inp, task_queue=settings.task_queue)
+        demo.handles[cid] = client.get_workflow_handle(wf_id)
         demo.say(f"{name.split()[0]} applies")
     watcher = asyncio.create_task(demo.watch())
-    ada, grace, linus = (demo.handles[c] for c in PEOPLE)
+    ada, grace, linus = (demo.handles[c] for c in ("c-1001", "c-1002", "c-1003"))
 
     await asyncio.sleep(2)
     demo.say("Ada's technical interview (1h30) is done, with feedback")
@@ -183,8 +189,12 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
     )
 
     try:
+        await asyncio.wait_for(asyncio.gather(ada.result(), grace.result(), linus.result()), 90)
+        demo.say("The role is filled: closing it tells everyone still waiting")
+        closing = await roles.close(role_handle, CloseRole(reason="filled"))
+        demo.say(f"    {closing.affected} candidates still waiting are being told")
         await asyncio.wait_for(
-            asyncio.gather(*(h.result() for h in demo.handles.values())), timeout=90
+            asyncio.gather(*(h.result() for h in demo.handles.values())), timeout=60
         )
     except TimeoutError:
         print("\nSome candidacies are still running; see the UI.")
@@ -200,7 +210,7 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
             print(f"Subject: {msg['Subject']}\n")
             print(body.get_content() if body is not None else "")
     print("Histories, in the Temporal UI:")
-    for handle in demo.handles.values():
+    for handle in [role_handle, *demo.handles.values()]:
         print(
             f"  http://localhost:{settings.dev_ui_port}/namespaces/{settings.namespace}"
             f"/workflows/{handle.id}"

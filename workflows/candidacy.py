@@ -168,6 +168,8 @@ class Candidacy:
                 )
         courier.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        # The candidacy may have completed while the last report was on its way: report the end.
+        await self._notify_role(s)
         return policy.status(s)
 
     async def _notify_role(self, s: CandidacyState) -> None:
@@ -182,8 +184,8 @@ class Candidacy:
         )
         try:
             await role.signal(contract.SIGNAL_CANDIDACY_CHANGED, change)
-        except Exception:
-            workflow.logger.debug("no role workflow to notify")
+        except Exception as err:  # no Role workflow for this role: nobody to tell
+            workflow.logger.debug("no role to notify (%s)", type(err).__name__)
 
     def _decode_input(self, raw: RawValue) -> CandidacyInput:
         try:

