@@ -34,8 +34,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.baseline import BaselineWaiter, baseline_noop
+from starter import role as roles
 from worker.settings import Settings
 from worker.wiring import DATA_CONVERTER, build_worker, run_and_exit
+from workflows.models import AddCandidate, Candidate
 
 CONCURRENCY = 100
 
@@ -98,18 +100,14 @@ async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[
         t_add = time.monotonic()
         await bounded(
             n,
-            lambda i: role.execute_update(
-                "add_candidate",
-                {
-                    "candidate": {
-                        "id": f"c-{i}",
-                        "name": f"Person {i}",
-                        "email": f"p{i}@example.org",
-                    }
-                },
+            lambda i: roles.add_candidate(
+                role,
+                AddCandidate(
+                    candidate=Candidate(id=f"c-{i}", name=f"Person {i}", email=f"p{i}@example.org")
+                ),
             ),
             # Temporal admits 10 in-flight updates per workflow by default.
-            limit=8,
+            limit=6,
         )
 
         async def all_acknowledged() -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows import contract
 from workflows.models import (
@@ -35,12 +37,37 @@ async def start_role(
     )
 
 
-async def add_candidate(role: WorkflowHandle[Any, Any], cmd: AddCandidate) -> str:
-    """Start the candidate's candidacy under this role; returns its workflow id."""
-    workflow_id: str = await role.execute_update(
-        contract.UPDATE_ADD_CANDIDATE, cmd, result_type=str
-    )
-    return workflow_id
+# Answers a busy server gives that a retry fixes: too many updates in flight on the role (10 by
+# default), a role whose workflow task timed out under load, a deadline.
+RETRYABLE = {
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.UNAVAILABLE,
+}
+
+
+async def add_candidate(
+    role: WorkflowHandle[Any, Any], cmd: AddCandidate, *, attempts: int = 20
+) -> str:
+    """Start the candidate's candidacy under this role; returns its workflow id.
+
+    Adding is idempotent, so transient refusals from a busy server are retried with backoff."""
+    delay = 0.2
+    for attempt in range(attempts):
+        try:
+            workflow_id: str = await role.execute_update(
+                contract.UPDATE_ADD_CANDIDATE, cmd, result_type=str
+            )
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+            retryable = not isinstance(err, RPCError) or err.status in RETRYABLE
+            if not retryable or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        else:
+            return workflow_id
+    raise AssertionError("unreachable")
 
 
 async def advance_cohort(role: WorkflowHandle[Any, Any], cmd: AdvanceCohort) -> CohortResult:
