@@ -63,7 +63,8 @@ class FileTransport:
 
     def _write(self, message_id: str, data: bytes) -> None:
         target = self.path_for(message_id)
-        fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-", suffix=".eml")
+        # Not *.eml: a worker killed mid-write leaves a partial file no reader mistakes for mail.
+        fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)

@@ -22,10 +22,13 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from starter import candidacy as api
+from starter import role as roles
 from tests.conftest import DEV_SERVER, SmtpSink, free_port
 from workflows.models import (
     FINAL_KINDS,
+    AddCandidate,
     CandidacyInput,
+    Candidate,
     Decide,
     InterviewCompleted,
     Status,
@@ -306,22 +309,20 @@ async def test_a_worker_killed_halfway_through_a_close_still_tells_each_candidat
         task_queue=first.task_queue,
     )
     count = 60
-    sem = asyncio.Semaphore(20)
+    sem = asyncio.Semaphore(6)  # Temporal admits 10 in-flight updates per workflow
 
     async def add(i: int) -> None:
         async with sem:
-            await role.execute_update(
-                "add_candidate",
-                {
-                    "candidate": {
-                        "id": f"c-{i:03d}",
-                        "name": f"Person {i}",
-                        "email": f"p{i}@example.org",
-                    }
-                },
+            await roles.add_candidate(
+                role,
+                AddCandidate(
+                    candidate=Candidate(
+                        id=f"c-{i:03d}", name=f"Person {i}", email=f"p{i}@example.org"
+                    )
+                ),
             )
 
-    await asyncio.gather(*(add(i) for i in range(count)))
+    await asyncio.gather(*(add(i) for i in range(count)))  # retried by the helper when busy
     outbox = tmp_path / "outbox"
     for _ in range(300):
         if len(list(outbox.glob("*.acknowledgement.eml"))) == count:
@@ -346,7 +347,8 @@ async def test_a_worker_killed_halfway_through_a_close_still_tells_each_candidat
             finals.setdefault(str(msg["X-Heardback-Candidacy"]), []).append(
                 str(msg["X-Heardback-Kind"])
             )
+    wrong = {wf: kinds for wf, kinds in finals.items() if kinds != ["role_closed"]}
+    assert wrong == {}
     assert len(finals) == count
-    assert all(kinds == ["role_closed"] for kinds in finals.values()), finals
     assert summary["finished_by_outcome"] == {"role_closed": count}
     assert second.stop() == 0
