@@ -41,8 +41,7 @@ async def signal_interview(h: WorkflowHandle[Any, Any], payload: Any) -> None:
 
 
 async def record(harness: Harness, h: WorkflowHandle[Any, Any], payload: dict[str, Any]) -> None:
-    """Signal an interview and wait until the workflow shows it (a signal has no reply, and an
-    update sent right behind it can be handled first)."""
+    """Signal an interview and wait until the workflow shows it (a signal has no reply)."""
     await signal_interview(h, payload)
     await harness.until(
         h, lambda st: any(iv.interview_id == payload["interview_id"] for iv in st.interviews)
@@ -388,3 +387,22 @@ async def test_unreadable_start_input_ends_as_refused_with_the_reason(harness: H
     result = await harness.result(h)
     assert result.state == "refused"
     assert "workflow id must be" in result.rejected_inputs[0].reason
+
+
+async def test_an_interview_signalled_together_with_the_start_is_not_lost(
+    harness: Harness,
+) -> None:
+    inp = candidacy_input()
+    h = harness.track(
+        await harness.client.start_workflow(
+            contract.CANDIDACY_WORKFLOW,
+            inp,
+            id=contract.candidacy_workflow_id(inp.role.id, inp.candidate.id),
+            task_queue=harness.settings.task_queue,
+            start_signal=contract.SIGNAL_INTERVIEW_COMPLETED,
+            start_signal_args=[interview("i-1", feedback=["Arrived with the start."])],
+        )
+    )
+    st = await harness.delivered(h, 1)
+    assert [iv.interview_id for iv in st.interviews] == ["i-1"]
+    assert st.rejected_inputs == []
