@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
@@ -20,11 +19,12 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from workflows import contract, policy
+    from workflows.decoding import decode as _decode
+    from workflows.decoding import describe_errors
     from workflows.models import (
         CandidacyChanged,
         CandidacyInput,
         CandidacyState,
-        Command,
         Decide,
         DeliveryReceipt,
         DeliveryRequest,
@@ -40,8 +40,6 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
 
-M = TypeVar("M", bound="Command")
-
 # Delivery retries until the mail system takes the message: an outage delays, never loses.
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -55,35 +53,6 @@ DELIVERY_TIMEOUT = timedelta(seconds=30)
 
 # Continue-as-new well before Temporal's suggested point (4,096 events), at a quiet moment.
 HISTORY_EVENTS_BEFORE_CONTINUE = 2_000
-
-
-def describe_errors(err: ValidationError) -> str:
-    """A validation error as one line a developer can act on; input values are left out (PII)."""
-    parts = []
-    for e in err.errors(include_url=False, include_input=False, include_context=False):
-        loc = ".".join(str(x) for x in e["loc"]) or "payload"
-        parts.append(f"{loc}: {e['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
-
-
-def _decode(raw: RawValue, model: type[M]) -> M:
-    """Decode a command payload or refuse it with a reason a developer can act on."""
-    try:
-        data = workflow.payload_converter().from_payload(raw.payload)
-    except Exception as err:
-        raise ApplicationError(
-            f"payload is not JSON ({type(err).__name__})",
-            type=contract.ERR_INVALID_PAYLOAD,
-            non_retryable=True,
-        ) from err
-    try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        raise ApplicationError(
-            f"invalid {model.__name__}: {describe_errors(err)}",
-            type=contract.ERR_INVALID_PAYLOAD,
-            non_retryable=True,
-        ) from None
 
 
 def _refused_status(reason: str, now: datetime) -> Status:

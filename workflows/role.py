@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
-
     from workflows import contract, role_policy
-    from workflows.candidacy import describe_errors
+    from workflows.decoding import decode as _decode
     from workflows.models import (
         AddCandidate,
         AdvanceCohort,
@@ -31,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
         CandidacyInput,
         CloseRole,
         CohortResult,
-        Command,
         CommandOutcome,
         FanOutRequest,
         FanOutResult,
@@ -46,8 +42,6 @@ with workflow.unsafe.imports_passed_through():
         StartCandidacyRequest,
     )
 
-M = TypeVar("M", bound="Command")
-
 FAN_OUT_BATCH = 250
 HISTORY_EVENTS_BEFORE_CONTINUE = 3_000
 FAN_OUT_RETRY = RetryPolicy(
@@ -56,24 +50,6 @@ FAN_OUT_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     maximum_attempts=0,
 )
-
-
-def _decode(raw: RawValue, model: type[M]) -> M:
-    try:
-        data = workflow.payload_converter().from_payload(raw.payload)
-        return model.model_validate(data)
-    except ValidationError as err:
-        raise ApplicationError(
-            f"invalid {model.__name__}: {describe_errors(err)}",
-            type=contract.ERR_INVALID_PAYLOAD,
-            non_retryable=True,
-        ) from None
-    except Exception as err:
-        raise ApplicationError(
-            f"payload is not JSON ({type(err).__name__})",
-            type=contract.ERR_INVALID_PAYLOAD,
-            non_retryable=True,
-        ) from err
 
 
 def _refuse(problem: str | None) -> None:
