@@ -111,26 +111,38 @@ class RoleWorkflow:
     async def _run_batch(self, job: PendingFanOut) -> None:
         rs = self._rs
         batch = job.remaining[:FAN_OUT_BATCH]
-        result = await workflow.execute_activity(
+        await self._send(
+            [
+                RoleCommand(candidate_id=cid, update=job.update, payload=job.payload)
+                for cid in batch
+            ],
+            key=job.job_id,
+            summary=f"{job.update} to {len(batch)} candidacies",
+        )
+        del job.remaining[: len(batch)]
+        if not job.remaining and rs.jobs and rs.jobs[0] is job:
+            rs.jobs.pop(0)
+
+    async def _send(
+        self, commands: list[RoleCommand], *, key: str, summary: str
+    ) -> list[CommandOutcome]:
+        """One fan-out activity for one batch; update ids derive from `key`, so a retried
+        batch repeats nothing."""
+        result: FanOutResult = await workflow.execute_activity(
             contract.ACTIVITY_SEND_TO_CANDIDACIES,
             FanOutRequest(
-                role_id=rs.role.id,
-                commands=[
-                    RoleCommand(candidate_id=cid, update=job.update, payload=job.payload)
-                    for cid in batch
-                ],
-                update_id_prefix=f"{workflow.info().workflow_id}-{job.job_id}",
+                role_id=self._rs.role.id,
+                commands=commands,
+                update_id_prefix=f"{workflow.info().workflow_id}-{key}",
             ),
             start_to_close_timeout=timedelta(minutes=10),
             heartbeat_timeout=timedelta(seconds=15),
             retry_policy=FAN_OUT_RETRY,
             result_type=FanOutResult,
-            summary=f"{job.update} to {len(batch)} candidacies",
+            summary=summary,
         )
         self._learn(result.outcomes)
-        del job.remaining[: len(batch)]
-        if not job.remaining and rs.jobs and rs.jobs[0] is job:
-            rs.jobs.pop(0)
+        return result.outcomes
 
     def _learn(self, outcomes: list[CommandOutcome]) -> None:
         """Take a command's answer as news only when the candidacy's own report (the
@@ -247,21 +259,12 @@ class RoleWorkflow:
             ]
         )
         for start in range(0, len(commands), FAN_OUT_BATCH):
-            out = await workflow.execute_activity(
-                contract.ACTIVITY_SEND_TO_CANDIDACIES,
-                FanOutRequest(
-                    role_id=rs.role.id,
-                    commands=commands[start : start + FAN_OUT_BATCH],
-                    update_id_prefix=f"{workflow.info().workflow_id}-cohort-{rs.seq}",
-                ),
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=15),
-                retry_policy=FAN_OUT_RETRY,
-                result_type=FanOutResult,
+            outcomes = await self._send(
+                commands[start : start + FAN_OUT_BATCH],
+                key=f"cohort-{rs.seq}",
                 summary=f"advance cohort at {cmd.stage}",
             )
-            self._learn(out.outcomes)
-            for o in out.outcomes:
+            for o in outcomes:
                 if not o.applied:
                     result.refused.append(o)
                 elif o.candidate_id in advance:
