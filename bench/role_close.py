@@ -37,6 +37,7 @@ from bench.baseline import BaselineWaiter, baseline_noop
 from starter import role as roles
 from worker.settings import Settings
 from worker.wiring import DATA_CONVERTER, build_worker, run_and_exit
+from workflows import search
 from workflows.models import AddCandidate, Candidate
 
 CONCURRENCY = 100
@@ -153,6 +154,7 @@ async def main() -> int:
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as tmp:
         env = await WorkflowEnvironment.start_local(
+            search_attributes=search.ALL,
             dev_server_existing_path=str(bin_dir / "temporal"),
             ui=False,
             data_converter=DATA_CONVERTER,

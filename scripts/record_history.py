@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from starter import candidacy as api
+from worker.search_attributes import ensure_search_attributes
 from worker.settings import Settings
 from worker.wiring import DATA_CONVERTER, build_worker, run_and_exit
 from workflows.models import (
@@ -28,7 +29,7 @@ from workflows.models import (
 
 # One file per recorded workflow, named by its workflow id (replay needs the id: the workflow
 # checks it). The folder name is the release whose code wrote the history.
-OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "histories" / "v2"
+OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "histories" / "v3"
 
 
 async def main() -> int:
@@ -37,6 +38,7 @@ async def main() -> int:
         test_server_existing_path=str(bin_dir / "temporal-test-server"),
         data_converter=DATA_CONVERTER,
     )
+    await ensure_search_attributes(env.client)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             task_queue="record-history",

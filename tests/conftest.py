@@ -23,6 +23,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from worker.search_attributes import ensure_search_attributes
 from worker.settings import Settings
 from worker.wiring import DATA_CONVERTER, build_worker
 from workflows import contract
@@ -61,6 +62,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=str(TEST_SERVER),
         data_converter=DATA_CONVERTER,
     )
+    await ensure_search_attributes(environment.client)
     try:
         yield environment
     finally:

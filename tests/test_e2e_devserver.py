@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from starter import candidacy as api
 from starter import role as roles
 from tests.conftest import DEV_SERVER, SmtpSink, free_port
+from workflows import search
 from workflows.models import (
     FINAL_KINDS,
     AddCandidate,
@@ -54,6 +55,7 @@ async def devserver() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
 
     port = free_port()
     env = await WorkflowEnvironment.start_local(
+        search_attributes=search.ALL,
         dev_server_existing_path=str(DEV_SERVER),
         port=port,
         ui=False,

@@ -8,6 +8,7 @@ import signal
 import structlog
 
 from worker.logs import configure_logging
+from worker.search_attributes import SearchAttributesMissing, ensure_search_attributes
 from worker.settings import get_settings
 from worker.wiring import build_worker, connect, run_and_exit
 
@@ -22,6 +23,13 @@ async def main() -> int:
     except Exception as err:
         log.exception("temporal_unreachable", address=settings.temporal_address, error=str(err))
         return 1
+    try:
+        added = await ensure_search_attributes(client, register=settings.register_search_attributes)
+    except SearchAttributesMissing as err:
+        log.error("search_attributes_missing", detail=str(err))  # noqa: TRY400 - no traceback needed
+        return 1
+    if added:
+        log.info("search_attributes_registered", names=added)
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

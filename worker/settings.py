@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     namespace: str = "default"
     task_queue: str = TASK_QUEUE
+    # Register heardback's search attributes on the namespace at start-up when missing (needs
+    # operator rights; turn off where they are registered by an administrator).
+    register_search_attributes: bool = True
 
     # Mail
     mail_transport: Literal["file", "smtp"] = "file"

@@ -18,7 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from workflows import contract, policy
+    from workflows import contract, policy, search
     from workflows.decoding import decode as _decode
     from workflows.decoding import describe_errors
     from workflows.models import (
@@ -80,6 +80,7 @@ class Candidacy:
         # State is built here, not in `run`: a signal or update that arrives together with the
         # start is handled before `run` begins, and must find the candidacy ready.
         self._wake = False
+        self._published = search.Publisher()
         self._s: CandidacyState | None = None
         self._refused: Status | None = None
         now = workflow.now()
@@ -109,6 +110,7 @@ class Candidacy:
         while True:
             now = workflow.now()
             policy.tick(s, now)
+            self._publish(s)
             await self._notify_role(s)
             if policy.is_complete(s):
                 break
@@ -138,8 +140,27 @@ class Candidacy:
         courier.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         # The candidacy may have completed while the last report was on its way: report the end.
+        self._publish(s)
         await self._notify_role(s)
         return policy.status(s)
+
+    def _publish(self, s: CandidacyState) -> None:
+        """Keep the operators' search attributes (and the UI's current details) up to date."""
+        if not workflow.patched(contract.PATCH_SEARCH_ATTRIBUTES):
+            return
+        deadline = policy.next_deadline(s)
+        updates = search.candidacy_values(
+            self._published,
+            role_id=s.role.id,
+            state=s.state,
+            stage=s.stage,
+            next_deadline=deadline.due_at if deadline else None,
+            last_delivered_at=s.last_delivered_at,
+            hours_invested=policy.hours_invested(s),
+        )
+        if updates:
+            workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(policy.describe(s, deadline))
 
     async def _notify_role(self, s: CandidacyState) -> None:
         """Tell the role's workflow (if there is one) that this candidacy moved on."""

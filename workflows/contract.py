@@ -35,6 +35,7 @@ ACTIVITY_SEND_TO_CANDIDACIES = "send_to_candidacies"
 
 # Patch ids (workflow.patched) of changes made after histories were recorded.
 PATCH_NOTIFY_ROLE = "notify-role"
+PATCH_SEARCH_ATTRIBUTES = "search-attributes"
 
 ACTIVITY_DELIVER = "deliver_message"
 

@@ -102,6 +102,7 @@ Recipient = Literal["candidate", "interviewer", "contact"]
 Outcome = Literal["advance", "reject", "hold", "offer"]
 FinalOutcome = Literal["rejected", "offer", "withdrawn", "role_closed"]
 State = Literal["active", "on_hold", "finishing", "completed", "refused"]
+StageDecision = Literal["advance", "rejected", "offer", "withdrawn", "role_closed"]
 DeadlineKind = Literal["silence", "decision_due", "feedback_due", "hold_expiry", "feedback_wait"]
 
 
@@ -312,6 +313,8 @@ class InterviewState(BaseModel):
     round: int
     feedback: list[str] = Field(default_factory=list)
     delivered_lines: int = 0
+    # When the candidate first had every line of this interview's feedback (for reports).
+    feedback_delivered_at: datetime | None = None
     round_closed: bool = False
     escalations: int = 0
     abandoned: bool = False
@@ -326,6 +329,15 @@ class RejectedInput(BaseModel):
 class Deadline(BaseModel):
     kind: DeadlineKind
     due_at: datetime
+
+
+class StageRecord(BaseModel):
+    """One stage the candidate went through, and how it ended (for reports)."""
+
+    stage: str
+    entered_at: datetime
+    decided_at: datetime | None = None
+    decision: StageDecision | None = None
 
 
 class CandidacyState(BaseModel):
@@ -358,6 +370,7 @@ class CandidacyState(BaseModel):
     survey_queued: bool = False
     paused_until: datetime | None = None
     notified: tuple[str, str] | None = None  # (state, stage) last reported to the Role
+    stages: list[StageRecord] = Field(default_factory=list)  # closed stages, oldest first
 
 
 class InterviewSummary(BaseModel):
@@ -366,6 +379,8 @@ class InterviewSummary(BaseModel):
     duration: timedelta
     feedback_lines: int
     feedback_delivered: bool
+    completed_at: datetime | None = None
+    feedback_delivered_at: datetime | None = None
 
 
 class Status(BaseModel):
@@ -384,6 +399,9 @@ class Status(BaseModel):
     interviews: list[InterviewSummary]
     messages: list[MessageRecord]
     rejected_inputs: list[RejectedInput]
+    # Added for reports; defaults keep older results decodable.
+    started_at: datetime | None = None
+    stages: list[StageRecord] = Field(default_factory=list)  # every stage, the current one last
 
 
 CandidacyInput.model_rebuild()

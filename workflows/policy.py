@@ -31,6 +31,8 @@ from workflows.models import (
     RejectedInput,
     RoleClosed,
     RolePaused,
+    StageDecision,
+    StageRecord,
     Status,
     SubmitFeedback,
     Withdraw,
@@ -365,6 +367,7 @@ def _advance(s: CandidacyState, next_stage: str, lines: list[str], now: datetime
     content.feedback, carries = _undelivered_sections(this_round)
     for iv in this_round:
         iv.round_closed = True
+    _close_stage(s, "advance", now)
     s.stage = next_stage
     s.round += 1
     s.stage_started_at = now
@@ -469,6 +472,7 @@ def _finalize(
         content.feedback, carries = _undelivered_sections(interviews)
     for iv in interviews:
         iv.round_closed = True
+    _close_stage(s, outcome, now)
     s.outcome = outcome
     s.outcome_at = now
     s.state = "finishing"
@@ -491,6 +495,8 @@ def on_delivered(s: CandidacyState, message_id: str, now: datetime) -> list[str]
             iv = s.interviews.get(interview_id)
             if iv is not None:
                 iv.delivered_lines = max(iv.delivered_lines, count)
+                if iv.feedback_delivered_at is None and _feedback_complete(iv):
+                    iv.feedback_delivered_at = now
     return _maybe_finish(s, now)
 
 
@@ -566,13 +572,35 @@ def status(s: CandidacyState) -> Status:
                 stage=iv.stage,
                 duration=iv.duration,
                 feedback_lines=len(iv.feedback),
-                feedback_delivered=bool(iv.feedback) and iv.delivered_lines >= len(iv.feedback),
+                feedback_delivered=_feedback_complete(iv),
+                completed_at=iv.completed_at,
+                feedback_delivered_at=iv.feedback_delivered_at,
             )
             for iv in _interviews(s)
         ],
         messages=list(s.messages),
         rejected_inputs=list(s.rejected_inputs),
+        started_at=s.started_at,
+        stages=stage_history(s),
     )
+
+
+def stage_history(s: CandidacyState) -> list[StageRecord]:
+    """Every stage so far, the current one last (open unless the candidacy is decided)."""
+    history = list(s.stages)
+    if s.outcome is None:
+        history.append(StageRecord(stage=s.stage, entered_at=s.stage_started_at))
+    return history
+
+
+def _close_stage(s: CandidacyState, decision: StageDecision, now: datetime) -> None:
+    s.stages.append(
+        StageRecord(stage=s.stage, entered_at=s.stage_started_at, decided_at=now, decision=decision)
+    )
+
+
+def _feedback_complete(iv: InterviewState) -> bool:
+    return bool(iv.feedback) and iv.delivered_lines >= len(iv.feedback)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -694,3 +722,14 @@ def _all_sections(
             sections.append(FeedbackSection(stage=iv.stage, lines=list(iv.feedback)))
             carries[iv.interview_id] = len(iv.feedback)
     return sections, carries
+
+
+def describe(s: CandidacyState, deadline: Deadline | None) -> str:
+    """One line for the Temporal UI's "current details": ids, states and times only."""
+    delivered = sum(1 for m in s.messages if m.status == "delivered")
+    parts = [f"{s.state} at stage {s.stage!r}", f"{delivered} messages delivered"]
+    if s.outbox:
+        parts.append(f"{len(s.outbox)} waiting to be sent")
+    if deadline is not None:
+        parts.append(f"next: {deadline.kind} by {deadline.due_at.isoformat(timespec='seconds')}")
+    return "; ".join(parts)

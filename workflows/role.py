@@ -18,7 +18,7 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import contract, role_policy
+    from workflows import contract, role_policy, search
     from workflows.decoding import decode as _decode
     from workflows.models import (
         AddCandidate,
@@ -62,6 +62,7 @@ class RoleWorkflow:
     @workflow.init
     def __init__(self, raw: RawValue) -> None:
         self._wake = False
+        self._published = search.Publisher()
         inp = _decode(raw, RoleInput)  # an unreadable role start fails loudly: nothing to keep
         expected = contract.role_workflow_id(inp.role.id)
         if inp.carried_state is None and workflow.info().workflow_id != expected:
@@ -80,6 +81,7 @@ class RoleWorkflow:
             if rs.status == "paused" and rs.paused_until and now >= rs.paused_until:
                 rs.status = "open"
                 rs.paused_until = None
+            self._publish()
             if rs.jobs:
                 await self._run_batch(rs.jobs[0])
             if self._should_continue_as_new():
@@ -100,6 +102,21 @@ class RoleWorkflow:
                     )
             else:
                 await workflow.wait_condition(lambda: self._wake)
+
+    def _publish(self) -> None:
+        if not workflow.patched(contract.PATCH_SEARCH_ATTRIBUTES):
+            return
+        rs = self._rs
+        self._published.set(search.ROLE_ID, rs.role.id)
+        self._published.set(search.STATE, rs.status)
+        self._published.set(search.NEXT_DEADLINE, rs.paused_until)
+        updates = self._published.take()
+        if updates:
+            workflow.upsert_search_attributes(updates)
+        open_ = sum(1 for e in rs.candidacies.values() if e.state in ("active", "on_hold"))
+        workflow.set_current_details(
+            f"{rs.status}; {open_} open candidacies; {len(rs.jobs)} role-wide commands pending"
+        )
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
