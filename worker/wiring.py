@@ -9,7 +9,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.delivery import DeliveryActivities
@@ -17,12 +16,13 @@ from activities.ledger import SqliteLedger
 from activities.render import Renderer
 from activities.roles import RoleActivities
 from activities.transport import FileTransport, SmtpTransport, Transport
+from worker.converter import DATA_CONVERTER
 from worker.settings import Settings
 from workflows.candidacy import Candidacy
 from workflows.role import RoleWorkflow
 
 WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow)
-DATA_CONVERTER = pydantic_data_converter
+__all__ = ["DATA_CONVERTER", "WORKFLOWS"]
 
 
 def build_transport(settings: Settings) -> Transport:
