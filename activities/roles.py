@@ -13,11 +13,16 @@ import contextlib
 import structlog
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows import contract
+from workflows import contract, search
 from workflows.models import (
     CommandOutcome,
     FanOutRequest,
@@ -51,6 +56,10 @@ class RoleActivities:
                 task_queue=req.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes(
+                    [SearchAttributePair(search.ROLE_ID, inp.role.id)]
+                ),
+                static_summary=f"Candidacy {inp.candidate.id} for role {inp.role.id}",
             )
         log.info("candidacy_started", workflow_id=workflow_id)
         return workflow_id

@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -431,8 +433,16 @@ class HeardbackClient:
         handle = self.temporal.get_workflow_handle(workflow_id, result_type=Status)
 
         async def run() -> Status:
-            desc = await handle.describe()
-            if desc.status == WorkflowExecutionStatus.COMPLETED:
+            # The raw describe: the status is all we need (and decoding search attributes is
+            # not, e.g. an unset datetime on the time-skipping test server).
+            desc = await self.temporal.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=self.temporal.namespace,
+                    execution=WorkflowExecution(workflow_id=workflow_id),
+                )
+            )
+            status = desc.workflow_execution_info.status
+            if status == WorkflowExecutionStatus.COMPLETED.value:
                 done: Status = await handle.result()
                 return done
             st: Status = await handle.query(contract.QUERY_STATUS, result_type=Status)

@@ -8,7 +8,9 @@ import contextlib
 import email
 import email.policy
 import os
+import signal
 import socket
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -26,7 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 from worker.search_attributes import ensure_search_attributes
 from worker.settings import Settings
 from worker.wiring import DATA_CONVERTER, build_worker
-from workflows import contract
+from workflows import contract, search
 from workflows.models import CandidacyInput, Status
 
 BIN = Path(sys.executable).parent
@@ -250,6 +252,88 @@ async def running_harness(env: WorkflowEnvironment, settings: Settings) -> Async
 async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
     async with running_harness(env, make_settings(tmp_path)) as h:
         yield h
+
+
+# --- the real Temporal dev server and worker processes --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def devserver() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
+    port = free_port()
+    env = await WorkflowEnvironment.start_local(
+        search_attributes=search.ALL,
+        dev_server_existing_path=str(DEV_SERVER),
+        port=port,
+        ui=False,
+        data_converter=DATA_CONVERTER,
+    )
+    try:
+        yield env, port
+    finally:
+        await env.shutdown()
+
+
+class WorkerProcess:
+    """`python -m worker`, exactly as an operator runs it."""
+
+    def __init__(
+        self,
+        port: int,
+        tmp: Path,
+        smtp: SmtpSink,
+        *,
+        task_queue: str | None = None,
+        transport: str = "smtp",
+    ) -> None:
+        self.task_queue = task_queue or f"heardback-e2e-{uuid.uuid4().hex[:8]}"
+        self.log = tmp / f"worker-{uuid.uuid4().hex[:6]}.log"
+        env = {
+            **os.environ,
+            "HEARDBACK_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+            "HEARDBACK_TASK_QUEUE": self.task_queue,
+            "HEARDBACK_MAIL_TRANSPORT": transport,
+            "HEARDBACK_OUTBOX_DIR": str(tmp / "outbox"),
+            "HEARDBACK_SMTP_HOST": smtp.host,
+            "HEARDBACK_SMTP_PORT": str(smtp.port),
+            "HEARDBACK_LEDGER_PATH": str(tmp / "ledger.sqlite3"),
+            "HEARDBACK_LOG_FORMAT": "json",
+        }
+        self._log_file = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log_file,
+        )
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            self._log_file.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log_file.close()
+
+
+@pytest.fixture
+def worker_factory(
+    devserver: tuple[WorkflowEnvironment, int], tmp_path: Path, smtp: SmtpSink
+) -> Iterator[Any]:
+    started: list[WorkerProcess] = []
+
+    def make(**kwargs: Any) -> WorkerProcess:
+        w = WorkerProcess(devserver[1], tmp_path, smtp, **kwargs)
+        started.append(w)
+        return w
+
+    yield make
+    for w in started:
+        w.kill()
 
 
 # --- a real SMTP server on loopback --------------------------------------------------------------

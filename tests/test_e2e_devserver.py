@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,8 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from starter import candidacy as api
 from starter import role as roles
-from tests.conftest import DEV_SERVER, SmtpSink, free_port
-from workflows import search
+from tests.conftest import SmtpSink
 from workflows.models import (
     FINAL_KINDS,
     AddCandidate,
@@ -47,87 +42,6 @@ POLICY = {
     "effort_threshold": "PT2H",
     "feedback_wait_max": "PT20S",
 }
-
-
-@pytest.fixture(scope="module")
-async def devserver() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
-    from worker.wiring import DATA_CONVERTER
-
-    port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        search_attributes=search.ALL,
-        dev_server_existing_path=str(DEV_SERVER),
-        port=port,
-        ui=False,
-        data_converter=DATA_CONVERTER,
-    )
-    try:
-        yield env, port
-    finally:
-        await env.shutdown()
-
-
-class WorkerProcess:
-    """`python -m worker`, exactly as an operator runs it."""
-
-    def __init__(
-        self,
-        port: int,
-        tmp: Path,
-        smtp: SmtpSink,
-        *,
-        task_queue: str | None = None,
-        transport: str = "smtp",
-    ) -> None:
-        self.task_queue = task_queue or f"heardback-e2e-{uuid.uuid4().hex[:8]}"
-        self.log = tmp / f"worker-{uuid.uuid4().hex[:6]}.log"
-        env = {
-            **os.environ,
-            "HEARDBACK_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
-            "HEARDBACK_TASK_QUEUE": self.task_queue,
-            "HEARDBACK_MAIL_TRANSPORT": transport,
-            "HEARDBACK_OUTBOX_DIR": str(tmp / "outbox"),
-            "HEARDBACK_SMTP_HOST": smtp.host,
-            "HEARDBACK_SMTP_PORT": str(smtp.port),
-            "HEARDBACK_LEDGER_PATH": str(tmp / "ledger.sqlite3"),
-            "HEARDBACK_LOG_FORMAT": "json",
-        }
-        self._log_file = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log_file,
-        )
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=30)
-        finally:
-            self._log_file.close()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._log_file.close()
-
-
-@pytest.fixture
-def worker_factory(
-    devserver: tuple[WorkflowEnvironment, int], tmp_path: Path, smtp: SmtpSink
-) -> Iterator[Any]:
-    started: list[WorkerProcess] = []
-
-    def make(**kwargs: Any) -> WorkerProcess:
-        w = WorkerProcess(devserver[1], tmp_path, smtp, **kwargs)
-        started.append(w)
-        return w
-
-    yield make
-    for w in started:
-        w.kill()
 
 
 def inp(role_id: str, cid: str, name: str, survey: bool = False) -> CandidacyInput:

