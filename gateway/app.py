@@ -214,6 +214,29 @@ async def _authorised(
         raise ApiError(401, "unauthorized", "the bearer token is not accepted")
 
 
+def _query_names(dependant: Any) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def _known_query_only(request: Request) -> None:
+    """Refuse unknown query parameters (a typo like `?withn=P1D` must not be silently ignored),
+    as bodies refuse unknown fields."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    allowed = _query_names(dependant) if dependant is not None else set()
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise ApiError(
+            422, "invalid_input", f"unknown query parameter(s) {unknown}; this route takes: {known}"
+        )
+
+
 async def _hb(request: Request) -> HeardbackClient:
     holder: ClientHolder = request.app.state.holder
     return await holder.get()
@@ -268,6 +291,7 @@ def create_app(settings: Settings, *, client: HeardbackClient | None = None) -> 
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(_known_query_only)],
     )
     app.state.holder = holder
     app.state.tokens = accepted_tokens

@@ -216,11 +216,29 @@ class HeardbackClient:
             contract.candidacy_workflow_id(role_id, candidate_id)
         )
 
-    async def _call(self, what: str, make: Callable[[], Awaitable[T]]) -> T:
+    async def _call(
+        self, what: str, make: Callable[[], Awaitable[T]], *, workflow_id: str | None = None
+    ) -> T:
         try:
             return await make()
         except Exception as err:
-            raise _translate(err, what) from err
+            translated = _translate(err, what)
+            if isinstance(translated, NotFound) and workflow_id and await self._closed(workflow_id):
+                # The server says "not found" to an update or signal for a closed workflow.
+                translated = Refused(f"{what} has already finished")
+            raise translated from err
+
+    async def _closed(self, workflow_id: str) -> bool:
+        try:
+            desc = await self.temporal.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=self.temporal.namespace,
+                    execution=WorkflowExecution(workflow_id=workflow_id),
+                )
+            )
+        except RPCError:
+            return False
+        return bool(desc.workflow_execution_info.status != WorkflowExecutionStatus.RUNNING.value)
 
     async def _update(
         self,
@@ -238,7 +256,7 @@ class HeardbackClient:
             )
             return result
 
-        return await self._call(what, run)
+        return await self._call(what, run, workflow_id=handle.id)
 
     # -- roles --
 
@@ -378,6 +396,7 @@ class HeardbackClient:
         await self._call(
             f"candidacy {handle.id}",
             lambda: handle.signal(contract.SIGNAL_INTERVIEW_COMPLETED, ev),
+            workflow_id=handle.id,
         )
 
     async def submit_feedback(

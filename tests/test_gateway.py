@@ -139,6 +139,8 @@ async def test_request_ids_are_echoed_or_made(gateway: Gateway) -> None:
             "message": "no role no-such-role",
             "request_id": "trace-42",
         }
+        typo = await c.get("/v1/overdue", params={"withn": "P1D"})
+        assert typo.status_code == 422 and "withn" in typo.json()["message"]
         made = await c.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
         assert made.headers["X-Request-ID"] != "bad id with spaces"
         assert len(made.headers["X-Request-ID"]) == 32
