@@ -157,6 +157,7 @@ class Candidacy:
             next_deadline=deadline.due_at if deadline else None,
             last_delivered_at=s.last_delivered_at,
             hours_invested=policy.hours_invested(s),
+            feedback_overdue_since=policy.feedback_overdue_since(s),
         )
         if updates:
             workflow.upsert_search_attributes(updates)

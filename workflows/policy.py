@@ -724,6 +724,16 @@ def _all_sections(
     return sections, carries
 
 
+def feedback_overdue_since(s: CandidacyState) -> datetime | None:
+    """When the oldest still-missing feedback fell due (None if none is late yet)."""
+    if s.state in DONE_STATES:
+        return None
+    late = [
+        iv.completed_at + s.policy.feedback_due for iv in _missing_feedback(s) if iv.escalations
+    ]
+    return min(late, default=None)
+
+
 def describe(s: CandidacyState, deadline: Deadline | None) -> str:
     """One line for the Temporal UI's "current details": ids, states and times only."""
     delivered = sum(1 for m in s.messages if m.status == "delivered")

@@ -17,6 +17,8 @@ STAGE = SearchAttributeKey.for_keyword("HeardbackStage")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("HeardbackNextDeadline")
 LAST_DELIVERED_AT = SearchAttributeKey.for_datetime("HeardbackLastDeliveredAt")
 HOURS_INVESTED = SearchAttributeKey.for_float("HeardbackHoursInvested")
+# Set while some interviewer's feedback is past its due time: since when (the oldest).
+FEEDBACK_OVERDUE_SINCE = SearchAttributeKey.for_datetime("HeardbackFeedbackOverdueSince")
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     ROLE_ID,
@@ -25,6 +27,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     NEXT_DEADLINE,
     LAST_DELIVERED_AT,
     HOURS_INVESTED,
+    FEEDBACK_OVERDUE_SINCE,
 )
 
 
@@ -64,6 +67,7 @@ def candidacy_values(
     next_deadline: datetime | None,
     last_delivered_at: datetime | None,
     hours_invested: float,
+    feedback_overdue_since: datetime | None,
 ) -> list[SearchAttributeUpdate[Any]]:
     pub.set(ROLE_ID, role_id)
     pub.set(STATE, state)
@@ -71,4 +75,5 @@ def candidacy_values(
     pub.set(NEXT_DEADLINE, next_deadline)
     pub.set(LAST_DELIVERED_AT, last_delivered_at)
     pub.set(HOURS_INVESTED, round(hours_invested, 2))
+    pub.set(FEEDBACK_OVERDUE_SINCE, feedback_overdue_since)
     return pub.take()
