@@ -48,6 +48,7 @@ from starter.client import (
     Refused,
     Unavailable,
 )
+from worker.converter import data_converter
 from worker.settings import Settings, tokens
 from workflows.decoding import describe_errors
 from workflows.models import (
@@ -180,6 +181,7 @@ class ClientHolder:
                         self._settings.temporal_address,
                         namespace=self._settings.namespace,
                         task_queue=self._settings.task_queue,
+                        data_converter=data_converter(self._settings),
                     )
         return self._client
 

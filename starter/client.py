@@ -42,6 +42,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -195,12 +196,14 @@ class HeardbackClient:
         *,
         namespace: str = "default",
         task_queue: str = contract.TASK_QUEUE,
+        data_converter: DataConverter = DATA_CONVERTER,
         **connect_args: Any,
     ) -> HeardbackClient:
-        """Connect with the data converter every heardback process shares."""
+        """Connect with the data converter every heardback process shares (pass
+        `worker.converter.data_converter(settings)` when payloads are encrypted)."""
         try:
             client = await Client.connect(
-                address, namespace=namespace, data_converter=DATA_CONVERTER, **connect_args
+                address, namespace=namespace, data_converter=data_converter, **connect_args
             )
         except Exception as err:
             raise Unavailable(f"cannot connect to Temporal at {address}: {err}") from err

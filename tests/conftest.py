@@ -214,6 +214,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "outbox_dir": tmp_path / "outbox",
         "ledger_path": tmp_path / "ledger.sqlite3",
         "mail_transport": "file",
+        "encryption": "off",
     }
     return Settings(**{**base, **overrides})
 
@@ -284,6 +285,7 @@ class WorkerProcess:
         *,
         task_queue: str | None = None,
         transport: str = "smtp",
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.task_queue = task_queue or f"heardback-e2e-{uuid.uuid4().hex[:8]}"
         self.log = tmp / f"worker-{uuid.uuid4().hex[:6]}.log"
@@ -297,6 +299,8 @@ class WorkerProcess:
             "HEARDBACK_SMTP_PORT": str(smtp.port),
             "HEARDBACK_LEDGER_PATH": str(tmp / "ledger.sqlite3"),
             "HEARDBACK_LOG_FORMAT": "json",
+            "HEARDBACK_ENCRYPTION": "off",
+            **(extra_env or {}),
         }
         self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen(

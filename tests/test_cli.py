@@ -47,6 +47,7 @@ class Cli:
             stderr=asyncio.subprocess.PIPE,
             env={
                 "HEARDBACK_TASK_QUEUE": self.task_queue,
+                "HEARDBACK_ENCRYPTION": "off",
                 "COLUMNS": "200",
                 "PATH": str(HEARDBACK.parent),
             },

@@ -61,6 +61,7 @@ async def gateway(
         "HEARDBACK_WEBHOOK_SECRET": SECRET,
         "HEARDBACK_WEBHOOK_DEDUPE_PATH": str(tmp / "webhooks.sqlite3"),
         "HEARDBACK_LOG_FORMAT": "json",
+        "HEARDBACK_ENCRYPTION": "off",
     }
     with log.open("wb") as log_file:
         proc = subprocess.Popen(

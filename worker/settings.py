@@ -45,6 +45,25 @@ class Settings(BaseSettings):
     # Delivery ledger (exactly-once bookkeeping)
     ledger_path: Path = Path("var/ledger.sqlite3")
 
+    # Payload encryption (AES-256-GCM). "auto": encrypt when keys are configured, or found in
+    # encryption_keys_file (`make run` generates one there); "on": refuse to start without keys;
+    # "off": plaintext payloads (tests of other things, or a cluster that encrypts at rest).
+    encryption: Literal["auto", "on", "off"] = "auto"
+    encryption_keys: SecretStr | None = None  # "id:base64,id:base64"; the first is active
+    encryption_key_id: str | None = None  # the active key, if not the first
+    encryption_keys_file: Path = Path("var/encryption-keys")
+
+    # Codec server (`python -m gateway.codec_server`, also started by `make run`)
+    codec_host: str = "127.0.0.1"
+    codec_port: int = 8081
+    codec_tokens: SecretStr | None = None  # bearer tokens; unset: HEARDBACK_API_TOKENS
+    codec_cors_origins: str = (
+        "http://localhost:8233"  # the Temporal UI's origin(s), comma-separated
+    )
+    # Let the UI origin decode without a token (the local dev UI cannot send one). `make run`
+    # turns this on for its loopback-only stack; leave it off anywhere else.
+    codec_trust_ui_origin: bool = False
+
     # HTTP gateway (`python -m gateway`, also started by `make run`)
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -67,9 +86,34 @@ class Settings(BaseSettings):
 
 def tokens(settings: Settings) -> list[str]:
     """The gateway's accepted bearer tokens."""
-    if settings.api_tokens is None:
+    return _split(settings.api_tokens)
+
+
+def codec_tokens(settings: Settings) -> list[str]:
+    """The codec server's accepted bearer tokens (the gateway's unless set apart)."""
+    return _split(settings.codec_tokens) or tokens(settings)
+
+
+def _split(secret: SecretStr | None) -> list[str]:
+    if secret is None:
         return []
-    return [t.strip() for t in settings.api_tokens.get_secret_value().split(",") if t.strip()]
+    return [t.strip() for t in secret.get_secret_value().split(",") if t.strip()]
+
+
+def encryption_keys(settings: Settings) -> str | None:
+    """The configured key spec, from the environment or the key file; None for plaintext."""
+    if settings.encryption == "off":
+        return None
+    if settings.encryption_keys is not None:
+        return settings.encryption_keys.get_secret_value()
+    if settings.encryption_keys_file.exists():
+        return settings.encryption_keys_file.read_text(encoding="utf-8").strip()
+    if settings.encryption == "on":
+        raise ValueError(
+            "HEARDBACK_ENCRYPTION=on but no keys: set HEARDBACK_ENCRYPTION_KEYS or create "
+            f"{settings.encryption_keys_file}"
+        )
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -16,14 +16,17 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import structlog
 from pydantic import SecretStr
 
+from gateway.codec import codec_server
 from gateway.serve import server as gateway_server
+from worker.codec import new_key_spec
 from worker.logs import configure_logging
 from worker.search_attributes import REQUIRED, SearchAttributesMissing, ensure_search_attributes
-from worker.settings import Settings, get_settings
+from worker.settings import Settings, encryption_keys, get_settings
 from worker.wiring import build_worker, connect, run_and_exit
 
 log = structlog.get_logger("heardback.stack")
@@ -31,6 +34,22 @@ log = structlog.get_logger("heardback.stack")
 # Registered for operators' list filters; the workflows upsert them.
 SEARCH_ATTRIBUTES = REQUIRED
 TOKEN_FILE = Path("var/gateway-token")
+
+
+KEYS_FILE_MODE = 0o600
+
+
+def with_local_keys(settings: Settings) -> Settings:
+    """`make run` encrypts payloads from the first start: with no keys configured it generates
+    one into var/encryption-keys, which every heardback command run from here then finds."""
+    if settings.encryption == "off" or encryption_keys(settings) is not None:
+        return settings
+    path = settings.encryption_keys_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new_key_spec("local-1") + "\n", encoding="utf-8")
+    path.chmod(KEYS_FILE_MODE)
+    log.info("encryption_key_generated", file=str(path))
+    return settings
 
 
 def gateway_settings(settings: Settings) -> Settings:
@@ -73,6 +92,8 @@ def dev_server_command(settings: Settings, *, port: int) -> list[str]:
         "--log-level",
         "warn",
     ]
+    if encryption_keys(settings) is not None:
+        cmd += ["--ui-codec-endpoint", f"http://localhost:{settings.codec_port}"]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd
@@ -103,7 +124,7 @@ def start_dev_server(settings: Settings, host: str, port: int) -> subprocess.Pop
 
 
 async def main() -> int:
-    settings = get_settings()
+    settings = with_local_keys(get_settings())
     configure_logging(settings.log_level, settings.log_format)
     host, _, port_text = settings.temporal_address.rpartition(":")
     port = int(port_text)
@@ -140,8 +161,25 @@ async def main() -> int:
         worker = build_worker(client, settings)
         gw_settings = gateway_settings(settings)
         gateway = gateway_server(gw_settings, embedded=True)
+        servers = [gateway]
+        if encryption_keys(settings) is not None:
+            # The local UI cannot send a token: trust its origin, on this loopback stack only.
+            codec_settings = gw_settings.model_copy(
+                update={
+                    "codec_trust_ui_origin": True,
+                    "codec_cors_origins": f"http://localhost:{settings.dev_ui_port}",
+                }
+            )
+            servers.append(codec_server(codec_settings, embedded=True))
         async with worker:
-            serving = asyncio.ensure_future(gateway.serve())
+            serving: asyncio.Future[Any] = asyncio.ensure_future(
+                asyncio.gather(*(s.serve() for s in servers))
+            )
+            keys_from = (
+                "settings"
+                if settings.encryption_keys is not None
+                else str(settings.encryption_keys_file)
+            )
             log.info(
                 "stack_ready",
                 temporal=settings.temporal_address,
@@ -154,18 +192,19 @@ async def main() -> int:
                 f"  Temporal UI:  http://localhost:{settings.dev_ui_port}\n"
                 f"  HTTP API:     http://{settings.gateway_host}:{settings.gateway_port}/openapi.json"
                 f"  (token: {TOKEN_FILE if settings.api_tokens is None else 'from settings'})\n"
+                f"  Codec server: http://localhost:{settings.codec_port}"
+                f" (payloads encrypted; keys: {keys_from})\n"
                 f"  Outbox:       {settings.outbox_dir}/\n"
                 f"  Try:          make demo   (in another terminal)\n"
                 f"  Stop:         Ctrl-C\n",
                 file=sys.stderr,
                 flush=True,
             )
-            await asyncio.wait(
-                [asyncio.ensure_future(stop.wait()), serving],
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+            await asyncio.wait([stopped, serving], return_when=asyncio.FIRST_COMPLETED)
             log.info("stack_stopping")
-            gateway.should_exit = True
+            for srv in servers:
+                srv.should_exit = True
             await serving
         return 0
     finally:

@@ -16,7 +16,7 @@ from activities.ledger import SqliteLedger
 from activities.render import Renderer
 from activities.roles import RoleActivities
 from activities.transport import FileTransport, SmtpTransport, Transport
-from worker.converter import DATA_CONVERTER
+from worker.converter import DATA_CONVERTER, data_converter
 from worker.settings import Settings
 from workflows.candidacy import Candidacy
 from workflows.role import RoleWorkflow
@@ -55,7 +55,7 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
     )
 
 

@@ -1,0 +1,43 @@
+"""`python -m gateway.codec`: the codec server alone, until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import structlog
+import uvicorn
+
+from gateway.codec_server import create_codec_app
+from gateway.serve import EmbeddedServer
+from worker.logs import configure_logging
+from worker.settings import Settings, get_settings
+from worker.wiring import run_and_exit
+
+log = structlog.get_logger("heardback.codec")
+
+
+def codec_server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_codec_app(settings),
+        host=settings.codec_host,
+        port=settings.codec_port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+    )
+    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+
+
+async def main() -> int:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        srv = codec_server(settings)
+    except ValueError as err:
+        log.error("codec_server_not_configured", detail=str(err))  # noqa: TRY400
+        return 2
+    log.info("codec_server_starting", host=settings.codec_host, port=settings.codec_port)
+    await srv.serve()
+    return 0 if srv.started else 1
+
+
+if __name__ == "__main__":
+    run_and_exit(main)
