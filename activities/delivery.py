@@ -9,8 +9,8 @@ from temporalio.exceptions import ApplicationError
 from activities.ledger import Ledger
 from activities.render import Renderer
 from activities.transport import Transport, UndeliverableError
-from workflows.contract import ACTIVITY_DELIVER, ERR_UNDELIVERABLE
-from workflows.models import DeliveryReceipt, DeliveryRequest
+from workflows.contract import ACTIVITY_DELIVER, ACTIVITY_ERASE, ERR_UNDELIVERABLE
+from workflows.models import DeliveryReceipt, DeliveryRequest, ErasureRequest, ErasureResult
 
 log = structlog.get_logger("heardback.delivery")
 
@@ -56,6 +56,14 @@ class DeliveryActivities:
         await self._ledger.mark_delivered(msg.message_id)
         bound.info("delivered")
         return DeliveryReceipt(message_id=msg.message_id)
+
+    @activity.defn(name=ACTIVITY_ERASE)
+    async def erase(self, req: ErasureRequest) -> ErasureResult:
+        """Retention: delete what heardback keeps of a finished candidacy's messages."""
+        files = await self._transport.erase(req.workflow_id)
+        rows = await self._ledger.forget(req.workflow_id)
+        log.info("personal_data_erased", workflow_id=req.workflow_id, files=files, rows=rows)
+        return ErasureResult(files=files, ledger_rows=rows)
 
 
 def _attempt() -> int:

@@ -33,6 +33,8 @@ class Ledger(Protocol):
 
     async def mark_delivered(self, message_id: str) -> None: ...
 
+    async def forget(self, workflow_id: str) -> int: ...
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -104,6 +106,18 @@ class SqliteLedger:
         entry = self._get(message_id)
         assert entry is not None
         return entry
+
+    async def forget(self, workflow_id: str) -> int:
+        """Drop a finished candidacy's rows (retention): no delivery can follow any more."""
+        return await asyncio.to_thread(self._forget, workflow_id)
+
+    def _forget(self, workflow_id: str) -> int:
+        db = self._connect()
+        try:
+            cur = db.execute("DELETE FROM deliveries WHERE workflow_id = ?", (workflow_id,))
+            return cur.rowcount
+        finally:
+            db.close()
 
     def _mark_delivered(self, message_id: str) -> None:
         now = datetime.now(UTC).isoformat()

@@ -1,4 +1,5 @@
-"""Activities the Role workflow uses to reach its candidacies through the Temporal client.
+"""Activities that reach other workflows through the Temporal client: the Role's reach to its
+candidacies, and a finished Candidacy scheduling its erasure.
 
 Candidacies are not the Role's children: a role can have thousands open at once, more than the
 2,000 pending children Temporal allows a workflow. The Role starts them and sends them role-wide
@@ -28,6 +29,7 @@ from workflows.models import (
     FanOutRequest,
     FanOutResult,
     RoleCommand,
+    ScheduleErasure,
     StartCandidacyRequest,
     UpdateResult,
 )
@@ -42,6 +44,22 @@ CONCURRENCY = 50
 class RoleActivities:
     def __init__(self, client: Client) -> None:
         self._client = client
+
+    @activity.defn(name=contract.ACTIVITY_SCHEDULE_ERASURE)
+    async def schedule_erasure(self, req: ScheduleErasure) -> str:
+        """Start the candidacy's `Erasure` workflow (idempotent: a second start finds it)."""
+        workflow_id = contract.erasure_workflow_id(req.request.workflow_id)
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self._client.start_workflow(
+                contract.ERASURE_WORKFLOW,
+                req.request,
+                id=workflow_id,
+                task_queue=req.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"erase {req.request.workflow_id}'s stored messages",
+            )
+        return workflow_id
 
     @activity.defn(name=contract.ACTIVITY_START_CANDIDACY)
     async def start_candidacy(self, req: StartCandidacyRequest) -> str:

@@ -42,6 +42,14 @@ class Transport(Protocol):
         """Whether this transport can prove the message was handed over before."""
         ...
 
+    async def erase(self, workflow_id: str) -> int:
+        """Delete what this transport keeps of a candidacy's messages; returns how many."""
+        ...
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
 
 def _safe_name(message_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", message_id) + ".eml"
@@ -57,6 +65,19 @@ class FileTransport:
 
     async def already_sent(self, message_id: str) -> bool:
         return self.path_for(message_id).exists()
+
+    async def erase(self, workflow_id: str) -> int:
+        """Delete the candidacy's .eml files (message ids are `{workflow_id}.NNN.kind`)."""
+        prefix = _safe_name(workflow_id).removesuffix(".eml") + "."
+
+        def remove() -> int:
+            gone = 0
+            for path in self._dir.glob(f"{glob_escape(prefix)}[0-9][0-9][0-9].*.eml"):
+                path.unlink(missing_ok=True)
+                gone += 1
+            return gone
+
+        return await asyncio.to_thread(remove)
 
     async def send(self, message_id: str, msg: EmailMessage) -> None:
         await asyncio.to_thread(self._write, message_id, msg.as_bytes())
@@ -96,6 +117,9 @@ class SmtpTransport:
 
     async def already_sent(self, message_id: str) -> bool:
         return False  # SMTP gives no way to ask; see the ledger's note on the remaining window
+
+    async def erase(self, workflow_id: str) -> int:
+        return 0  # nothing is kept here once the SMTP server has taken a message
 
     async def send(self, message_id: str, msg: EmailMessage) -> None:
         try:

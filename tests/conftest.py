@@ -247,6 +247,13 @@ async def running_harness(env: WorkflowEnvironment, settings: Settings) -> Async
                     await _role_idle(handle)
                 with contextlib.suppress(RPCError):
                     await handle.terminate(reason="test finished")
+                # A finished candidacy's erasure waits out its retention: end it too, so its
+                # timer never fires on this shared server after the worker is gone.
+                erasure = harness.client.get_workflow_handle(
+                    contract.erasure_workflow_id(handle.id)
+                )
+                with contextlib.suppress(RPCError):
+                    await erasure.terminate(reason="test finished")
 
 
 @pytest.fixture

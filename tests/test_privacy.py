@@ -8,17 +8,20 @@ import base64
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from activities.ledger import SqliteLedger
 from gateway.codec_server import create_codec_app
 from starter.client import HeardbackClient
 from tests.conftest import (
     DEV_SERVER,
+    Harness,
     SmtpSink,
     WorkerProcess,
     body_of,
@@ -27,13 +30,14 @@ from tests.conftest import (
 )
 from worker.codec import EncryptionCodec, EncryptionKeyError, new_key_spec, parse_keys
 from worker.converter import data_converter
-from workflows import search
+from workflows import contract, search
 from workflows.models import (
     CandidacyInput,
     Decide,
     InterviewCompleted,
     Status,
     SubmitFeedback,
+    UpdateResult,
 )
 
 KEY_1 = new_key_spec("k1")
@@ -212,3 +216,35 @@ async def test_nothing_personal_at_rest_in_temporals_database(
             assert form.encode() not in stored, f"{secret!r} found at rest"
         assert secret not in attrs and secret not in workflow_id
         assert secret not in worker.log.read_text()
+
+
+async def test_personal_data_is_erased_after_retention(harness: Harness) -> None:
+    """Once a candidacy is over, its stored messages go after `retention`, and only its own."""
+    done = await harness.start(policy={"retention": "P30D"})
+    still_open = await harness.start()
+    await harness.idle(done)
+    await harness.idle(still_open)
+    await done.execute_update("decide", Decide(outcome="offer"), result_type=UpdateResult)
+    await harness.result(done)
+
+    def files(handle: Any) -> list[Path]:
+        return sorted(harness.outbox.glob(f"{handle.id}.*.eml"))
+
+    kept = files(done)
+    assert [p.name.split(".")[2] for p in kept] == ["acknowledgement", "offer"]
+    ledger = SqliteLedger(harness.settings.ledger_path)
+    assert await ledger.get(f"{done.id}.001.offer") is not None
+
+    await harness.sleep(timedelta(days=29), still_open)
+    assert files(done) == kept  # not before its time
+
+    await harness.sleep(timedelta(days=2), still_open)
+    erasure = harness.client.get_workflow_handle(contract.erasure_workflow_id(done.id))
+    for _ in range(100):
+        if (await erasure.describe()).status == WorkflowExecutionStatus.COMPLETED:
+            break
+        await asyncio.sleep(0.05)
+    assert await erasure.result() == {"files": 2, "ledger_rows": 2}
+    assert files(done) == []
+    assert await ledger.get(f"{done.id}.001.offer") is None
+    assert files(still_open)  # another candidacy's messages are untouched

@@ -19,9 +19,10 @@ from activities.transport import FileTransport, SmtpTransport, Transport
 from worker.converter import DATA_CONVERTER, data_converter
 from worker.settings import Settings
 from workflows.candidacy import Candidacy
+from workflows.erasure import Erasure
 from workflows.role import RoleWorkflow
 
-WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow)
+WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, Erasure)
 __all__ = ["DATA_CONVERTER", "WORKFLOWS"]
 
 
@@ -70,7 +71,9 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=[
             acts.deliver,
+            acts.erase,
             roles.start_candidacy,
+            roles.schedule_erasure,
             roles.send_to_candidacies,
         ],
     )

@@ -28,12 +28,14 @@ with workflow.unsafe.imports_passed_through():
         Decide,
         DeliveryReceipt,
         DeliveryRequest,
+        ErasureRequest,
         InterviewCompleted,
         OutgoingMessage,
         RejectedInput,
         RoleClosed,
         RolePaused,
         RoleResumed,
+        ScheduleErasure,
         Status,
         SubmitFeedback,
         UpdateResult,
@@ -142,7 +144,24 @@ class Candidacy:
         # The candidacy may have completed while the last report was on its way: report the end.
         self._publish(s)
         await self._notify_role(s)
+        await self._schedule_erasure(s)
         return policy.status(s)
+
+    async def _schedule_erasure(self, s: CandidacyState) -> None:
+        """Retention: start the workflow that erases the messages' copies later. Started by a
+        (local) activity rather than as a child, so it shares nothing with this workflow's
+        lifetime; starting it twice finds the first."""
+        if not workflow.patched(contract.PATCH_RETENTION):
+            return
+        await workflow.execute_local_activity(
+            contract.ACTIVITY_SCHEDULE_ERASURE,
+            ScheduleErasure(
+                request=ErasureRequest(workflow_id=s.workflow_id, after=s.policy.retention),
+                task_queue=workflow.info().task_queue,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            summary="schedule erasure after the retention period",
+        )
 
     def _publish(self, s: CandidacyState) -> None:
         """Keep the operators' search attributes (and the UI's current details) up to date."""

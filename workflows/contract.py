@@ -38,6 +38,17 @@ PATCH_NOTIFY_ROLE = "notify-role"
 PATCH_SEARCH_ATTRIBUTES = "search-attributes"
 
 ACTIVITY_DELIVER = "deliver_message"
+ACTIVITY_ERASE = "erase_personal_data"
+ACTIVITY_SCHEDULE_ERASURE = "schedule_erasure"
+
+# Retention: each finished candidacy starts one of these, which erases its personal data later.
+ERASURE_WORKFLOW = "Erasure"
+PATCH_RETENTION = "retention"
+
+
+def erasure_workflow_id(candidacy_workflow_id: str) -> str:
+    return f"erase-{candidacy_workflow_id}"
+
 
 # ApplicationError types that cross the boundary (activity -> workflow).
 ERR_UNDELIVERABLE = "UndeliverableAddress"

@@ -160,6 +160,8 @@ class Policy(Command):
     # After the outcome went out, missing feedback is chased this long before the candidate is
     # told plainly that it could not be obtained (so a candidacy always ends).
     feedback_wait_max: Duration = timedelta(days=30)
+    # Once the candidacy is over, its messages (the outbox copies) are erased after this long.
+    retention: Duration = timedelta(days=180)
 
 
 class CandidacyInput(Command):
@@ -314,6 +316,21 @@ class DeliveryRequest(BaseModel):
     workflow_id: str
     thread_root_id: str
     reply_to: str
+
+
+class ErasureRequest(BaseModel):
+    workflow_id: str  # the candidacy whose personal data is erased
+    after: timedelta
+
+
+class ScheduleErasure(BaseModel):
+    request: ErasureRequest
+    task_queue: str
+
+
+class ErasureResult(BaseModel):
+    files: int = 0
+    ledger_rows: int = 0
 
 
 class DeliveryReceipt(BaseModel):
