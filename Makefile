@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run worker demo test lint fmt record-history clean
+.PHONY: setup run worker demo test lint fmt record-history openapi faults clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,9 @@ fmt: $(STAMP)
 
 record-history: $(STAMP) ## re-record the replay fixture after a deliberate workflow change
 	$(BIN)/python -m scripts.record_history
+
+openapi: $(STAMP) ## regenerate docs/openapi.json after changing the gateway or the models
+	$(BIN)/python -m gateway --openapi > docs/openapi.json
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
