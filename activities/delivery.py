@@ -45,15 +45,23 @@ class DeliveryActivities:
 
         email = self._renderer.render(req)
         await self._ledger.claim(msg.message_id, workflow_id=req.workflow_id, kind=msg.kind)
+        recorded = False
+
+        def accepted() -> None:
+            nonlocal recorded
+            self._ledger.mark_delivered_now(msg.message_id)
+            recorded = True
+
         try:
-            await self._transport.send(msg.message_id, email)
+            await self._transport.send(msg.message_id, email, on_accepted=accepted)
         except UndeliverableError as err:
             bound.warning("delivery_undeliverable", error=str(err))
             raise ApplicationError(str(err), type=ERR_UNDELIVERABLE, non_retryable=True) from err
         except Exception as err:
             bound.warning("delivery_failed_will_retry", error=str(err))
             raise
-        await self._ledger.mark_delivered(msg.message_id)
+        if not recorded:
+            await self._ledger.mark_delivered(msg.message_id)
         bound.info("delivered")
         return DeliveryReceipt(message_id=msg.message_id)
 

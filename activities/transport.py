@@ -12,9 +12,11 @@ errors no retry can fix (every recipient refused with 5xx) raise :class:`Undeliv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
@@ -35,8 +37,15 @@ class UndeliverableError(DeliveryError):
     """The message can never be delivered as addressed (a permanent refusal)."""
 
 
+# Called the moment the mail system has taken a message, before anything else can fail or be
+# killed: the delivery records it there, which keeps the sent-but-unrecorded window narrow.
+OnAccepted = Callable[[], None]
+
+
 class Transport(Protocol):
-    async def send(self, message_id: str, msg: EmailMessage) -> None: ...
+    async def send(
+        self, message_id: str, msg: EmailMessage, on_accepted: OnAccepted | None = None
+    ) -> None: ...
 
     async def already_sent(self, message_id: str) -> bool:
         """Whether this transport can prove the message was handed over before."""
@@ -79,8 +88,12 @@ class FileTransport:
 
         return await asyncio.to_thread(remove)
 
-    async def send(self, message_id: str, msg: EmailMessage) -> None:
+    async def send(
+        self, message_id: str, msg: EmailMessage, on_accepted: OnAccepted | None = None
+    ) -> None:
         await asyncio.to_thread(self._write, message_id, msg.as_bytes())
+        if on_accepted is not None:
+            on_accepted()
 
     def _write(self, message_id: str, data: bytes) -> None:
         target = self.path_for(message_id)
@@ -121,22 +134,31 @@ class SmtpTransport:
     async def erase(self, workflow_id: str) -> int:
         return 0  # nothing is kept here once the SMTP server has taken a message
 
-    async def send(self, message_id: str, msg: EmailMessage) -> None:
+    async def send(
+        self, message_id: str, msg: EmailMessage, on_accepted: OnAccepted | None = None
+    ) -> None:
+        # Serialise with the message's own policy (998-character lines), so ids stay unfolded.
+        data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+        smtp = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            username=self._username,
+            password=self._password,
+            use_tls=self._security == "tls",
+            start_tls=self._security == "starttls",
+            timeout=self._timeout,
+        )
         try:
-            # Serialise with the message's own policy (998-character lines), so ids stay unfolded.
-            data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
-            errors, _ = await aiosmtplib.send(
-                data,
-                sender=parseaddr(str(msg["From"]))[1],
-                recipients=[parseaddr(str(msg["To"]))[1]],
-                hostname=self._host,
-                port=self._port,
-                username=self._username,
-                password=self._password,
-                use_tls=self._security == "tls",
-                start_tls=self._security == "starttls",
-                timeout=self._timeout,
+            await smtp.connect()
+            errors, _ = await smtp.sendmail(
+                parseaddr(str(msg["From"]))[1], [parseaddr(str(msg["To"]))[1]], data
             )
+            if errors:
+                # Single recipient per message: a per-recipient error means it was refused.
+                raise UndeliverableError("recipient refused by the mail server")
+            # Taken: record it now, before QUIT's round trip, not after.
+            if on_accepted is not None:
+                on_accepted()
         except aiosmtplib.SMTPRecipientsRefused as err:
             codes = [r.code for r in err.recipients]
             if codes and all(500 <= c < 600 for c in codes):
@@ -148,6 +170,7 @@ class SmtpTransport:
             raise TransientDeliveryError(f"mail server answered {err.code}") from err
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
             raise TransientDeliveryError(f"mail server unreachable: {type(err).__name__}") from err
-        if errors:
-            # Single recipient per message: a per-recipient error here means it was refused.
-            raise UndeliverableError("recipient refused by the mail server")
+        finally:
+            if smtp.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                    await smtp.quit()
