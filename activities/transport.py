@@ -2,8 +2,8 @@
 
 - :class:`FileTransport` (the embedded default) writes one `.eml` file per message into an outbox
   folder, atomically, named by message id, so writing the same message twice leaves one file.
-- :class:`SmtpTransport` hands messages to an SMTP server (aiosmtplib), with optional TLS and
-  credentials.
+- :class:`SmtpTransport` hands messages to an SMTP server (smtplib, in a thread), with optional
+  TLS and credentials.
 
 Errors a retry can fix (server down, timeouts, 4xx) raise :class:`TransientDeliveryError`;
 errors no retry can fix (every recipient refused with 5xx) raise :class:`UndeliverableError`.
@@ -12,17 +12,16 @@ errors no retry can fix (every recipient refused with 5xx) raise :class:`Undeliv
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
+import smtplib
+import ssl
 import tempfile
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
-
-import aiosmtplib
 
 
 class DeliveryError(Exception):
@@ -139,38 +138,46 @@ class SmtpTransport:
     ) -> None:
         # Serialise with the message's own policy (998-character lines), so ids stay unfolded.
         data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
-        smtp = aiosmtplib.SMTP(
-            hostname=self._host,
-            port=self._port,
-            username=self._username,
-            password=self._password,
-            use_tls=self._security == "tls",
-            start_tls=self._security == "starttls",
-            timeout=self._timeout,
-        )
+        sender = parseaddr(str(msg["From"]))[1]
+        recipient = parseaddr(str(msg["To"]))[1]
+        # The conversation runs in a thread of its own, which records the delivery (the
+        # callback) the instant it reads the server's 250, without waiting for this busy event
+        # loop to come round: that is as narrow as SMTP lets the sent-but-unrecorded window be.
+        await asyncio.to_thread(self._send_blocking, sender, recipient, data, on_accepted)
+
+    def _send_blocking(
+        self, sender: str, recipient: str, data: bytes, on_accepted: OnAccepted | None
+    ) -> None:
         try:
-            await smtp.connect()
-            errors, _ = await smtp.sendmail(
-                parseaddr(str(msg["From"]))[1], [parseaddr(str(msg["To"]))[1]], data
-            )
-            if errors:
-                # Single recipient per message: a per-recipient error means it was refused.
-                raise UndeliverableError("recipient refused by the mail server")
-            # Taken: record it now, before QUIT's round trip, not after.
-            if on_accepted is not None:
-                on_accepted()
-        except aiosmtplib.SMTPRecipientsRefused as err:
-            codes = [r.code for r in err.recipients]
+            smtp: smtplib.SMTP
+            if self._security == "tls":
+                smtp = smtplib.SMTP_SSL(
+                    self._host,
+                    self._port,
+                    timeout=self._timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+            with smtp:
+                if self._security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+                if self._username and self._password:
+                    smtp.login(self._username, self._password)
+                refused = smtp.sendmail(sender, [recipient], data)
+                if refused:
+                    raise UndeliverableError("recipient refused by the mail server")
+                # Taken: record it now, before QUIT's round trip, not after.
+                if on_accepted is not None:
+                    on_accepted()
+        except smtplib.SMTPRecipientsRefused as err:
+            codes = [code for code, _ in err.recipients.values()]
             if codes and all(500 <= c < 600 for c in codes):
                 raise UndeliverableError(f"recipient refused by the mail server ({codes})") from err
             raise TransientDeliveryError(f"recipient deferred ({codes})") from err
-        except aiosmtplib.SMTPResponseException as err:
+        except smtplib.SMTPResponseException as err:
             # Refusals of our sender or of the message itself are ours to fix: keep retrying
             # (an operator sees the attempts climb) rather than drop the candidate's message.
-            raise TransientDeliveryError(f"mail server answered {err.code}") from err
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
+            raise TransientDeliveryError(f"mail server answered {err.smtp_code}") from err
+        except (smtplib.SMTPException, OSError, TimeoutError) as err:
             raise TransientDeliveryError(f"mail server unreachable: {type(err).__name__}") from err
-        finally:
-            if smtp.is_connected:
-                with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-                    await smtp.quit()
