@@ -39,6 +39,9 @@ fmt: $(STAMP)
 record-history: $(STAMP) ## re-record the replay fixture after a deliberate workflow change
 	$(BIN)/python -m scripts.record_history
 
+faults: $(STAMP) ## the long form of the fault tests (more candidacies, more SIGKILLs); prints figures
+	HEARDBACK_FAULTS=long $(BIN)/python -m pytest -s tests/test_faults.py tests/test_e2e_devserver.py
+
 openapi: $(STAMP) ## regenerate docs/openapi.json after changing the gateway or the models
 	$(BIN)/python -m gateway --openapi > docs/openapi.json
 
