@@ -15,6 +15,7 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from activities.ledger import SqliteLedger
 from gateway.codec_server import create_codec_app
@@ -30,6 +31,7 @@ from tests.conftest import (
 )
 from worker.codec import EncryptionCodec, EncryptionKeyError, new_key_spec, parse_keys
 from worker.converter import data_converter
+from worker.wiring import WORKFLOWS
 from workflows import contract, search
 from workflows.models import (
     CandidacyInput,
@@ -204,6 +206,11 @@ async def test_nothing_personal_at_rest_in_temporals_database(
         assert any(secrets[0].split()[0] in body_of(m) for m in offers)
         desc = await handle.describe()
         attrs = " ".join(str(p.value) for p in desc.typed_search_attributes)
+        # The replayer decrypts with the same converter, and the history replays.
+        history = await handle.fetch_history()
+        await Replayer(
+            workflows=list(WORKFLOWS), data_converter=data_converter(settings)
+        ).replay_workflow(history)
     finally:
         worker.stop()
         await env.shutdown()  # flushes the database file
