@@ -24,7 +24,8 @@ worker: $(STAMP) ## the worker alone, against HEARDBACK_TEMPORAL_ADDRESS
 demo: $(STAMP) ## drive a compressed, realistic scenario against the running stack
 	$(BIN)/python -m starter.demo
 
-test: $(STAMP) ## the whole test suite (time-skipping server, dev server, SMTP on loopback)
+test: $(STAMP) ## the whole test suite (time-skipping server, dev server, SMTP and PostgreSQL on loopback)
+	@scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict

@@ -6,7 +6,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.ledger import Ledger
+from activities.ledger import Ledger, LedgerBusy
 from activities.render import Renderer
 from activities.transport import Transport, UndeliverableError
 from workflows.contract import ACTIVITY_DELIVER, ACTIVITY_ERASE, ERR_UNDELIVERABLE
@@ -44,7 +44,20 @@ class DeliveryActivities:
             return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
 
         email = self._renderer.render(req)
-        await self._ledger.claim(msg.message_id, workflow_id=req.workflow_id, kind=msg.kind)
+        try:
+            entry = await self._ledger.claim(
+                msg.message_id, workflow_id=req.workflow_id, kind=msg.kind
+            )
+        except LedgerBusy:
+            # Another attempt holds it (a timed-out attempt still running, another replica):
+            # retry later, when it has either recorded the delivery or let its claim lapse.
+            bound.info("delivery_busy_elsewhere")
+            raise ApplicationError(
+                "another attempt is delivering this message", type="DeliveryBusy"
+            ) from None
+        if entry.status == "delivered":
+            bound.info("delivery_skipped_already_delivered")
+            return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
         recorded = False
 
         def accepted() -> None:
@@ -59,6 +72,8 @@ class DeliveryActivities:
             raise ApplicationError(str(err), type=ERR_UNDELIVERABLE, non_retryable=True) from err
         except Exception as err:
             bound.warning("delivery_failed_will_retry", error=str(err))
+            if not recorded:
+                await self._ledger.release(msg.message_id)  # the retry may claim at once
             raise
         if not recorded:
             await self._ledger.mark_delivered(msg.message_id)

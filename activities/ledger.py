@@ -14,11 +14,20 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
 LedgerStatus = Literal["sending", "delivered"]
+
+
+# An attempt's claim on a message is respected this long (the delivery's start-to-close
+# timeout): a second attempt within it, on any worker, waits instead of sending too.
+DEFAULT_LEASE_SECONDS = 30.0
+
+
+class LedgerBusy(Exception):
+    """Another attempt (perhaps on another worker) is delivering this message right now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +41,9 @@ class LedgerEntry:
 class Ledger(Protocol):
     async def get(self, message_id: str) -> LedgerEntry | None: ...
 
-    async def claim(self, message_id: str, *, workflow_id: str, kind: str) -> LedgerEntry: ...
+    async def claim(self, message_id: str, *, workflow_id: str, kind: str) -> LedgerEntry:
+        """Take the message for this attempt, or raise :class:`LedgerBusy`."""
+        ...
 
     async def mark_delivered(self, message_id: str) -> None: ...
 
@@ -41,6 +52,10 @@ class Ledger(Protocol):
         ...
 
     async def forget(self, workflow_id: str) -> int: ...
+
+    async def release(self, message_id: str) -> None:
+        """Give up this attempt's claim (the transport refused or failed): a retry may claim."""
+        ...
 
 
 _SCHEMA = """
@@ -60,8 +75,9 @@ CREATE INDEX IF NOT EXISTS deliveries_by_workflow ON deliveries (workflow_id);
 class SqliteLedger:
     """The embedded default: one SQLite file in WAL mode, shared by the worker's activities."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
         self._path = path
+        self._lease = lease_seconds
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
@@ -98,23 +114,40 @@ class SqliteLedger:
         return LedgerEntry(message_id, row[0], int(row[1]), delivered)
 
     def _claim(self, message_id: str, workflow_id: str, kind: str) -> LedgerEntry:
-        now = datetime.now(UTC).isoformat()
+        now = datetime.now(UTC)
+        stale = (now - timedelta(seconds=self._lease)).isoformat()
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
-            db.execute(
+            taken = db.execute(
                 "INSERT INTO deliveries (message_id, workflow_id, kind, status, claimed_at) "
                 "VALUES (?, ?, ?, 'sending', ?) "
                 "ON CONFLICT (message_id) DO UPDATE SET attempts = attempts + 1, claimed_at = ? "
-                "WHERE status = 'sending'",
-                (message_id, workflow_id, kind, now, now),
-            )
+                "WHERE status = 'sending' AND claimed_at <= ? "
+                "RETURNING attempts",
+                (message_id, workflow_id, kind, now.isoformat(), now.isoformat(), stale),
+            ).fetchone()
             db.execute("COMMIT")
         finally:
             db.close()
         entry = self._get(message_id)
         assert entry is not None
+        if taken is None and entry.status == "sending":
+            raise LedgerBusy(message_id)
         return entry
+
+    async def release(self, message_id: str) -> None:
+        await asyncio.to_thread(self._release, message_id)
+
+    def _release(self, message_id: str) -> None:
+        db = self._connect()
+        try:
+            db.execute(
+                "UPDATE deliveries SET claimed_at = ? WHERE message_id = ? AND status = 'sending'",
+                (datetime.fromtimestamp(0, UTC).isoformat(), message_id),
+            )
+        finally:
+            db.close()
 
     async def forget(self, workflow_id: str) -> int:
         """Drop a finished candidacy's rows (retention): no delivery can follow any more."""

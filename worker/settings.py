@@ -42,8 +42,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 20.0
 
-    # Delivery ledger (exactly-once bookkeeping)
+    # Delivery ledger (exactly-once bookkeeping). "sqlite" is per host (the embedded default);
+    # several worker replicas must share "postgres".
+    ledger: Literal["sqlite", "postgres"] = "sqlite"
     ledger_path: Path = Path("var/ledger.sqlite3")
+    ledger_dsn: SecretStr | None = None  # postgresql://user:pass@host:5432/db
+    ledger_lease_seconds: float = 30.0
 
     # Payload encryption (AES-256-GCM). "auto": encrypt when keys are configured, or found in
     # encryption_keys_file (`make run` generates one there); "on": refuse to start without keys;

@@ -12,7 +12,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.delivery import DeliveryActivities
-from activities.ledger import SqliteLedger
+from activities.ledger import Ledger, SqliteLedger
+from activities.pg_ledger import PostgresLedger
 from activities.render import Renderer
 from activities.roles import RoleActivities
 from activities.transport import FileTransport, SmtpTransport, Transport
@@ -41,10 +42,20 @@ def build_transport(settings: Settings) -> Transport:
     return FileTransport(settings.outbox_dir)
 
 
+def build_ledger(settings: Settings) -> Ledger:
+    if settings.ledger == "postgres":
+        if settings.ledger_dsn is None:
+            raise ValueError("HEARDBACK_LEDGER=postgres needs HEARDBACK_LEDGER_DSN")
+        return PostgresLedger(
+            settings.ledger_dsn.get_secret_value(), lease_seconds=settings.ledger_lease_seconds
+        )
+    return SqliteLedger(settings.ledger_path, lease_seconds=settings.ledger_lease_seconds)
+
+
 def build_activities(settings: Settings) -> DeliveryActivities:
     return DeliveryActivities(
         transport=build_transport(settings),
-        ledger=SqliteLedger(settings.ledger_path),
+        ledger=build_ledger(settings),
         renderer=Renderer(
             mail_from=settings.mail_from, message_id_domain=settings.message_id_domain
         ),
