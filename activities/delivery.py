@@ -9,6 +9,7 @@ from temporalio.exceptions import ApplicationError
 from activities.ledger import Ledger, LedgerBusy
 from activities.render import Renderer
 from activities.transport import Transport, UndeliverableError
+from worker import observability as metrics
 from workflows.contract import ACTIVITY_DELIVER, ACTIVITY_ERASE, ERR_UNDELIVERABLE
 from workflows.models import DeliveryReceipt, DeliveryRequest, ErasureRequest, ErasureResult
 
@@ -33,6 +34,8 @@ class DeliveryActivities:
             recipient=msg.recipient,
             attempt=_attempt(),
         )
+        if _attempt() > 1:
+            metrics.delivery_retried()
         entry = await self._ledger.get(msg.message_id)
         if entry is not None and entry.status == "delivered":
             bound.info("delivery_skipped_already_delivered")
@@ -52,6 +55,7 @@ class DeliveryActivities:
             # Another attempt holds it (a timed-out attempt still running, another replica):
             # retry later, when it has either recorded the delivery or let its claim lapse.
             bound.info("delivery_busy_elsewhere")
+            metrics.delivery_failed("busy")
             raise ApplicationError(
                 "another attempt is delivering this message", type="DeliveryBusy"
             ) from None
@@ -69,15 +73,18 @@ class DeliveryActivities:
             await self._transport.send(msg.message_id, email, on_accepted=accepted)
         except UndeliverableError as err:
             bound.warning("delivery_undeliverable", error=str(err))
+            metrics.delivery_failed("undeliverable")
             raise ApplicationError(str(err), type=ERR_UNDELIVERABLE, non_retryable=True) from err
         except Exception as err:
             bound.warning("delivery_failed_will_retry", error=str(err))
+            metrics.delivery_failed("transient")
             if not recorded:
                 await self._ledger.release(msg.message_id)  # the retry may claim at once
             raise
         if not recorded:
             await self._ledger.mark_delivered(msg.message_id)
         bound.info("delivered")
+        metrics.delivered(msg.kind)
         return DeliveryReceipt(message_id=msg.message_id)
 
     @activity.defn(name=ACTIVITY_ERASE)

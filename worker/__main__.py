@@ -8,6 +8,7 @@ import signal
 import structlog
 
 from worker.logs import configure_logging
+from worker.observability import Health, build_runtime, watch_gauges
 from worker.search_attributes import SearchAttributesMissing, ensure_search_attributes
 from worker.settings import get_settings
 from worker.wiring import build_worker, connect, run_and_exit
@@ -18,8 +19,9 @@ log = structlog.get_logger("heardback.worker")
 async def main() -> int:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    runtime = build_runtime(settings.metrics_address)
     try:
-        client = await connect(settings)
+        client = await connect(settings, runtime)
     except Exception as err:
         log.exception("temporal_unreachable", address=settings.temporal_address, error=str(err))
         return 1
@@ -41,10 +43,27 @@ async def main() -> int:
         namespace=settings.namespace,
         task_queue=settings.task_queue,
         mail_transport=settings.mail_transport,
+        ledger=settings.ledger,
+        metrics=settings.metrics_address,
+        health_port=settings.health_port,
     )
+    background: list[asyncio.Task[None]] = []
+    if runtime is not None:
+        background.append(
+            asyncio.create_task(
+                watch_gauges(client, runtime.metric_meter, stop, settings.metrics_refresh_seconds)
+            )
+        )
+    health = None
+    if settings.health_port is not None:
+        health = await Health(client).serve(settings.health_host, settings.health_port)
     async with worker:
         await stop.wait()
         log.info("worker_stopping")
+    if health is not None:
+        health.close()
+    for task in background:
+        await task
     log.info("worker_stopped")
     return 0
 

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
     webhook_dedupe_days: int = 14
 
+    # Observability: Prometheus metrics (SDK + heardback's own) and the worker's health listener.
+    metrics_address: str | None = None  # e.g. 0.0.0.0:9464; unset: no metrics endpoint
+    metrics_refresh_seconds: float = 30.0  # how often the open/overdue gauges are recounted
+    health_host: str = "127.0.0.1"
+    health_port: int | None = None  # e.g. 8090; unset: no health listener
+
     # Logging
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.delivery import DeliveryActivities
@@ -62,12 +63,13 @@ def build_activities(settings: Settings) -> DeliveryActivities:
     )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """A client with the data converter every heardback process must share."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.namespace,
         data_converter=data_converter(settings),
+        runtime=runtime,
     )
 
 
