@@ -1,13 +1,30 @@
-# One image for heardback's processes; the worker is the default command.
-FROM python:3.11-slim
+# One image for heardback's processes; the command picks the role:
+#   python -m worker          the worker (default)
+#   python -m gateway         the HTTP gateway
+#   python -m gateway.codec   the codec server
+#   heardback ...             the CLI
+FROM python:3.11.14-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
 
 RUN useradd --create-home --uid 10001 heardback
 WORKDIR /app
+
+# Dependencies first (pinned by constraints.txt), so code changes do not reinstall them.
 COPY pyproject.toml constraints.txt README.md ./
 COPY workflows workflows
 COPY activities activities
 COPY worker worker
 COPY starter starter
-RUN pip install --no-cache-dir -c constraints.txt . && mkdir -p /app/var && chown heardback /app/var
+COPY cli cli
+COPY gateway gateway
+RUN pip install -c constraints.txt . \
+    && mkdir -p /app/var \
+    && chown heardback:heardback /app/var
+
 USER heardback
+EXPOSE 8000 8081 8090 9464
 CMD ["python", "-m", "worker"]

@@ -31,7 +31,7 @@ from starter.client import (
     Refused,
 )
 from starter.report import build_report, render_html, summary_rows
-from worker.converter import data_converter
+from worker.converter import connect_options, data_converter
 from worker.settings import get_settings
 from worker.wiring import run_and_exit
 from workflows.decoding import describe_errors
@@ -597,6 +597,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
             namespace=args.namespace or settings.namespace,
             task_queue=settings.task_queue,
             data_converter=data_converter(settings),
+            **connect_options(settings),
         )
         return await handler(client, args, out)
     except (InvalidInput, Refused, NotFound) as err:

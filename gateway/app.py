@@ -48,7 +48,7 @@ from starter.client import (
     Refused,
     Unavailable,
 )
-from worker.converter import data_converter
+from worker.converter import connect_options, data_converter
 from worker.settings import Settings, tokens
 from workflows.decoding import describe_errors
 from workflows.models import (
@@ -182,6 +182,7 @@ class ClientHolder:
                         namespace=self._settings.namespace,
                         task_queue=self._settings.task_queue,
                         data_converter=data_converter(self._settings),
+                        **connect_options(self._settings),
                     )
         return self._client
 

@@ -17,12 +17,21 @@ from workflows.contract import TASK_QUEUE
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HEARDBACK_", env_file=".env", extra="ignore")
+    # Empty values (as in .env.example) count as unset.
+    model_config = SettingsConfigDict(
+        env_prefix="HEARDBACK_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     # Temporal
     temporal_address: str = "localhost:7233"
     namespace: str = "default"
     task_queue: str = TASK_QUEUE
+    # Temporal Cloud or any TLS cluster: mTLS (client certificate and key), or an API key.
+    temporal_tls: bool = False  # implied by a client certificate or an API key
+    temporal_tls_cert_path: Path | None = None
+    temporal_tls_key_path: Path | None = None
+    temporal_tls_ca_path: Path | None = None  # only for a private CA
+    temporal_api_key: SecretStr | None = None
     # Register heardback's search attributes on the namespace at start-up when missing (needs
     # operator rights; turn off where they are registered by an administrator).
     register_search_attributes: bool = True

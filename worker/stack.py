@@ -20,11 +20,14 @@ from typing import Any
 
 import structlog
 from pydantic import SecretStr
+from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from gateway.codec import codec_server
 from gateway.serve import server as gateway_server
 from worker.codec import new_key_spec
 from worker.logs import configure_logging
+from worker.observability import Health, build_runtime, watch_gauges
 from worker.search_attributes import REQUIRED, SearchAttributesMissing, ensure_search_attributes
 from worker.settings import Settings, encryption_keys, get_settings
 from worker.wiring import build_worker, connect, run_and_exit
@@ -123,35 +126,54 @@ def start_dev_server(settings: Settings, host: str, port: int) -> subprocess.Pop
     return server
 
 
+async def _connect_when_up(
+    settings: Settings, server: subprocess.Popen[bytes] | None, runtime: Runtime | None
+) -> Client | None:
+    """Wait for the dev server (a minute at most), connect, and make sure of the search
+    attributes; None (after logging why) if that fails."""
+    client = None
+    for _ in range(120):
+        if server is not None and server.poll() is not None:
+            log.error(
+                "temporal_dev_server_exited",
+                code=server.returncode,
+                log="var/temporal-dev-server.log",
+            )
+            return None
+        try:
+            client = await connect(settings, runtime)
+            break
+        except Exception:  # not up yet
+            await asyncio.sleep(0.5)
+    if client is None:
+        log.error("temporal_unreachable", address=settings.temporal_address)
+        return None
+    try:
+        await ensure_search_attributes(client, register=settings.register_search_attributes)
+    except SearchAttributesMissing as err:
+        log.error("search_attributes_missing", detail=str(err))  # noqa: TRY400
+        return None
+    return client
+
+
 async def main() -> int:
     settings = with_local_keys(get_settings())
+    # Metrics and health on by default here (loopback), as a deployment would have them.
+    settings = settings.model_copy(
+        update={
+            "metrics_address": settings.metrics_address or "127.0.0.1:9464",
+            "health_port": settings.health_port or 8090,
+        }
+    )
+    runtime = build_runtime(settings.metrics_address)
     configure_logging(settings.log_level, settings.log_format)
     host, _, port_text = settings.temporal_address.rpartition(":")
     port = int(port_text)
     server = start_dev_server(settings, host or "localhost", port)
 
     try:
-        client = None
-        for _ in range(120):
-            if server is not None and server.poll() is not None:
-                log.error(
-                    "temporal_dev_server_exited",
-                    code=server.returncode,
-                    log="var/temporal-dev-server.log",
-                )
-                return 1
-            try:
-                client = await connect(settings)
-                break
-            except Exception:  # not up yet
-                await asyncio.sleep(0.5)
+        client = await _connect_when_up(settings, server, runtime)
         if client is None:
-            log.error("temporal_unreachable", address=settings.temporal_address)
-            return 1
-        try:
-            await ensure_search_attributes(client, register=settings.register_search_attributes)
-        except SearchAttributesMissing as err:
-            log.error("search_attributes_missing", detail=str(err))  # noqa: TRY400
             return 1
 
         stop = asyncio.Event()
@@ -159,6 +181,13 @@ async def main() -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         worker = build_worker(client, settings)
+        gauges: asyncio.Future[Any] | None = None
+        if runtime is not None:
+            gauges = asyncio.ensure_future(
+                watch_gauges(client, runtime.metric_meter, stop, settings.metrics_refresh_seconds)
+            )
+        assert settings.health_port is not None
+        health = await Health(client).serve(settings.health_host, settings.health_port)
         gw_settings = gateway_settings(settings)
         gateway = gateway_server(gw_settings, embedded=True)
         servers = [gateway]
@@ -203,9 +232,13 @@ async def main() -> int:
             stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
             await asyncio.wait([stopped, serving], return_when=asyncio.FIRST_COMPLETED)
             log.info("stack_stopping")
+            stop.set()
             for srv in servers:
                 srv.should_exit = True
             await serving
+        health.close()
+        if gauges is not None:
+            await gauges
         return 0
     finally:
         if server is not None:

@@ -18,7 +18,7 @@ from activities.pg_ledger import PostgresLedger
 from activities.render import Renderer
 from activities.roles import RoleActivities
 from activities.transport import FileTransport, SmtpTransport, Transport
-from worker.converter import DATA_CONVERTER, data_converter
+from worker.converter import DATA_CONVERTER, connect_options, data_converter
 from worker.settings import Settings
 from workflows.candidacy import Candidacy
 from workflows.erasure import Erasure
@@ -70,6 +70,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         namespace=settings.namespace,
         data_converter=data_converter(settings),
         runtime=runtime,
+        **connect_options(settings),
     )
 
 
