@@ -1,0 +1,391 @@
+"""Benchmark: the standard candidacy lifecycle through heardback, next to raw Temporal, in one run.
+
+    python -m bench.lifecycle [--candidacies 1000] [--open 10000] [--record docs/PERFORMANCE.md]
+    make bench
+
+On one embedded dev server with file persistence (as a first install runs), with each worker in a
+process of its own (so its memory can be read):
+
+1. baseline: `BaselineLifecycle` (bench/lifecycle_baseline.py): the same number of starts,
+   signals, updates, activities and pending timers as the lifecycle below, doing nothing else;
+2. heardback: start, an interview with feedback, advance, a second interview with feedback,
+   reject with reasons: acknowledgement, stage result and rejection delivered to a real SMTP server
+   (aiosmtpd on loopback), counted by Message-ID;
+3. latency: on the otherwise idle server, decision (update answered) → the message at the SMTP
+   server, one candidacy at a time;
+4. memory: the heardback worker's peak RSS, then its RSS with `--open` candidacies started and
+   waiting on their timers.
+
+Prints a JSON summary on stdout; `--record FILE` appends a markdown row with the machine.
+A benchmark, not a test: CI runs a tiny configuration only to prove the harness works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from bench.lifecycle_baseline import TASK_QUEUE as BASELINE_QUEUE
+from starter.client import HeardbackClient
+from worker.converter import DATA_CONVERTER
+from worker.wiring import run_and_exit
+from workflows import search
+from workflows.models import CandidacyInput, Decide, InterviewCompleted
+
+CONCURRENCY = 50
+HEARDBACK_QUEUE = "bench-lifecycle-heardback"
+
+# History event types Temporal Cloud bills as actions (approximately: see the notes).
+BILLABLE = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_TIMER_STARTED,
+    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+    EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+    EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+}
+
+
+# --- a real SMTP server, stamping arrivals ---------------------------------------------------
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self.count: Counter[str] = Counter()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        for line in envelope.content.decode("utf-8", "replace").splitlines():
+            if line.lower().startswith("message-id:"):
+                mid = line.split(":", 1)[1].strip().strip("<>").split("@")[0]
+                self.at.setdefault(mid, time.monotonic())
+                self.count[mid] += 1
+                break
+        return "250 OK"
+
+
+# --- processes ------------------------------------------------------------------------------------
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", module], env={**os.environ, **env}, stdout=out, stderr=out
+        )
+
+
+async def bounded(n: int, fn: Callable[[int], Awaitable[Any]], limit: int = CONCURRENCY) -> None:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await fn(i)
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+
+
+async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        ok = check()
+        if not isinstance(ok, bool):
+            ok = await ok
+        if ok:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark condition not reached")
+        await asyncio.sleep(0.1)
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+# --- the two lifecycles ---------------------------------------------------------------------------
+
+
+def candidacy(run: str, i: int) -> CandidacyInput:
+    return CandidacyInput.model_validate(
+        {
+            "role": {
+                "id": f"bench-{run}",
+                "title": "Backend Engineer",
+                "company": "Acme",
+                "contact_email": "hiring@acme.example",
+            },
+            "candidate": {"id": f"c-{i}", "name": f"Person {i}", "email": f"p{i}@example.org"},
+        }
+    )
+
+
+def interview(n: int) -> InterviewCompleted:
+    return InterviewCompleted(
+        interview_id=f"i-{n}",
+        stage="screen" if n == 1 else "onsite",
+        interviewer_email="iv@acme.example",
+        duration=timedelta(hours=1),
+        feedback=["Clear, structured answers."],
+    )
+
+
+async def heardback_lifecycle(hb: HeardbackClient, run: str, i: int) -> tuple[str, float]:
+    """Returns the rejection's message id and when its decision was answered."""
+    inp = candidacy(run, i)
+    role, cand = inp.role.id, inp.candidate.id
+    await hb.start_candidacy(inp)
+    await hb.record_interview(role, cand, interview(1))
+    await hb.decide(role, cand, Decide(outcome="advance", next_stage="onsite"))
+    await hb.record_interview(role, cand, interview(2))
+    result = await hb.decide(
+        role, cand, Decide(outcome="reject", feedback=["We chose deeper Go experience."])
+    )
+    return result.message_ids[0], time.monotonic()
+
+
+async def baseline_lifecycle(client: Client, run: str, i: int) -> WorkflowHandle[Any, Any]:
+    handle = await client.start_workflow(
+        "BaselineLifecycle", i, id=f"baseline-{run}-{i}", task_queue=BASELINE_QUEUE
+    )
+    await handle.signal("interview_completed", {"n": 1})
+    await handle.execute_update("decide", {"outcome": "advance"})
+    await handle.signal("interview_completed", {"n": 2})
+    await handle.execute_update("decide", {"outcome": "reject"})
+    return handle
+
+
+async def history_figures(client: Client, workflow_ids: list[str]) -> dict[str, Any]:
+    kinds: Counter[str] = Counter()
+    events = billable = 0
+    for wf in workflow_ids:
+        history = await client.get_workflow_handle(wf).fetch_history()
+        events += len(history.events)
+        for e in history.events:
+            kinds[EventType.Name(e.event_type).removeprefix("EVENT_TYPE_")] += 1
+            billable += e.event_type in BILLABLE
+    n = len(workflow_ids)
+    return {
+        "events_per_lifecycle": round(events / n, 1),
+        "billable_actions_per_lifecycle": round(billable / n, 1),
+        "events_by_type": {k: round(v / n, 1) for k, v in kinds.most_common()},
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one script
+    tmp = Path(tempfile.mkdtemp(prefix="heardback-bench-"))
+    port = _free_port()
+    extra = ["--db-filename", str(tmp / "temporal.db")]
+    for pragma in args.sqlite_pragma:
+        extra += ["--sqlite-pragma", pragma]
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        port=port,
+        ui=False,
+        search_attributes=search.ALL,
+        data_converter=DATA_CONVERTER,
+        dev_server_extra_args=extra,
+        dev_server_log_level="error",
+    )
+    arrivals = Arrivals()
+    smtp_port = _free_port()
+    smtp = Controller(arrivals, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    run = uuid.uuid4().hex[:6]
+    address = f"127.0.0.1:{port}"
+    heardback_worker = spawn(
+        "worker",
+        {
+            "HEARDBACK_TEMPORAL_ADDRESS": address,
+            "HEARDBACK_TASK_QUEUE": HEARDBACK_QUEUE,
+            "HEARDBACK_MAIL_TRANSPORT": "smtp",
+            "HEARDBACK_SMTP_HOST": "127.0.0.1",
+            "HEARDBACK_SMTP_PORT": str(smtp_port),
+            "HEARDBACK_LEDGER_PATH": str(tmp / "ledger.sqlite3"),
+            "HEARDBACK_ENCRYPTION": "off",
+            "HEARDBACK_LOG_LEVEL": "WARNING",
+            "HEARDBACK_LOG_FORMAT": "json",
+        },
+        tmp / "worker.log",
+    )
+    baseline_worker = spawn(
+        "bench.lifecycle_baseline", {"BENCH_TEMPORAL_ADDRESS": address}, tmp / "baseline.log"
+    )
+    client = env.client
+    hb = HeardbackClient(client, task_queue=HEARDBACK_QUEUE)
+    n = args.candidacies
+    try:
+        await asyncio.sleep(2.0)  # both workers polling
+
+        # 1. baseline
+        t0 = time.monotonic()
+        handles: list[WorkflowHandle[Any, Any]] = []
+
+        async def base(i: int) -> None:
+            handles.append(await baseline_lifecycle(client, run, i))
+
+        await bounded(n, base)
+        await asyncio.gather(*(h.result() for h in handles))
+        baseline_s = time.monotonic() - t0
+
+        # 2. heardback
+        t0 = time.monotonic()
+        rejections: list[str] = []
+
+        async def one(i: int) -> None:
+            mid, _ = await heardback_lifecycle(hb, run, i)
+            rejections.append(mid)
+
+        await bounded(n, one)
+        await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
+        heardback_s = time.monotonic() - t0
+        peak_busy = rss_mb(heardback_worker.pid, "VmHWM")
+        owed = {
+            f"candidacy-bench-{run}-c-{i}.{k}"
+            for i in range(n)
+            for k in ("000.acknowledgement", "001.stage_result", "002.rejection")
+        }
+        missing = sorted(owed - set(arrivals.at))
+        twice = sorted(m for m in owed if arrivals.count[m] > 1)
+
+        # 3. latency on an idle server
+        latencies = []
+        for i in range(args.latency_samples):
+            mid, decided_at = await heardback_lifecycle(hb, f"{run}-lat", i)
+            await until(lambda m=mid: m in arrivals.at, timeout=60)  # type: ignore[misc]
+            latencies.append(arrivals.at[mid] - decided_at)
+
+        sample = [f"candidacy-bench-{run}-c-{i}" for i in range(min(n, 5))]
+        figures = await history_figures(client, sample)
+        base_figures = await history_figures(
+            client, [f"baseline-{run}-{i}" for i in range(min(n, 5))]
+        )
+
+        # 4. memory with many candidacies open, each waiting on its timers
+        t0 = time.monotonic()
+        opened = 0
+
+        async def open_one(i: int) -> None:
+            nonlocal opened
+            await hb.start_candidacy(candidacy(f"{run}-open", i))
+            opened += 1
+
+        await bounded(args.open, open_one, limit=100)
+        acks = [f"candidacy-bench-{run}-open-c-{i}.000.acknowledgement" for i in range(args.open)]
+        await until(lambda: all(a in arrivals.at for a in acks), timeout=3600)
+        open_s = time.monotonic() - t0
+        await asyncio.sleep(3.0)
+        rss_open = rss_mb(heardback_worker.pid)
+        peak_all = rss_mb(heardback_worker.pid, "VmHWM")
+    finally:
+        for proc in (heardback_worker, baseline_worker):
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=30)
+        smtp.stop()
+        await env.shutdown()
+
+    return {
+        "date": datetime.now(UTC).date().isoformat(),
+        "candidacies": n,
+        "sqlite_pragmas": args.sqlite_pragma,
+        "baseline_s": round(baseline_s, 2),
+        "heardback_s": round(heardback_s, 2),
+        "baseline_per_s": round(n / baseline_s, 1),
+        "heardback_per_s": round(n / heardback_s, 1),
+        "throughput_ratio": round(baseline_s / heardback_s, 2),
+        "messages_missing": len(missing),
+        "messages_twice": len(twice),
+        "decision_to_delivered_p50_ms": round(quantile(latencies, 0.5) * 1000, 1),
+        "decision_to_delivered_p95_ms": round(quantile(latencies, 0.95) * 1000, 1),
+        "latency_samples": len(latencies),
+        "heardback_history": figures,
+        "baseline_history": base_figures,
+        "worker_peak_rss_mb_during_lifecycles": round(peak_busy, 1),
+        "open_candidacies": args.open,
+        "open_start_s": round(open_s, 1),
+        "worker_rss_mb_with_open": round(rss_open, 1),
+        "worker_peak_rss_mb": round(peak_all, 1),
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+    }
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def record(path: Path, r: dict[str, Any]) -> None:
+    h = r["heardback_history"]
+    b = r["baseline_history"]
+    row = (
+        f"| {r['date']} | {r['candidacies']} | {', '.join(r['sqlite_pragmas']) or 'defaults'} | "
+        f"{r['baseline_per_s']}/s | {r['heardback_per_s']}/s | {r['throughput_ratio']} | "
+        f"{r['decision_to_delivered_p50_ms']} / {r['decision_to_delivered_p95_ms']} ms | "
+        f"{h['events_per_lifecycle']} ({b['events_per_lifecycle']}) | "
+        f"{h['billable_actions_per_lifecycle']} ({b['billable_actions_per_lifecycle']}) | "
+        f"{r['worker_peak_rss_mb_during_lifecycles']} MB | "
+        f"{r['worker_rss_mb_with_open']} MB @ {r['open_candidacies']} | {r['machine']} |\n"
+    )
+    with path.open("a", encoding="utf-8") as out:
+        out.write(row)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--candidacies", type=int, default=1000)
+    parser.add_argument("--open", type=int, default=10_000, help="open candidacies for RSS")
+    parser.add_argument("--latency-samples", type=int, default=50)
+    parser.add_argument(
+        "--sqlite-pragma", action="append", default=[], help="passed to the dev server"
+    )
+    parser.add_argument("--record", type=Path, help="append a markdown row to this file")
+    args = parser.parse_args()
+    result = await run_bench(args)
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    if args.record:
+        record(args.record, result)
+    return 0 if result["messages_missing"] == 0 else 1
+
+
+if __name__ == "__main__":
+    run_and_exit(main)
