@@ -97,6 +97,12 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return 0.0
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(  # noqa: S603 - fixed argv
@@ -262,6 +268,8 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         await bounded(n, base)
         await asyncio.gather(*(h.result() for h in handles))
         baseline_s = time.monotonic() - t0
+        baseline_cpu = cpu_s(baseline_worker.pid)
+        heardback_cpu_before = cpu_s(heardback_worker.pid)
 
         # 2. heardback
         t0 = time.monotonic()
@@ -274,6 +282,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         await bounded(n, one)
         await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
         heardback_s = time.monotonic() - t0
+        heardback_cpu = cpu_s(heardback_worker.pid) - heardback_cpu_before
         peak_busy = rss_mb(heardback_worker.pid, "VmHWM")
         owed = {
             f"candidacy-bench-{run}-c-{i}.{k}"
@@ -329,6 +338,8 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         "baseline_per_s": round(n / baseline_s, 1),
         "heardback_per_s": round(n / heardback_s, 1),
         "throughput_ratio": round(baseline_s / heardback_s, 2),
+        "baseline_worker_cpu_ms_per_lifecycle": round(baseline_cpu / n * 1000, 1),
+        "heardback_worker_cpu_ms_per_lifecycle": round(heardback_cpu / n * 1000, 1),
         "messages_missing": len(missing),
         "messages_twice": len(twice),
         "decision_to_delivered_p50_ms": round(quantile(latencies, 0.5) * 1000, 1),

@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -37,11 +38,11 @@ class BaselineLifecycle:
     @workflow.run
     async def run(self, n: int) -> int:
         await self._send("acknowledgement")
-        while len(self._decisions) < 2:
+        while self._sent < 3:
             # Like a candidacy: always a deadline pending while it waits.
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: len(self._decisions) > self._sent - 1, timeout=timedelta(days=7)
+                    lambda: len(self._decisions) >= self._sent, timeout=timedelta(days=7)
                 )
             while self._sent - 1 < len(self._decisions):
                 await self._send(self._decisions[self._sent - 1])
@@ -54,23 +55,29 @@ class BaselineLifecycle:
         self._sent += 1
 
     @workflow.signal(name="interview_completed")
-    def interview_completed(self, payload: dict[str, object]) -> None:
+    def interview_completed(self, payload: dict[str, Any]) -> None:
         self._interviews += 1
 
     @workflow.update(name="decide")
-    def decide(self, payload: dict[str, object]) -> str:
+    def decide(self, payload: dict[str, Any]) -> str:
         outcome = str(payload.get("outcome", ""))
         self._decisions.append(outcome)
         return outcome
 
     @decide.validator
-    def _validate(self, payload: dict[str, object]) -> None:
+    def _validate(self, payload: dict[str, Any]) -> None:
         if payload.get("outcome") not in ("advance", "reject"):
             raise ValueError("bad outcome")
 
 
 async def main() -> None:
-    client = await Client.connect(os.environ["BENCH_TEMPORAL_ADDRESS"])
+    # The same converter as heardback's processes (plain pydantic JSON), for a fair comparison.
+    # (Imported here: the workflow sandbox re-imports this module and must not load it.)
+    from worker.converter import DATA_CONVERTER  # noqa: PLC0415
+
+    client = await Client.connect(
+        os.environ["BENCH_TEMPORAL_ADDRESS"], data_converter=DATA_CONVERTER
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

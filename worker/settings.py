@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
     webhook_dedupe_days: int = 14
 
+    # Worker tuning. Cached workflows cost memory (about 0.3 MB each, measured) and save a
+    # replay when they wake; candidacies sleep for days, so a modest cache loses little.
+    max_cached_workflows: int = 300
+    max_concurrent_activities: int = 100
+
     # Observability: Prometheus metrics (SDK + heardback's own) and the worker's health listener.
     metrics_address: str | None = None  # e.g. 0.0.0.0:9464; unset: no metrics endpoint
     metrics_refresh_seconds: float = 30.0  # how often the open/overdue gauges are recounted
@@ -101,6 +106,9 @@ class Settings(BaseSettings):
     # Embedded dev stack (`make run`)
     dev_db_path: Path = Path("var/temporal.db")
     dev_ui_port: int = 8233
+    # SQLite pragmas for the dev server: WAL with synchronous=normal more than doubled
+    # throughput in the benchmark (docs/PERFORMANCE.md); crash-safe, not power-cut-safe.
+    dev_sqlite_pragmas: str = "journal_mode=wal,synchronous=normal"
 
 
 def tokens(settings: Settings) -> list[str]:

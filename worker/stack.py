@@ -97,6 +97,8 @@ def dev_server_command(settings: Settings, *, port: int) -> list[str]:
     ]
     if encryption_keys(settings) is not None:
         cmd += ["--ui-codec-endpoint", f"http://localhost:{settings.codec_port}"]
+    for pragma in filter(None, (p.strip() for p in settings.dev_sqlite_pragmas.split(","))):
+        cmd += ["--sqlite-pragma", pragma]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd

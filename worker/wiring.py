@@ -11,6 +11,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.delivery import DeliveryActivities
 from activities.ledger import Ledger, SqliteLedger
@@ -25,6 +26,12 @@ from workflows.erasure import Erasure
 from workflows.role import RoleWorkflow
 
 WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, Erasure)
+# The workflow modules are pure (no I/O, no mutable module state: see workflows/), so they are
+# imported once and passed through the sandbox instead of re-imported for every workflow run,
+# which cut the worker's CPU per candidacy (docs/PERFORMANCE.md). Determinism checks still apply.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
 __all__ = ["DATA_CONVERTER", "WORKFLOWS"]
 
 
@@ -82,7 +89,10 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
+        max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_activities=settings.max_concurrent_activities,
         workflows=list(WORKFLOWS),
+        workflow_runner=WORKFLOW_RUNNER,
         activities=[
             acts.deliver,
             acts.erase,

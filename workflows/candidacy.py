@@ -187,6 +187,8 @@ class Candidacy:
         key = (s.state, s.stage)
         if s.notified == key or not workflow.patched(contract.PATCH_NOTIFY_ROLE):
             return
+        if s.role_missing and workflow.patched(contract.PATCH_ROLE_MISSING):
+            return  # no Role workflow answered before: each attempt costs history events
         s.notified = key
         role = workflow.get_external_workflow_handle(contract.role_workflow_id(s.role.id))
         change = CandidacyChanged(
@@ -196,6 +198,7 @@ class Candidacy:
             await role.signal(contract.SIGNAL_CANDIDACY_CHANGED, change)
         except Exception as err:  # no Role workflow for this role: nobody to tell
             workflow.logger.debug("no role to notify (%s)", type(err).__name__)
+            s.role_missing = True
 
     def _decode_input(self, raw: RawValue) -> CandidacyInput:
         try:

@@ -36,6 +36,7 @@ ACTIVITY_SEND_TO_CANDIDACIES = "send_to_candidacies"
 # Patch ids (workflow.patched) of changes made after histories were recorded.
 PATCH_NOTIFY_ROLE = "notify-role"
 PATCH_SEARCH_ATTRIBUTES = "search-attributes"
+PATCH_ROLE_MISSING = "role-missing"  # stop signalling a Role that did not exist
 
 ACTIVITY_DELIVER = "deliver_message"
 ACTIVITY_ERASE = "erase_personal_data"

@@ -408,6 +408,7 @@ class CandidacyState(BaseModel):
     paused_until: datetime | None = None
     notified: tuple[str, str] | None = None  # (state, stage) last reported to the Role
     stages: list[StageRecord] = Field(default_factory=list)  # closed stages, oldest first
+    role_missing: bool = False  # a candidacy_changed signal found no Role workflow
 
 
 class InterviewSummary(BaseModel):
