@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run worker demo test lint fmt record-history openapi faults clean
+.PHONY: setup run worker demo test lint fmt record-history openapi faults bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,6 +42,9 @@ record-history: $(STAMP) ## re-record the replay fixture after a deliberate work
 
 faults: $(STAMP) ## the long form of the fault tests (more candidacies, more SIGKILLs); prints figures
 	HEARDBACK_FAULTS=long $(BIN)/python -m pytest -s tests/test_faults.py tests/test_e2e_devserver.py
+
+bench: $(STAMP) ## heardback vs raw Temporal: 1,000 lifecycles, 10,000 open candidacies; appends to docs/PERFORMANCE.md
+	$(BIN)/python -m bench.lifecycle --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal --record docs/PERFORMANCE.md
 
 openapi: $(STAMP) ## regenerate docs/openapi.json after changing the gateway or the models
 	$(BIN)/python -m gateway --openapi > docs/openapi.json

@@ -25,3 +25,29 @@ def test_the_role_close_benchmark_runs_and_tells_every_candidate() -> None:
     assert result["candidates"] == 5
     assert result["heardback_close_to_all_told_s"] > 0
     assert result["baseline_signal_to_done_s"] > 0
+
+
+def test_the_lifecycle_benchmark_runs_and_delivers_everything() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.lifecycle",
+            "--candidacies",
+            "4",
+            "--open",
+            "4",
+            "--latency-samples",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout[done.stdout.index("{\n") :])
+    assert result["candidacies"] == 4
+    assert result["messages_missing"] == 0 and result["messages_twice"] == 0
+    assert result["heardback_history"]["events_per_lifecycle"] > 0
+    assert result["worker_rss_mb_with_open"] > 0
