@@ -244,10 +244,11 @@ def _bar_chart(title: str, items: list[tuple[str, float]], unit: str, limit: flo
     for i, (label, value) in enumerate(items):
         y = 32 + i * row_h
         w = max(value * scale, 1)
+        shown = f"{value:.1f} {unit}" if unit else f"{value:.0f}"
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{html.escape(label)}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{row_h - 8}" rx="3" />'
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}">{value:.1f} {unit}</text>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}">{shown}</text>'
         )
     if limit is not None:
         x = label_w + limit * scale
