@@ -86,6 +86,7 @@ def _failed_tasks(events: Any) -> list[Any]:
     max_examples=25,
     deadline=None,
     database=None,
+    derandomize=True,  # the same cases every CI run (150 random ones passed locally too)
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(sequence=commands)

@@ -17,6 +17,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -69,6 +70,16 @@ def _check_url(value: str) -> str:
     return value
 
 
+def _not_a_number(value: object) -> object:
+    """The contract's durations and times are strings (ISO 8601, RFC 3339), as the schema says;
+    a number or a boolean (seconds? a timestamp?) is refused rather than guessed at."""
+    if not isinstance(value, str | timedelta | datetime):
+        raise ValueError(  # noqa: TRY004 - pydantic reports ValueError, not TypeError
+            "must be a string: ISO 8601 for durations (P7D), RFC 3339 for times"
+        )
+    return value
+
+
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta(0):
         raise ValueError("durations must be positive")
@@ -99,7 +110,8 @@ Text = Annotated[
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^\r\n]+$"}),
 ]
 Url = Annotated[str, AfterValidator(_check_url)]
-Duration = Annotated[timedelta, AfterValidator(_positive)]
+Duration = Annotated[timedelta, BeforeValidator(_not_a_number), AfterValidator(_positive)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 
 MessageKind = Literal[
     "acknowledgement",
@@ -200,7 +212,7 @@ class Decide(Command):
     outcome: Outcome
     feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
     next_stage: Text | None = None
-    hold_until: AwareDatetime | None = None
+    hold_until: Moment | None = None
 
     @model_validator(mode="after")
     def _fields_match_outcome(self) -> Decide:
@@ -236,7 +248,7 @@ class RoleClosed(Command):
 
 
 class RolePaused(Command):
-    until: AwareDatetime
+    until: Moment
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -472,7 +484,7 @@ class AdvanceCohort(Command):
 
 
 class PauseRole(Command):
-    until: AwareDatetime
+    until: Moment
     reason: str | None = Field(default=None, max_length=2000)
 
 
