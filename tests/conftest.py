@@ -200,7 +200,9 @@ def candidacy_input(**overrides: Any) -> CandidacyInput:
             "name": "Ada Lovelace",
             "email": "ada@example.org",
         },
-        "policy": {},
+        # The shared time-skipping clock only moves forward: keep each finished candidacy's
+        # erasure far beyond anything the session skips (test_privacy tests retention itself).
+        "policy": {"retention": "P3650D"},
     }
     for key, value in overrides.items():
         if key in ("role", "candidate", "policy"):
