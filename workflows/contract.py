@@ -35,8 +35,11 @@ ACTIVITY_SEND_TO_CANDIDACIES = "send_to_candidacies"
 
 # Patch ids (workflow.patched) of changes made after histories were recorded.
 PATCH_NOTIFY_ROLE = "notify-role"
-PATCH_SEARCH_ATTRIBUTES = "search-attributes"
-PATCH_ROLE_MISSING = "role-missing"  # stop signalling a Role that did not exist
+# Release 3's changes share one patch id (one version marker per history, not three): search
+# attributes, retention (the erasure), and no more signals to a Role that did not exist.
+PATCH_RELEASE_3 = "release-3"
+PATCH_SEARCH_ATTRIBUTES = PATCH_RELEASE_3
+PATCH_ROLE_MISSING = PATCH_RELEASE_3
 
 ACTIVITY_DELIVER = "deliver_message"
 ACTIVITY_ERASE = "erase_personal_data"
@@ -44,7 +47,7 @@ ACTIVITY_SCHEDULE_ERASURE = "schedule_erasure"
 
 # Retention: each finished candidacy starts one of these, which erases its personal data later.
 ERASURE_WORKFLOW = "Erasure"
-PATCH_RETENTION = "retention"
+PATCH_RETENTION = PATCH_RELEASE_3
 
 
 def erasure_workflow_id(candidacy_workflow_id: str) -> str:
