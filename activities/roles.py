@@ -14,16 +14,12 @@ import contextlib
 import structlog
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows import contract, search
+from starter.candidacy import start_candidacy
+from workflows import contract
 from workflows.models import (
     CommandOutcome,
     FanOutRequest,
@@ -67,18 +63,7 @@ class RoleActivities:
         workflow_id = contract.candidacy_workflow_id(inp.role.id, inp.candidate.id)
         # Already finished before: adding again is the same candidacy, not a new one.
         with contextlib.suppress(WorkflowAlreadyStartedError):
-            await self._client.start_workflow(
-                contract.CANDIDACY_WORKFLOW,
-                inp,
-                id=workflow_id,
-                task_queue=req.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes(
-                    [SearchAttributePair(search.ROLE_ID, inp.role.id)]
-                ),
-                static_summary=f"Candidacy {inp.candidate.id} for role {inp.role.id}",
-            )
+            await start_candidacy(self._client, inp, task_queue=req.task_queue)
         log.info("candidacy_started", workflow_id=workflow_id)
         return workflow_id
 

@@ -6,7 +6,7 @@ import structlog
 import uvicorn
 
 from gateway.codec_server import create_codec_app
-from gateway.serve import EmbeddedServer
+from gateway.serve import uvicorn_server
 from worker.logs import configure_logging
 from worker.settings import Settings, get_settings
 from worker.wiring import run_and_exit
@@ -15,15 +15,13 @@ log = structlog.get_logger("heardback.codec")
 
 
 def codec_server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
-    config = uvicorn.Config(
+    return uvicorn_server(
         create_codec_app(settings),
-        host=settings.codec_host,
-        port=settings.codec_port,
-        log_config=None,
-        access_log=False,
+        settings.codec_host,
+        settings.codec_port,
+        embedded=embedded,
         lifespan="off",
     )
-    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
 
 
 async def main() -> int:

@@ -8,6 +8,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Generator
+from typing import Any
 
 import structlog
 import uvicorn
@@ -28,16 +29,25 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
-def server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
+def uvicorn_server(
+    app: Any, host: str, port: int, *, embedded: bool = False, lifespan: str = "on"
+) -> uvicorn.Server:
+    """uvicorn for one of heardback's apps, logging through our structlog set-up."""
     config = uvicorn.Config(
-        create_app(settings),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
+        app,
+        host=host,
+        port=port,
         log_config=None,  # our structlog set-up; uvicorn's access log is replaced by ours
         access_log=False,
-        lifespan="on",
+        lifespan=lifespan,  # type: ignore[arg-type]
     )
     return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+
+
+def server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
+    return uvicorn_server(
+        create_app(settings), settings.gateway_host, settings.gateway_port, embedded=embedded
+    )
 
 
 def openapi_document() -> str:

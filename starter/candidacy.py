@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 
-from workflows import contract
+from workflows import contract, search
 from workflows.models import (
     CandidacyInput,
     Decide,
@@ -34,6 +39,9 @@ async def start_candidacy(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        # Visible from the first moment (the workflow keeps them current), ids only.
+        search_attributes=TypedSearchAttributes([SearchAttributePair(search.ROLE_ID, inp.role.id)]),
+        static_summary=f"Candidacy {inp.candidate.id} for role {inp.role.id}",
     )
 
 

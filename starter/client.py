@@ -19,7 +19,6 @@ deduplicates updates by id), so a backend can retry any call safely with the sam
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -37,16 +36,15 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
-    SearchAttributePair,
     TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
 )
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from starter.role import RETRYABLE
+from starter import role as roles
+from starter.candidacy import start_candidacy
+from starter.role import start_role
 from worker.converter import DATA_CONVERTER
 from workflows import contract, search
 from workflows.decoding import describe_errors
@@ -129,7 +127,7 @@ def _translate(err: BaseException, what: str) -> HeardbackError:
             if "completed" in err.message or "closed" in err.message:
                 return Refused(f"{what} has already finished")
             return NotFound(f"no {what}")
-        if err.status in RETRYABLE:
+        if err.status in roles.RETRYABLE:
             return Unavailable(f"{what}: {err.status.name} ({err.message}); retry")
         return HeardbackError(f"{what}: {err.status.name} ({err.message})")
     if isinstance(err, WorkflowQueryFailedError):
@@ -231,17 +229,23 @@ class HeardbackClient:
                 translated = Refused(f"{what} has already finished")
             raise translated from err
 
+    async def _execution_status(self, workflow_id: str) -> int:
+        """The execution's status, from the raw describe: decoding search attributes is not
+        needed (and fails on an unset datetime on the time-skipping test server)."""
+        desc = await self.temporal.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(
+                namespace=self.temporal.namespace,
+                execution=WorkflowExecution(workflow_id=workflow_id),
+            )
+        )
+        return int(desc.workflow_execution_info.status)
+
     async def _closed(self, workflow_id: str) -> bool:
         try:
-            desc = await self.temporal.workflow_service.describe_workflow_execution(
-                DescribeWorkflowExecutionRequest(
-                    namespace=self.temporal.namespace,
-                    execution=WorkflowExecution(workflow_id=workflow_id),
-                )
-            )
+            status = await self._execution_status(workflow_id)
         except RPCError:
             return False
-        return bool(desc.workflow_execution_info.status != WorkflowExecutionStatus.RUNNING.value)
+        return status != WorkflowExecutionStatus.RUNNING.value
 
     async def _update(
         self,
@@ -261,100 +265,80 @@ class HeardbackClient:
 
         return await self._call(what, run, workflow_id=handle.id)
 
+    async def _role_update(
+        self, role_id: str, name: str, cmd: BaseModel, result_type: type[R], request_id: str | None
+    ) -> R:
+        return await self._update(
+            self._role(role_id),
+            what=f"role {role_id}",
+            name=name,
+            arg=cmd,
+            result_type=result_type,
+            request_id=request_id,
+        )
+
+    async def _candidacy_update(
+        self, role_id: str, candidate_id: str, name: str, cmd: BaseModel, request_id: str | None
+    ) -> UpdateResult:
+        handle = self._candidacy(role_id, candidate_id)
+        return await self._update(
+            handle,
+            what=f"candidacy {handle.id}",
+            name=name,
+            arg=cmd,
+            result_type=UpdateResult,
+            request_id=request_id,
+        )
+
     # -- roles --
 
     async def open_role(self, inp: RoleInput) -> str:
         """Open (or find) a role's workflow. Returns its workflow id."""
         if inp.carried_state is not None:
             raise InvalidInput("carried_state is set by heardback itself, never by clients")
-        workflow_id = contract.role_workflow_id(inp.role.id)
 
         async def run() -> str:
-            await self.temporal.start_workflow(
-                contract.ROLE_WORKFLOW,
-                inp,
-                id=workflow_id,
-                task_queue=self.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes(
-                    [SearchAttributePair(search.ROLE_ID, inp.role.id)]
-                ),
-                static_summary=f"Role {inp.role.id}: {len(inp.stages)} stages",
-            )
-            return workflow_id
+            handle = await start_role(self.temporal, inp, task_queue=self.task_queue)
+            return handle.id
 
         return await self._call(f"role {inp.role.id}", run)
 
     async def add_candidate(self, role_id: str, candidate: Candidate, *, attempts: int = 20) -> str:
-        """Start the candidate's candidacy under an open role; idempotent. Returns its id."""
-        handle = self._role(role_id)
-        delay = 0.2
-        for attempt in range(attempts):
-            try:
-                workflow_id: str = await handle.execute_update(
-                    contract.UPDATE_ADD_CANDIDATE,
-                    AddCandidate(candidate=candidate),
-                    result_type=str,
-                )
-            except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
-                busy = not isinstance(err, RPCError) or err.status in RETRYABLE
-                if not busy or attempt == attempts - 1:
-                    raise _translate(err, f"role {role_id}") from err
-                await asyncio.sleep(delay)  # too many updates in flight on the role: back off
-                delay = min(delay * 2, 5.0)
-            except Exception as err:
-                raise _translate(err, f"role {role_id}") from err
-            else:
-                return workflow_id
-        raise AssertionError("unreachable")
+        """Start the candidate's candidacy under an open role; idempotent (a busy role is
+        retried with backoff). Returns its id."""
+        return await self._call(
+            f"role {role_id}",
+            lambda: roles.add_candidate(
+                self._role(role_id), AddCandidate(candidate=candidate), attempts=attempts
+            ),
+        )
 
     async def advance_cohort(
         self, role_id: str, cmd: AdvanceCohort, *, request_id: str | None = None
     ) -> CohortResult:
-        return await self._update(
-            self._role(role_id),
-            what=f"role {role_id}",
-            name=contract.UPDATE_ADVANCE_COHORT,
-            arg=cmd,
-            result_type=CohortResult,
-            request_id=request_id,
+        return await self._role_update(
+            role_id, contract.UPDATE_ADVANCE_COHORT, cmd, CohortResult, request_id
         )
 
     async def pause_role(
         self, role_id: str, cmd: PauseRole, *, request_id: str | None = None
     ) -> RoleCommandResult:
-        return await self._update(
-            self._role(role_id),
-            what=f"role {role_id}",
-            name=contract.UPDATE_PAUSE,
-            arg=cmd,
-            result_type=RoleCommandResult,
-            request_id=request_id,
+        return await self._role_update(
+            role_id, contract.UPDATE_PAUSE, cmd, RoleCommandResult, request_id
         )
 
     async def resume_role(
         self, role_id: str, *, request_id: str | None = None
     ) -> RoleCommandResult:
-        return await self._update(
-            self._role(role_id),
-            what=f"role {role_id}",
-            name=contract.UPDATE_RESUME,
-            arg=ResumeRole(),
-            result_type=RoleCommandResult,
-            request_id=request_id,
+        return await self._role_update(
+            role_id, contract.UPDATE_RESUME, ResumeRole(), RoleCommandResult, request_id
         )
 
     async def close_role(
         self, role_id: str, cmd: CloseRole, *, request_id: str | None = None
     ) -> RoleCommandResult:
-        return await self._update(
-            self._role(role_id),
-            what=f"role {role_id}",
-            name=contract.UPDATE_CLOSE,
-            arg=cmd,
-            result_type=RoleCommandResult,
-            request_id=request_id,
+        return await self._role_update(
+            role_id, contract.UPDATE_CLOSE, cmd, RoleCommandResult, request_id
         )
 
     async def summary(self, role_id: str) -> RoleSummary:
@@ -375,18 +359,7 @@ class HeardbackClient:
         workflow_id = contract.candidacy_workflow_id(inp.role.id, inp.candidate.id)
 
         async def run() -> str:
-            await self.temporal.start_workflow(
-                contract.CANDIDACY_WORKFLOW,
-                inp,
-                id=workflow_id,
-                task_queue=self.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes(
-                    [SearchAttributePair(search.ROLE_ID, inp.role.id)]
-                ),
-                static_summary=f"Candidacy {inp.candidate.id} for role {inp.role.id}",
-            )
+            await start_candidacy(self.temporal, inp, task_queue=self.task_queue)
             return workflow_id
 
         return await self._call(f"candidacy {workflow_id}", run)
@@ -410,40 +383,22 @@ class HeardbackClient:
         *,
         request_id: str | None = None,
     ) -> UpdateResult:
-        handle = self._candidacy(role_id, candidate_id)
-        return await self._update(
-            handle,
-            what=f"candidacy {handle.id}",
-            name=contract.UPDATE_SUBMIT_FEEDBACK,
-            arg=cmd,
-            result_type=UpdateResult,
-            request_id=request_id,
+        return await self._candidacy_update(
+            role_id, candidate_id, contract.UPDATE_SUBMIT_FEEDBACK, cmd, request_id
         )
 
     async def decide(
         self, role_id: str, candidate_id: str, cmd: Decide, *, request_id: str | None = None
     ) -> UpdateResult:
-        handle = self._candidacy(role_id, candidate_id)
-        return await self._update(
-            handle,
-            what=f"candidacy {handle.id}",
-            name=contract.UPDATE_DECIDE,
-            arg=cmd,
-            result_type=UpdateResult,
-            request_id=request_id,
+        return await self._candidacy_update(
+            role_id, candidate_id, contract.UPDATE_DECIDE, cmd, request_id
         )
 
     async def withdraw(
         self, role_id: str, candidate_id: str, cmd: Withdraw, *, request_id: str | None = None
     ) -> UpdateResult:
-        handle = self._candidacy(role_id, candidate_id)
-        return await self._update(
-            handle,
-            what=f"candidacy {handle.id}",
-            name=contract.UPDATE_WITHDRAW,
-            arg=cmd,
-            result_type=UpdateResult,
-            request_id=request_id,
+        return await self._candidacy_update(
+            role_id, candidate_id, contract.UPDATE_WITHDRAW, cmd, request_id
         )
 
     async def status(self, role_id: str, candidate_id: str) -> Status:
@@ -455,15 +410,7 @@ class HeardbackClient:
         handle = self.temporal.get_workflow_handle(workflow_id, result_type=Status)
 
         async def run() -> Status:
-            # The raw describe: the status is all we need (and decoding search attributes is
-            # not, e.g. an unset datetime on the time-skipping test server).
-            desc = await self.temporal.workflow_service.describe_workflow_execution(
-                DescribeWorkflowExecutionRequest(
-                    namespace=self.temporal.namespace,
-                    execution=WorkflowExecution(workflow_id=workflow_id),
-                )
-            )
-            status = desc.workflow_execution_info.status
+            status = await self._execution_status(workflow_id)
             if status == WorkflowExecutionStatus.COMPLETED.value:
                 done: Status = await handle.result()
                 return done

@@ -6,10 +6,15 @@ import asyncio
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows import contract
+from workflows import contract, search
 from workflows.models import (
     AddCandidate,
     AdvanceCohort,
@@ -34,6 +39,8 @@ async def start_role(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(search.ROLE_ID, inp.role.id)]),
+        static_summary=f"Role {inp.role.id}: {len(inp.stages)} stages",
     )
 
 

@@ -8,7 +8,7 @@ import signal
 import structlog
 
 from worker.logs import configure_logging
-from worker.observability import Health, build_runtime, watch_gauges
+from worker.observability import build_runtime, observed
 from worker.search_attributes import SearchAttributesMissing, ensure_search_attributes
 from worker.settings import get_settings
 from worker.wiring import build_worker, connect, run_and_exit
@@ -47,23 +47,9 @@ async def main() -> int:
         metrics=settings.metrics_address,
         health_port=settings.health_port,
     )
-    background: list[asyncio.Task[None]] = []
-    if runtime is not None:
-        background.append(
-            asyncio.create_task(
-                watch_gauges(client, runtime.metric_meter, stop, settings.metrics_refresh_seconds)
-            )
-        )
-    health = None
-    if settings.health_port is not None:
-        health = await Health(client).serve(settings.health_host, settings.health_port)
-    async with worker:
+    async with observed(client, runtime, settings, stop), worker:
         await stop.wait()
         log.info("worker_stopping")
-    if health is not None:
-        health.close()
-    for task in background:
-        await task
     log.info("worker_stopped")
     return 0
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -28,6 +29,7 @@ from temporalio.client import Client
 from temporalio.common import MetricMeter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from worker.settings import Settings
 from workflows import contract, search
 
 log = structlog.get_logger("heardback.observability")
@@ -98,6 +100,30 @@ async def watch_gauges(
             log.warning("gauges_not_refreshed", error=type(err).__name__)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
+
+
+@contextlib.asynccontextmanager
+async def observed(
+    client: Client, runtime: Runtime | None, settings: Settings, stop: asyncio.Event
+) -> AsyncIterator[None]:
+    """The gauges (when metrics are on) and the health listener (when a port is set), for as
+    long as the block runs; `stop` ends the gauges' loop."""
+    gauges = None
+    if runtime is not None:
+        gauges = asyncio.ensure_future(
+            watch_gauges(client, runtime.metric_meter, stop, settings.metrics_refresh_seconds)
+        )
+    health = None
+    if settings.health_port is not None:
+        health = await Health(client).serve(settings.health_host, settings.health_port)
+    try:
+        yield
+    finally:
+        stop.set()
+        if health is not None:
+            health.close()
+        if gauges is not None:
+            await gauges
 
 
 class Health:

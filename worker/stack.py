@@ -27,7 +27,7 @@ from gateway.codec import codec_server
 from gateway.serve import server as gateway_server
 from worker.codec import new_key_spec
 from worker.logs import configure_logging
-from worker.observability import Health, build_runtime, watch_gauges
+from worker.observability import build_runtime, observed
 from worker.search_attributes import REQUIRED, SearchAttributesMissing, ensure_search_attributes
 from worker.settings import Settings, encryption_keys, get_settings
 from worker.wiring import build_worker, connect, run_and_exit
@@ -183,13 +183,6 @@ async def main() -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         worker = build_worker(client, settings)
-        gauges: asyncio.Future[Any] | None = None
-        if runtime is not None:
-            gauges = asyncio.ensure_future(
-                watch_gauges(client, runtime.metric_meter, stop, settings.metrics_refresh_seconds)
-            )
-        assert settings.health_port is not None
-        health = await Health(client).serve(settings.health_host, settings.health_port)
         gw_settings = gateway_settings(settings)
         gateway = gateway_server(gw_settings, embedded=True)
         servers = [gateway]
@@ -202,7 +195,7 @@ async def main() -> int:
                 }
             )
             servers.append(codec_server(codec_settings, embedded=True))
-        async with worker:
+        async with observed(client, runtime, settings, stop), worker:
             serving: asyncio.Future[Any] = asyncio.ensure_future(
                 asyncio.gather(*(s.serve() for s in servers))
             )
@@ -238,9 +231,6 @@ async def main() -> int:
             for srv in servers:
                 srv.should_exit = True
             await serving
-        health.close()
-        if gauges is not None:
-            await gauges
         return 0
     finally:
         if server is not None:
