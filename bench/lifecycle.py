@@ -103,6 +103,20 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_pid(port: int) -> int | None:
+    """The dev server's process (started by the SDK; found by its port on the command line)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"start-dev" in argv and str(port).encode() in argv:
+            return int(proc.name)
+    return None
+
+
 def spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(  # noqa: S603 - fixed argv
@@ -259,6 +273,9 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         await asyncio.sleep(2.0)  # both workers polling
 
         # 1. baseline
+        server = server_pid(port) or os.getpid()
+        server_cpu_before = cpu_s(server)
+        driver_cpu_before = cpu_s(os.getpid())
         t0 = time.monotonic()
         handles: list[WorkflowHandle[Any, Any]] = []
 
@@ -269,7 +286,11 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         await asyncio.gather(*(h.result() for h in handles))
         baseline_s = time.monotonic() - t0
         baseline_cpu = cpu_s(baseline_worker.pid)
+        baseline_server_cpu = cpu_s(server) - server_cpu_before
+        baseline_driver_cpu = cpu_s(os.getpid()) - driver_cpu_before
         heardback_cpu_before = cpu_s(heardback_worker.pid)
+        server_cpu_before = cpu_s(server)
+        driver_cpu_before = cpu_s(os.getpid())
 
         # 2. heardback
         t0 = time.monotonic()
@@ -283,6 +304,8 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
         heardback_s = time.monotonic() - t0
         heardback_cpu = cpu_s(heardback_worker.pid) - heardback_cpu_before
+        heardback_server_cpu = cpu_s(server) - server_cpu_before
+        heardback_driver_cpu = cpu_s(os.getpid()) - driver_cpu_before
         peak_busy = rss_mb(heardback_worker.pid, "VmHWM")
         owed = {
             f"candidacy-bench-{run}-c-{i}.{k}"
@@ -340,6 +363,11 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         "throughput_ratio": round(baseline_s / heardback_s, 2),
         "baseline_worker_cpu_ms_per_lifecycle": round(baseline_cpu / n * 1000, 1),
         "heardback_worker_cpu_ms_per_lifecycle": round(heardback_cpu / n * 1000, 1),
+        # The dev server's CPU and the driver's (clients + the SMTP sink) over the same phase.
+        "baseline_server_cpu_ms_per_lifecycle": round(baseline_server_cpu / n * 1000, 1),
+        "heardback_server_cpu_ms_per_lifecycle": round(heardback_server_cpu / n * 1000, 1),
+        "baseline_driver_cpu_ms_per_lifecycle": round(baseline_driver_cpu / n * 1000, 1),
+        "heardback_driver_cpu_ms_per_lifecycle": round(heardback_driver_cpu / n * 1000, 1),
         "messages_missing": len(missing),
         "messages_twice": len(twice),
         "decision_to_delivered_p50_ms": round(quantile(latencies, 0.5) * 1000, 1),
