@@ -63,7 +63,7 @@ class RoleActivities:
         workflow_id = contract.candidacy_workflow_id(inp.role.id, inp.candidate.id)
         # Already finished before: adding again is the same candidacy, not a new one.
         with contextlib.suppress(WorkflowAlreadyStartedError):
-            await start_candidacy(self._client, inp, task_queue=req.task_queue)
+            await start_candidacy(self._client, inp, task_queue=req.task_queue, role_workflow=True)
         log.info("candidacy_started", workflow_id=workflow_id)
         return workflow_id
 

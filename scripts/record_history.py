@@ -29,7 +29,7 @@ from workflows.models import (
 
 # One file per recorded workflow, named by its workflow id (replay needs the id: the workflow
 # checks it). The folder name is the release whose code wrote the history.
-OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "histories" / "v3"
+OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "histories" / "v4"
 
 
 async def main() -> int:

@@ -25,13 +25,26 @@ from workflows.models import (
 
 
 async def start_candidacy(
-    client: Client, inp: CandidacyInput, *, task_queue: str = contract.TASK_QUEUE
+    client: Client,
+    inp: CandidacyInput,
+    *,
+    task_queue: str = contract.TASK_QUEUE,
+    role_workflow: bool | None = None,
 ) -> WorkflowHandle[Any, Any]:
     """Start (or find) the candidacy. Idempotent: a second call returns the same workflow.
 
     USE_EXISTING makes a start while it runs a no-op; REJECT_DUPLICATE refuses to start a finished
     candidacy again (so nobody gets a second acknowledgement).
+
+    The input is stamped with this release (`contract.RELEASE`: no version markers in its
+    history) and, when given, `role_workflow`: True when a Role workflow tracks the candidacy,
+    False when there is none (the candidacy then never signals one), None when unknown (it tries
+    once).
     """
+    stamp: dict[str, Any] = {"release": inp.release or contract.RELEASE}
+    if role_workflow is not None:
+        stamp["role_workflow"] = role_workflow
+    inp = inp.model_copy(update=stamp)
     return await client.start_workflow(
         contract.CANDIDACY_WORKFLOW,
         inp,

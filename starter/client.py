@@ -247,6 +247,16 @@ class HeardbackClient:
             return False
         return status != WorkflowExecutionStatus.RUNNING.value
 
+    async def _role_open(self, role_id: str) -> bool | None:
+        """Whether a Role workflow runs for this role (a candidacy started now reports to it);
+        None when the server cannot say (the candidacy then tries once itself). Costs one read
+        instead of a signal to a missing workflow (two history events and a workflow task)."""
+        try:
+            status = await self._execution_status(contract.role_workflow_id(role_id))
+        except RPCError as err:
+            return False if err.status == RPCStatusCode.NOT_FOUND else None
+        return status == WorkflowExecutionStatus.RUNNING.value
+
     async def _update(
         self,
         handle: WorkflowHandle[Any, Any],
@@ -359,7 +369,10 @@ class HeardbackClient:
         workflow_id = contract.candidacy_workflow_id(inp.role.id, inp.candidate.id)
 
         async def run() -> str:
-            await start_candidacy(self.temporal, inp, task_queue=self.task_queue)
+            role_workflow = await self._role_open(inp.role.id)
+            await start_candidacy(
+                self.temporal, inp, task_queue=self.task_queue, role_workflow=role_workflow
+            )
             return workflow_id
 
         return await self._call(f"candidacy {workflow_id}", run)

@@ -203,6 +203,8 @@ def candidacy_input(**overrides: Any) -> CandidacyInput:
         # The shared time-skipping clock only moves forward: keep each finished candidacy's
         # erasure far beyond anything the session skips (test_privacy tests retention itself).
         "policy": {"retention": "P3650D"},
+        # As heardback's starters do (the current code path, no version markers).
+        "release": contract.RELEASE,
     }
     for key, value in overrides.items():
         if key in ("role", "candidate", "policy"):

@@ -88,6 +88,32 @@ async def test_starting_the_same_candidacy_twice_sends_one_acknowledgement(
     assert harness.kinds() == ["acknowledgement"]
 
 
+async def test_a_current_start_records_no_version_markers_and_an_older_one_still_does(
+    harness: Harness,
+) -> None:
+    """Starts from heardback's starters carry `release`: the workflow takes every change up to
+    that release without `workflow.patched` (a marker and a search-attribute upsert each). A
+    start without it (an older client, another language) keeps recording them, and the two
+    behave alike."""
+    current = await harness.start()
+    older = await harness.start(release=None)
+    for h in (current, older):
+        await h.execute_update(contract.UPDATE_DECIDE, {"outcome": "offer"})
+    done = [await harness.until(h, lambda s: s.state == "completed") for h in (current, older)]
+    assert [m.kind for m in done[0].messages] == [m.kind for m in done[1].messages]
+
+    def patches(history: Any) -> list[str]:
+        return [
+            e.marker_recorded_event_attributes.marker_name
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == "core_patch"
+        ]
+
+    assert patches(await current.fetch_history()) == []
+    assert len(patches(await older.fetch_history())) == 2  # notify-role, release-3
+
+
 async def test_silence_is_broken_by_a_status_update_every_max_silence(harness: Harness) -> None:
     h = await harness.start(policy={"decision_due": "P60D"})
     await harness.delivered(h, 1)

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from starter import candidacy as api
+from starter.client import HeardbackClient
 from tests.conftest import Harness, body_of, candidacy_input
 from workflows import contract, role_policy
 from workflows.models import (
@@ -114,6 +116,32 @@ async def test_a_candidacy_started_directly_is_known_to_its_role(harness: Harnes
     await until_summary(role, lambda s: s.by_state == {"active": 1})
     await role.execute_update(contract.UPDATE_CLOSE, {"reason": "cancelled"})
     assert await final_kinds(harness, h) == ["role_closed"]
+
+
+async def test_the_client_reports_to_an_open_role_and_never_signals_a_missing_one(
+    harness: Harness,
+) -> None:
+    client = HeardbackClient(harness.client, task_queue=harness.settings.task_queue)
+    role = await start_role(harness, "r-client")
+    with_role = candidacy_input(role={**ROLE, "id": "r-client"}, candidate={"id": "c-1"})
+    alone = candidacy_input(role={**ROLE, "id": "r-no-workflow"}, candidate={"id": "c-2"})
+    h1 = harness.track(harness.client.get_workflow_handle(await client.start_candidacy(with_role)))
+    h2 = harness.track(harness.client.get_workflow_handle(await client.start_candidacy(alone)))
+    await until_summary(role, lambda s: s.by_state == {"active": 1})
+    for h in (h1, h2):
+        await h.execute_update(contract.UPDATE_DECIDE, {"outcome": "offer"})
+        await harness.until(h, lambda s: s.state == "completed")
+    await until_summary(role, lambda s: s.finished_by_outcome == {"offer": 1})
+
+    def signals_out(history: Any) -> int:
+        return sum(
+            e.event_type == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
+            for e in history.events
+        )
+
+    # The role hears of each change; where there is no Role workflow nothing is signalled.
+    assert signals_out(await h1.fetch_history()) >= 2
+    assert signals_out(await h2.fetch_history()) == 0
 
 
 async def test_filling_the_role_tells_everyone_waiting_except_the_offer_holder(

@@ -85,6 +85,7 @@ class Candidacy:
         self._published = search.Publisher()
         self._s: CandidacyState | None = None
         self._refused: Status | None = None
+        self._release = 0  # the start input's release: see `_patched`
         now = workflow.now()
         try:
             inp = self._decode_input(raw)
@@ -93,6 +94,7 @@ class Candidacy:
             workflow.logger.error("candidacy start input refused: %s", err)
             self._refused = _refused_status(str(err), now)
             return
+        self._release = inp.release or 0
         if inp.carried_state is not None:
             self._s = inp.carried_state
         else:
@@ -121,7 +123,12 @@ class Candidacy:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     CandidacyInput(
-                        role=s.role, candidate=s.candidate, policy=s.policy, carried_state=s
+                        role=s.role,
+                        candidate=s.candidate,
+                        policy=s.policy,
+                        carried_state=s,
+                        # A fresh history, written by this (current) code: no markers needed.
+                        release=contract.RELEASE,
                     )
                 )
             deadline = policy.next_deadline(s)
@@ -147,11 +154,16 @@ class Candidacy:
         await self._schedule_erasure(s)
         return policy.status(s)
 
+    def _patched(self, patch_id: str) -> bool:
+        """`workflow.patched`, except for candidacies started on release 4 or later: they take
+        every change made before it without a version marker (two history events each)."""
+        return self._release >= contract.PATCHES_IMPLIED_SINCE or workflow.patched(patch_id)
+
     async def _schedule_erasure(self, s: CandidacyState) -> None:
         """Retention: start the workflow that erases the messages' copies later. Started by a
         (local) activity rather than as a child, so it shares nothing with this workflow's
         lifetime; starting it twice finds the first."""
-        if not workflow.patched(contract.PATCH_RETENTION):
+        if not self._patched(contract.PATCH_RETENTION):
             return
         await workflow.execute_local_activity(
             contract.ACTIVITY_SCHEDULE_ERASURE,
@@ -165,7 +177,7 @@ class Candidacy:
 
     def _publish(self, s: CandidacyState) -> None:
         """Keep the operators' search attributes (and the UI's current details) up to date."""
-        if not workflow.patched(contract.PATCH_SEARCH_ATTRIBUTES):
+        if not self._patched(contract.PATCH_SEARCH_ATTRIBUTES):
             return
         deadline = policy.next_deadline(s)
         updates = search.candidacy_values(
@@ -185,9 +197,11 @@ class Candidacy:
     async def _notify_role(self, s: CandidacyState) -> None:
         """Tell the role's workflow (if there is one) that this candidacy moved on."""
         key = (s.state, s.stage)
-        if s.notified == key or not workflow.patched(contract.PATCH_NOTIFY_ROLE):
+        if s.role_workflow is False:
+            return  # the starter knew there is no Role workflow for this role
+        if s.notified == key or not self._patched(contract.PATCH_NOTIFY_ROLE):
             return
-        if s.role_missing and workflow.patched(contract.PATCH_ROLE_MISSING):
+        if s.role_missing and self._patched(contract.PATCH_ROLE_MISSING):
             return  # no Role workflow answered before: each attempt costs history events
         s.notified = key
         role = workflow.get_external_workflow_handle(contract.role_workflow_id(s.role.id))

@@ -33,6 +33,17 @@ SIGNAL_CANDIDACY_CHANGED = "candidacy_changed"
 ACTIVITY_START_CANDIDACY = "start_candidacy"
 ACTIVITY_SEND_TO_CANDIDACIES = "send_to_candidacies"
 
+# The release whose code path heardback's own starters ask for (`CandidacyInput.release`). A
+# candidacy started with release >= 4 takes every change below without asking
+# `workflow.patched`: each patch call costs two history events (a version marker and an upsert
+# of `TemporalChangeVersion`) in every new candidacy. Starts without it (earlier releases'
+# histories, raw clients) keep asking, so their histories replay exactly as before.
+RELEASE = 4
+# Fixed for good: the patches below are implied for release >= 4. A later patch needs its own
+# threshold (the release that introduces it), or running release-4 candidacies would replay
+# differently.
+PATCHES_IMPLIED_SINCE = 4
+
 # Patch ids (workflow.patched) of changes made after histories were recorded.
 PATCH_NOTIFY_ROLE = "notify-role"
 # Release 3's changes share one patch id (one version marker per history, not three): search

@@ -182,6 +182,12 @@ class CandidacyInput(Command):
     policy: Policy = Field(default_factory=Policy)
     # Set only by the workflow itself when it continues as new; never by clients.
     carried_state: CandidacyState | None = None
+    # The release of the contract the starter speaks (heardback's starters set it; see README
+    # "Versions"). Without it the candidacy behaves the same but records version markers.
+    release: int | None = Field(default=None, ge=1, le=1000)
+    # Whether a Role workflow tracks this candidacy: True (started by the Role, or by a client
+    # that found the role open), False (no Role: never signal one), None (unknown: try once).
+    role_workflow: bool | None = None
 
 
 # --- signals and updates -----------------------------------------------------------------------
@@ -421,6 +427,7 @@ class CandidacyState(BaseModel):
     notified: tuple[str, str] | None = None  # (state, stage) last reported to the Role
     stages: list[StageRecord] = Field(default_factory=list)  # closed stages, oldest first
     role_missing: bool = False  # a candidacy_changed signal found no Role workflow
+    role_workflow: bool | None = None  # from the start input (see CandidacyInput)
 
 
 class InterviewSummary(BaseModel):

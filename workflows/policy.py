@@ -56,6 +56,7 @@ def new_state(inp: CandidacyInput, workflow_id: str, now: datetime) -> Candidacy
         started_at=now,
         stage_started_at=now,
         decision_anchor=now,
+        role_workflow=inp.role_workflow,
     )
 
 
