@@ -53,7 +53,13 @@ async def start_candidacy(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         # Visible from the first moment (the workflow keeps them current), ids only.
-        search_attributes=TypedSearchAttributes([SearchAttributePair(search.ROLE_ID, inp.role.id)]),
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(search.ROLE_ID, inp.role.id),
+                SearchAttributePair(search.STATE, "active"),
+                SearchAttributePair(search.STAGE, "application"),
+            ]
+        ),
         static_summary=f"Candidacy {inp.candidate.id} for role {inp.role.id}",
     )
 

@@ -43,6 +43,9 @@ RELEASE = 4
 # threshold (the release that introduces it), or running release-4 candidacies would replay
 # differently.
 PATCHES_IMPLIED_SINCE = 4
+# From release 4 a candidacy upserts its search attributes when it settles (nothing left to
+# deliver), not in every workflow task, and starts from those its starter set.
+PUBLISH_WHEN_SETTLED_SINCE = 4
 
 # Patch ids (workflow.patched) of changes made after histories were recorded.
 PATCH_NOTIFY_ROLE = "notify-role"

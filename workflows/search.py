@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate, SearchAttributeValueType
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributeUpdate,
+    SearchAttributeValueType,
+    TypedSearchAttributes,
+)
 
 ROLE_ID = SearchAttributeKey.for_keyword("HeardbackRoleId")
 STATE = SearchAttributeKey.for_keyword("HeardbackState")
@@ -38,6 +43,12 @@ class Publisher:
     def __init__(self) -> None:
         self._published: dict[str, object] = {}
         self._updates: list[SearchAttributeUpdate[Any]] = []
+
+    def seed(self, current: TypedSearchAttributes) -> None:
+        """Start from what the run already has (set by its starter, or carried over by
+        continue-as-new), so only real changes are upserted."""
+        for pair in current:
+            self._published[pair.key.name] = pair.value
 
     def set(
         self,
