@@ -24,6 +24,14 @@ class DeliveryActivities:
         self._ledger = ledger
         self._renderer = renderer
 
+    @property
+    def ledger(self) -> Ledger:
+        return self._ledger
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
     @activity.defn(name=ACTIVITY_DELIVER)
     async def deliver(self, req: DeliveryRequest) -> DeliveryReceipt:
         msg = req.message
@@ -49,7 +57,10 @@ class DeliveryActivities:
         email = self._renderer.render(req)
         try:
             entry = await self._ledger.claim(
-                msg.message_id, workflow_id=req.workflow_id, kind=msg.kind
+                msg.message_id,
+                workflow_id=req.workflow_id,
+                kind=msg.kind,
+                erase_after=req.erase_after,
             )
         except LedgerBusy:
             # Another attempt holds it (a timed-out attempt still running, another replica):

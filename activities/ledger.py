@@ -42,8 +42,11 @@ class LedgerEntry:
 class Ledger(Protocol):
     async def get(self, message_id: str) -> LedgerEntry | None: ...
 
-    async def claim(self, message_id: str, *, workflow_id: str, kind: str) -> LedgerEntry:
-        """Take the message for this attempt, or raise :class:`LedgerBusy`."""
+    async def claim(
+        self, message_id: str, *, workflow_id: str, kind: str, erase_after: datetime | None = None
+    ) -> LedgerEntry:
+        """Take the message for this attempt, or raise :class:`LedgerBusy`. `erase_after`: when
+        this row (and the candidacy's other rows) may go, once the candidacy has finished."""
         ...
 
     async def mark_delivered(self, message_id: str) -> None: ...
@@ -53,6 +56,11 @@ class Ledger(Protocol):
         ...
 
     async def forget(self, workflow_id: str) -> int: ...
+
+    async def due_for_erasure(self, now: datetime, limit: int) -> list[str]:
+        """Workflow ids whose latest `erase_after` has passed (rows without one are ignored:
+        an Erasure workflow of an earlier release owns them)."""
+        ...
 
     async def release(self, message_id: str) -> None:
         """Give up this attempt's claim (the transport refused or failed): a retry may claim."""
@@ -67,10 +75,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
     status       TEXT NOT NULL CHECK (status IN ('sending', 'delivered')),
     attempts     INTEGER NOT NULL DEFAULT 1,
     claimed_at   TEXT NOT NULL,
-    delivered_at TEXT
+    delivered_at TEXT,
+    erase_after  TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_workflow ON deliveries (workflow_id);
 """
+
+
+def _stamp(at: datetime) -> str:
+    """One text form for every time stored, so text order is time order."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class SqliteLedger:
@@ -83,6 +97,9 @@ class SqliteLedger:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+            if "erase_after" not in columns:  # a ledger written by release 3 or earlier
+                db.execute("ALTER TABLE deliveries ADD COLUMN erase_after TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         """This thread's connection, opened once (opening one per call cost a third of the
@@ -101,8 +118,10 @@ class SqliteLedger:
     async def get(self, message_id: str) -> LedgerEntry | None:
         return await asyncio.to_thread(self._get, message_id)
 
-    async def claim(self, message_id: str, *, workflow_id: str, kind: str) -> LedgerEntry:
-        return await asyncio.to_thread(self._claim, message_id, workflow_id, kind)
+    async def claim(
+        self, message_id: str, *, workflow_id: str, kind: str, erase_after: datetime | None = None
+    ) -> LedgerEntry:
+        return await asyncio.to_thread(self._claim, message_id, workflow_id, kind, erase_after)
 
     async def mark_delivered(self, message_id: str) -> None:
         await asyncio.to_thread(self._mark_delivered, message_id)
@@ -118,19 +137,23 @@ class SqliteLedger:
         delivered = datetime.fromisoformat(row[2]) if row[2] else None
         return LedgerEntry(message_id, row[0], int(row[1]), delivered)
 
-    def _claim(self, message_id: str, workflow_id: str, kind: str) -> LedgerEntry:
+    def _claim(
+        self, message_id: str, workflow_id: str, kind: str, erase_after: datetime | None
+    ) -> LedgerEntry:
         now = datetime.now(UTC)
         stale = (now - timedelta(seconds=self._lease)).isoformat()
+        erase = _stamp(erase_after) if erase_after else None
         db = self._connect()
         db.execute("BEGIN IMMEDIATE")
         try:
             taken = db.execute(
-                "INSERT INTO deliveries (message_id, workflow_id, kind, status, claimed_at) "
-                "VALUES (?, ?, ?, 'sending', ?) "
+                "INSERT INTO deliveries "
+                "(message_id, workflow_id, kind, status, claimed_at, erase_after) "
+                "VALUES (?, ?, ?, 'sending', ?, ?) "
                 "ON CONFLICT (message_id) DO UPDATE SET attempts = attempts + 1, claimed_at = ? "
                 "WHERE status = 'sending' AND claimed_at <= ? "
                 "RETURNING attempts",
-                (message_id, workflow_id, kind, now.isoformat(), now.isoformat(), stale),
+                (message_id, workflow_id, kind, now.isoformat(), erase, now.isoformat(), stale),
             ).fetchone()
         except BaseException:
             db.execute("ROLLBACK")  # the connection is kept: leave it clean
@@ -160,6 +183,17 @@ class SqliteLedger:
         db = self._connect()
         cur = db.execute("DELETE FROM deliveries WHERE workflow_id = ?", (workflow_id,))
         return cur.rowcount
+
+    async def due_for_erasure(self, now: datetime, limit: int) -> list[str]:
+        return await asyncio.to_thread(self._due, now, limit)
+
+    def _due(self, now: datetime, limit: int) -> list[str]:
+        rows = self._connect().execute(
+            "SELECT workflow_id FROM deliveries GROUP BY workflow_id "
+            "HAVING MAX(erase_after) <= ? ORDER BY MAX(erase_after) LIMIT ?",
+            (_stamp(now), limit),
+        )
+        return [row[0] for row in rows]
 
     def mark_delivered_now(self, message_id: str) -> None:
         # A local SQLite write (WAL, synchronous=NORMAL: no fsync) takes well under a

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS heardback_deliveries (
 );
 CREATE INDEX IF NOT EXISTS heardback_deliveries_by_workflow
     ON heardback_deliveries (workflow_id);
+-- Release 4: when a finished candidacy's rows may go (retention).
+ALTER TABLE heardback_deliveries ADD COLUMN IF NOT EXISTS erase_after TIMESTAMPTZ;
 """
 
 
@@ -60,8 +62,10 @@ class PostgresLedger:
     async def get(self, message_id: str) -> LedgerEntry | None:
         return await asyncio.to_thread(self._get, message_id)
 
-    async def claim(self, message_id: str, *, workflow_id: str, kind: str) -> LedgerEntry:
-        return await asyncio.to_thread(self._claim, message_id, workflow_id, kind)
+    async def claim(
+        self, message_id: str, *, workflow_id: str, kind: str, erase_after: datetime | None = None
+    ) -> LedgerEntry:
+        return await asyncio.to_thread(self._claim, message_id, workflow_id, kind, erase_after)
 
     async def mark_delivered(self, message_id: str) -> None:
         await asyncio.to_thread(self.mark_delivered_now, message_id)
@@ -103,23 +107,38 @@ class PostgresLedger:
         delivered: datetime | None = row[2]
         return LedgerEntry(message_id, row[0], int(row[1]), delivered)
 
-    def _claim(self, message_id: str, workflow_id: str, kind: str) -> LedgerEntry:
+    def _claim(
+        self, message_id: str, workflow_id: str, kind: str, erase_after: datetime | None
+    ) -> LedgerEntry:
         with self._pool.connection() as db:
             taken = db.execute(
-                "INSERT INTO heardback_deliveries (message_id, workflow_id, kind, status) "
-                "VALUES (%s, %s, %s, 'sending') "
+                "INSERT INTO heardback_deliveries "
+                "(message_id, workflow_id, kind, status, erase_after) "
+                "VALUES (%s, %s, %s, 'sending', %s) "
                 "ON CONFLICT (message_id) DO UPDATE "
                 "SET attempts = heardback_deliveries.attempts + 1, claimed_at = now() "
                 "WHERE heardback_deliveries.status = 'sending' "
                 "AND heardback_deliveries.claimed_at <= now() - make_interval(secs => %s) "
                 "RETURNING attempts",
-                (message_id, workflow_id, kind, self._lease),
+                (message_id, workflow_id, kind, erase_after, self._lease),
             ).fetchone()
             entry = self._get(message_id, db)
         assert entry is not None
         if taken is None and entry.status == "sending":
             raise LedgerBusy(message_id)
         return entry
+
+    async def due_for_erasure(self, now: datetime, limit: int) -> list[str]:
+        return await asyncio.to_thread(self._due, now, limit)
+
+    def _due(self, now: datetime, limit: int) -> list[str]:
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT workflow_id FROM heardback_deliveries GROUP BY workflow_id "
+                "HAVING MAX(erase_after) <= %s ORDER BY MAX(erase_after) LIMIT %s",
+                (now, limit),
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def _forget(self, workflow_id: str) -> int:
         with self._pool.connection() as db:

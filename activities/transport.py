@@ -12,11 +12,14 @@ errors no retry can fix (every recipient refused with 5xx) raise :class:`Undeliv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import smtplib
 import ssl
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -109,6 +112,12 @@ class FileTransport:
             raise TransientDeliveryError(f"outbox write failed: {err.strerror}") from err
 
 
+# Kept SMTP connections: at most this many, each reused within this many seconds of its last
+# message (mail servers drop idle clients after a few minutes; RSET checks before each reuse).
+MAX_IDLE = 8
+IDLE_SECONDS = 30.0
+
+
 class SmtpTransport:
     def __init__(
         self,
@@ -126,6 +135,10 @@ class SmtpTransport:
         self._username = username
         self._password = password
         self._timeout = timeout
+        # Open connections kept between messages (RSET before reuse): connecting, EHLO and QUIT
+        # for every message cost both sides more than the message itself (docs/PERFORMANCE.md).
+        self._idle: list[tuple[float, smtplib.SMTP]] = []
+        self._idle_lock = threading.Lock()
 
     async def already_sent(self, message_id: str) -> bool:
         return False  # SMTP gives no way to ask; see the ledger's note on the remaining window
@@ -145,31 +158,83 @@ class SmtpTransport:
         # loop to come round: that is as narrow as SMTP lets the sent-but-unrecorded window be.
         await asyncio.to_thread(self._send_blocking, sender, recipient, data, on_accepted)
 
+    def _connect(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP
+        if self._security == "tls":
+            smtp = smtplib.SMTP_SSL(
+                self._host,
+                self._port,
+                timeout=self._timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+        try:
+            if self._security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if self._username and self._password:
+                smtp.login(self._username, self._password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _checkout(self) -> smtplib.SMTP:
+        """An open connection: a kept one that still answers RSET, or a new one."""
+        while True:
+            with self._idle_lock:
+                if not self._idle:
+                    break
+                since, smtp = self._idle.pop()
+            if time.monotonic() - since < IDLE_SECONDS:
+                try:
+                    smtp.rset()  # alive, and no half-done transaction left on it
+                except (smtplib.SMTPException, OSError):
+                    pass
+                else:
+                    return smtp
+            smtp.close()
+        return self._connect()
+
+    def _checkin(self, smtp: smtplib.SMTP) -> None:
+        with self._idle_lock:
+            if len(self._idle) < MAX_IDLE:
+                self._idle.append((time.monotonic(), smtp))
+                return
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            smtp.quit()
+
+    def close(self, *, goodbye: bool = True) -> None:
+        """Close every kept connection (with QUIT unless `goodbye` is false)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for _, smtp in idle:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                if goodbye:
+                    smtp.quit()
+            smtp.close()
+
+    def __del__(self) -> None:
+        # Dropped with the worker: release the sockets (no network I/O in a finalizer).
+        with contextlib.suppress(Exception):
+            self.close(goodbye=False)
+
     def _send_blocking(
         self, sender: str, recipient: str, data: bytes, on_accepted: OnAccepted | None
     ) -> None:
         try:
-            smtp: smtplib.SMTP
-            if self._security == "tls":
-                smtp = smtplib.SMTP_SSL(
-                    self._host,
-                    self._port,
-                    timeout=self._timeout,
-                    context=ssl.create_default_context(),
-                )
-            else:
-                smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
-            with smtp:
-                if self._security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
-                if self._username and self._password:
-                    smtp.login(self._username, self._password)
+            smtp = self._checkout()
+            try:
                 refused = smtp.sendmail(sender, [recipient], data)
-                if refused:
-                    raise UndeliverableError("recipient refused by the mail server")
-                # Taken: record it now, before QUIT's round trip, not after.
-                if on_accepted is not None:
-                    on_accepted()
+            except BaseException:
+                smtp.close()  # in an unknown state: never reused
+                raise
+            # Taken: record it now, before anything else.
+            if on_accepted is not None and not refused:
+                on_accepted()
+            self._checkin(smtp)
+            if refused:
+                raise UndeliverableError("recipient refused by the mail server")
         except smtplib.SMTPRecipientsRefused as err:
             codes = [code for code, _ in err.recipients.values()]
             if codes and all(500 <= c < 600 for c in codes):

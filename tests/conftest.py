@@ -313,6 +313,9 @@ class WorkerProcess:
             "HEARDBACK_LEDGER_PATH": str(tmp / "ledger.sqlite3"),
             "HEARDBACK_LOG_FORMAT": "json",
             "HEARDBACK_ENCRYPTION": "off",
+            # One schedule per namespace, shared by this session's workers: off unless a test
+            # is about it.
+            "HEARDBACK_RETENTION_SCHEDULE": "false",
             **(extra_env or {}),
         }
         self._log_file = self.log.open("wb")
@@ -425,6 +428,7 @@ class SinkHandler:
 
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
+        self.connections: set[object] = set()  # the client ends that sent a message
         self.refuse: set[str] = set()
         self.defer_remaining = 0  # answer 451 to this many DATA commands first
 
@@ -443,6 +447,7 @@ class SinkHandler:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         self.received.append(msg)
+        self.connections.add(session.peer)
         return "250 Message accepted for delivery"
 
     def ids(self) -> list[str]:

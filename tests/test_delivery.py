@@ -148,6 +148,26 @@ async def test_a_retried_delivery_never_sends_twice_over_smtp(
     assert body_of(smtp.handler.received[0]).startswith("Hi Ada Lovelace,")
 
 
+async def test_one_smtp_connection_carries_many_messages_and_a_dropped_one_is_replaced(
+    smtp: SmtpSink, tmp_path: Path
+) -> None:
+    acts = DeliveryActivities(
+        transport=SmtpTransport(host=smtp.host, port=smtp.port),
+        ledger=SqliteLedger(tmp_path / "ledger.sqlite3"),
+        renderer=renderer(),
+    )
+    kinds: list[MessageKind] = ["acknowledgement", "stage_result", "offer"]
+    for seq, kind in enumerate(kinds):
+        await acts.deliver(request(kind, seq=seq))
+    assert len(smtp.handler.received) == 3
+    assert len(smtp.handler.connections) == 1  # no connect, EHLO and QUIT per message
+    smtp.stop()  # the server restarts: the kept connection is dead
+    smtp.start()
+    await acts.deliver(request("status_update", seq=3))
+    assert len(smtp.handler.received) == 4
+    assert len(smtp.handler.connections) == 2
+
+
 async def test_a_send_that_was_never_recorded_is_recognised_in_the_file_outbox(
     tmp_path: Path,
 ) -> None:

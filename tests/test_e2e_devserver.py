@@ -6,6 +6,7 @@ The policy is compressed into seconds, so these run in real time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import signal
 import uuid
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from starter import candidacy as api
 from starter import role as roles
 from tests.conftest import SmtpSink
+from workflows import contract
 from workflows.models import (
     FINAL_KINDS,
     AddCandidate,
@@ -149,6 +152,42 @@ async def test_the_worker_stops_cleanly_on_sigint(worker_factory: Any) -> None:
     assert worker.proc.poll() is None
     assert worker.stop(signal.SIGINT) == 0
     assert "worker_stopped" in worker.log.read_text()
+
+
+async def test_the_worker_keeps_the_retention_schedule_and_a_sweep_runs(
+    devserver: tuple[WorkflowEnvironment, int], worker_factory: Any
+) -> None:
+    env, _ = devserver
+    worker = worker_factory(
+        extra_env={
+            "HEARDBACK_RETENTION_SCHEDULE": "true",
+            "HEARDBACK_RETENTION_SWEEP_EVERY": "PT6H",
+        }
+    )
+    handle = env.client.get_schedule_handle(contract.RETENTION_SCHEDULE_ID)
+    desc = None
+    for _ in range(200):
+        with contextlib.suppress(RPCError):
+            desc = await handle.describe()
+            if desc.schedule.action.task_queue == worker.task_queue:  # type: ignore[attr-defined]
+                break
+        await asyncio.sleep(0.1)
+    assert desc is not None, "the worker did not create the retention schedule"
+    assert desc.schedule.spec.intervals[0].every == timedelta(hours=6)
+    assert desc.schedule.action.task_queue == worker.task_queue  # type: ignore[attr-defined]
+    assert "retention_schedule_ready" in worker.log.read_text()
+
+    await handle.trigger()  # a pass now, as an operator would
+    for _ in range(200):
+        actions = (await handle.describe()).info.recent_actions
+        if actions:
+            break
+        await asyncio.sleep(0.1)
+    run = actions[-1].action
+    assert isinstance(run, ScheduleActionExecutionStartWorkflow)
+    result = await asyncio.wait_for(env.client.get_workflow_handle(run.workflow_id).result(), 30)
+    assert result["candidacies"] == 0  # nothing finished is past its retention here
+    assert worker.stop(signal.SIGTERM) == 0
 
 
 async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(

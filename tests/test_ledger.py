@@ -4,9 +4,10 @@ several workers racing to deliver the same message send it once."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -127,3 +128,53 @@ async def test_workers_racing_to_deliver_one_message_send_it_once(
     retried = await asyncio.gather(*(r.deliver(req) for r in replicas[1:]))
     assert all(r.duplicate for r in retried)
     assert transport.sent == [req.message.message_id]
+
+
+async def test_a_candidacy_is_due_for_erasure_when_its_latest_row_is(
+    make_ledger: MakeLedger,
+) -> None:
+    ledger = make_ledger()
+    tag = uuid.uuid4().hex[:6]
+    t0 = datetime(2030, 1, 1, tzinfo=UTC)
+    done, busy, older = (f"candidacy-r-{tag}-{c}" for c in ("done", "busy", "v3"))
+    await ledger.claim(f"{done}.000.ack", workflow_id=done, kind="ack", erase_after=t0)
+    await ledger.claim(
+        f"{done}.001.offer", workflow_id=done, kind="offer", erase_after=t0 + timedelta(days=2)
+    )
+    await ledger.claim(
+        f"{busy}.000.ack", workflow_id=busy, kind="ack", erase_after=t0 + timedelta(days=10)
+    )
+    # A row written by release 3 has no erase_after: its Erasure workflow owns it.
+    await ledger.claim(f"{older}.000.ack", workflow_id=older, kind="ack")
+
+    async def due(days: int) -> list[str]:
+        ids = await ledger.due_for_erasure(t0 + timedelta(days=days), 10_000)
+        return [w for w in ids if tag in w]
+
+    assert await due(1) == []  # the candidacy's latest row is not due yet
+    assert await due(3) == [done]
+    assert await due(11) == [done, busy]  # the longest due first
+    assert await ledger.forget(done) == 2
+    assert await due(11) == [busy]
+    assert older not in await due(100_000)
+
+
+async def test_a_release_3_ledger_file_gains_the_erasure_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # the schema as release 3 left it, with a row
+        db.execute(
+            "CREATE TABLE deliveries (message_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, "
+            "kind TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, "
+            "claimed_at TEXT NOT NULL, delivered_at TEXT)"
+        )
+        db.execute(
+            "INSERT INTO deliveries VALUES ('w.000.ack', 'w', 'ack', 'delivered', 1, "
+            "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:01+00:00')"
+        )
+    db.close()
+    ledger = SqliteLedger(path)
+    kept = await ledger.get("w.000.ack")
+    assert kept is not None and kept.status == "delivered"
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    await ledger.claim("v.000.ack", workflow_id="v", kind="ack", erase_after=at)
+    assert await ledger.due_for_erasure(at, 10) == ["v"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
@@ -39,6 +41,7 @@ from workflows.models import (
     InterviewCompleted,
     Status,
     SubmitFeedback,
+    SweepResult,
     UpdateResult,
 )
 
@@ -225,9 +228,57 @@ async def test_nothing_personal_at_rest_in_temporals_database(
         assert secret not in worker.log.read_text()
 
 
-async def test_personal_data_is_erased_after_retention(harness: Harness) -> None:
-    """Once a candidacy is over, its stored messages go after `retention`, and only its own."""
+async def test_personal_data_is_swept_after_retention(harness: Harness) -> None:
+    """Once a candidacy is over, its stored messages go after `retention` (the retention
+    sweep), and only its own: a running candidacy is kept even where its rows are due."""
     done = await harness.start(policy={"retention": "P30D"})
+    # Running, silent for the whole test, with its one row due after a day.
+    still_open = await harness.start(
+        policy={"retention": "P1D", "max_silence": "P60D", "decision_due": "P60D"}
+    )
+    await harness.idle(done)
+    await harness.idle(still_open)
+    await done.execute_update("decide", Decide(outcome="offer"), result_type=UpdateResult)
+    await harness.result(done)
+    erasure = harness.client.get_workflow_handle(contract.erasure_workflow_id(done.id))
+    with pytest.raises(RPCError):  # release 4: no Erasure workflow per candidacy
+        await erasure.describe()
+
+    def files(handle: Any) -> list[Path]:
+        return sorted(harness.outbox.glob(f"{handle.id}.*.eml"))
+
+    async def sweep() -> SweepResult:
+        result: SweepResult = await harness.client.execute_workflow(
+            contract.RETENTION_SWEEP_WORKFLOW,
+            id=f"sweep-{uuid.uuid4().hex[:6]}",
+            task_queue=harness.settings.task_queue,
+            result_type=SweepResult,
+        )
+        return result
+
+    kept = files(done)
+    assert [p.name.split(".")[2] for p in kept] == ["acknowledgement", "offer"]
+    ledger = SqliteLedger(harness.settings.ledger_path)
+    await harness.sleep(timedelta(days=29), still_open)
+    early = await sweep()
+    assert (early.candidacies, early.still_running) == (0, 1)
+    assert files(done) == kept  # not before its time
+
+    await harness.sleep(timedelta(days=2), still_open)
+    result = await sweep()
+    assert (result.candidacies, result.files, result.ledger_rows) == (1, 2, 2)
+    assert result.still_running == 1
+    assert files(done) == []
+    assert await ledger.get(f"{done.id}.001.offer") is None
+    assert files(still_open)  # running: its messages stay
+    assert await ledger.get(f"{still_open.id}.000.acknowledgement") is not None
+
+
+async def test_a_candidacy_started_without_release_still_has_its_erasure_workflow(
+    harness: Harness,
+) -> None:
+    """Starts without `release` (earlier releases' clients) keep release 3's Erasure workflow."""
+    done = await harness.start(policy={"retention": "P30D"}, release=None)
     still_open = await harness.start()
     await harness.idle(done)
     await harness.idle(still_open)

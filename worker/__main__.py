@@ -9,6 +9,7 @@ import structlog
 
 from worker.logs import configure_logging
 from worker.observability import build_runtime, observed
+from worker.retention import keep_retention_schedule
 from worker.search_attributes import SearchAttributesMissing, ensure_search_attributes
 from worker.settings import get_settings
 from worker.wiring import build_worker, connect, run_and_exit
@@ -32,6 +33,7 @@ async def main() -> int:
         return 1
     if added:
         log.info("search_attributes_registered", names=added)
+    await keep_retention_schedule(client, settings)
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -6,6 +6,7 @@ Built by :func:`get_settings` when an entry point starts, never at import time; 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -87,6 +88,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
     webhook_dedupe_days: int = 14
+
+    # Retention (release 4): the worker keeps the `heardback-retention` schedule, which sweeps
+    # finished candidacies past `policy.retention` this often. false: leave the schedule alone
+    # (an administrator manages it, or another deployment's workers do).
+    retention_schedule: bool = True
+    retention_sweep_every: timedelta = timedelta(hours=1)
 
     # Worker tuning. Cached workflows cost memory (about 0.3 MB each, measured) and save a
     # replay when they wake; candidacies sleep for days, so a modest cache loses little.

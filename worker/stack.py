@@ -28,6 +28,7 @@ from gateway.serve import server as gateway_server
 from worker.codec import new_key_spec
 from worker.logs import configure_logging
 from worker.observability import build_runtime, observed
+from worker.retention import keep_retention_schedule
 from worker.search_attributes import REQUIRED, SearchAttributesMissing, ensure_search_attributes
 from worker.settings import Settings, encryption_keys, get_settings
 from worker.wiring import build_worker, connect, run_and_exit
@@ -177,6 +178,7 @@ async def main() -> int:
         client = await _connect_when_up(settings, server, runtime)
         if client is None:
             return 1
+        await keep_retention_schedule(client, settings)
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

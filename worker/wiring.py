@@ -17,15 +17,17 @@ from activities.delivery import DeliveryActivities
 from activities.ledger import Ledger, SqliteLedger
 from activities.pg_ledger import PostgresLedger
 from activities.render import Renderer
+from activities.retention import RetentionActivities
 from activities.roles import RoleActivities
 from activities.transport import FileTransport, SmtpTransport, Transport
 from worker.converter import DATA_CONVERTER, connect_options, data_converter
 from worker.settings import Settings
 from workflows.candidacy import Candidacy
 from workflows.erasure import Erasure
+from workflows.retention import RetentionSweep
 from workflows.role import RoleWorkflow
 
-WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, Erasure)
+WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, Erasure, RetentionSweep)
 # The workflow modules are pure (no I/O, no mutable module state: see workflows/), so they are
 # imported once and passed through the sandbox instead of re-imported for every workflow run,
 # which cut the worker's CPU per candidacy (docs/PERFORMANCE.md). Determinism checks still apply.
@@ -86,6 +88,7 @@ def build_worker(
 ) -> Worker:
     acts = activities or build_activities(settings)
     roles = RoleActivities(client)
+    retention = RetentionActivities(client, ledger=acts.ledger, transport=acts.transport)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -99,6 +102,7 @@ def build_worker(
             roles.start_candidacy,
             roles.schedule_erasure,
             roles.send_to_candidacies,
+            retention.sweep_retention,
         ],
     )
 

@@ -170,6 +170,8 @@ class Candidacy:
         lifetime; starting it twice finds the first."""
         if not self._patched(contract.PATCH_RETENTION):
             return
+        if self._release >= contract.RETENTION_BY_SWEEP_SINCE:
+            return  # the ledger rows carry `erase_after`; the retention sweep erases them
         await workflow.execute_local_activity(
             contract.ACTIVITY_SCHEDULE_ERASURE,
             ScheduleErasure(
@@ -287,6 +289,7 @@ class Candidacy:
             workflow_id=self._s.workflow_id,
             thread_root_id=policy.thread_root_id(self._s),
             reply_to=self._s.role.contact_email,
+            erase_after=workflow.now() + self._s.policy.retention,
         )
 
     # --- signals -----------------------------------------------------------------------------

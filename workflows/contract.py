@@ -46,6 +46,9 @@ PATCHES_IMPLIED_SINCE = 4
 # From release 4 a candidacy upserts its search attributes when it settles (nothing left to
 # deliver), not in every workflow task, and starts from those its starter set.
 PUBLISH_WHEN_SETTLED_SINCE = 4
+# From release 4 no Erasure workflow per candidacy: each delivery's ledger row carries when it
+# may be erased, and the `heardback-retention` schedule's sweep erases finished candidacies.
+RETENTION_BY_SWEEP_SINCE = 4
 
 # Patch ids (workflow.patched) of changes made after histories were recorded.
 PATCH_NOTIFY_ROLE = "notify-role"
@@ -62,6 +65,11 @@ ACTIVITY_SCHEDULE_ERASURE = "schedule_erasure"
 # Retention: each finished candidacy starts one of these, which erases its personal data later.
 ERASURE_WORKFLOW = "Erasure"
 PATCH_RETENTION = PATCH_RELEASE_3
+
+
+RETENTION_SWEEP_WORKFLOW = "RetentionSweep"
+RETENTION_SCHEDULE_ID = "heardback-retention"
+ACTIVITY_SWEEP_RETENTION = "sweep_retention"
 
 
 def erasure_workflow_id(candidacy_workflow_id: str) -> str:

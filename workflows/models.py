@@ -334,6 +334,9 @@ class DeliveryRequest(BaseModel):
     workflow_id: str
     thread_root_id: str
     reply_to: str
+    # Retention (release 4): the candidacy's copies may be erased after this, once it has
+    # finished (workflow time when the message was queued for delivery + policy.retention).
+    erase_after: datetime | None = None
 
 
 class ErasureRequest(BaseModel):
@@ -349,6 +352,21 @@ class ScheduleErasure(BaseModel):
 class ErasureResult(BaseModel):
     files: int = 0
     ledger_rows: int = 0
+
+
+class SweepRequest(BaseModel):
+    """One pass of the retention sweep: erase finished candidacies whose time has come."""
+
+    now: datetime
+    limit: int = 500
+
+
+class SweepResult(BaseModel):
+    candidacies: int = 0  # erased
+    files: int = 0
+    ledger_rows: int = 0
+    still_running: int = 0  # due by their rows, but running: kept (their next rows move it on)
+    more: bool = False  # the pass hit its limit: another follows
 
 
 class DeliveryReceipt(BaseModel):
