@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -46,7 +46,7 @@ OnAccepted = Callable[[], None]
 
 class Transport(Protocol):
     async def send(
-        self, message_id: str, msg: EmailMessage, on_accepted: OnAccepted | None = None
+        self, message_id: str, msg: Message, on_accepted: OnAccepted | None = None
     ) -> None: ...
 
     async def already_sent(self, message_id: str) -> bool:
@@ -91,7 +91,7 @@ class FileTransport:
         return await asyncio.to_thread(remove)
 
     async def send(
-        self, message_id: str, msg: EmailMessage, on_accepted: OnAccepted | None = None
+        self, message_id: str, msg: Message, on_accepted: OnAccepted | None = None
     ) -> None:
         await asyncio.to_thread(self._write, message_id, msg.as_bytes())
         if on_accepted is not None:
@@ -147,7 +147,7 @@ class SmtpTransport:
         return 0  # nothing is kept here once the SMTP server has taken a message
 
     async def send(
-        self, message_id: str, msg: EmailMessage, on_accepted: OnAccepted | None = None
+        self, message_id: str, msg: Message, on_accepted: OnAccepted | None = None
     ) -> None:
         # Serialise with the message's own policy (998-character lines), so ids stay unfolded.
         data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))

@@ -134,9 +134,15 @@ async def bounded(n: int, fn: Callable[[int], Awaitable[Any]], limit: int = CONC
     await asyncio.gather(*(one(i) for i in range(n)))
 
 
+WATCHED: list[subprocess.Popen[bytes]] = []  # worker processes: a run stops if one dies
+
+
 async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
+        for proc in WATCHED:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker process {proc.pid} exited; see its log in the run dir")
         ok = check()
         if not isinstance(ok, bool):
             ok = await ok
@@ -260,12 +266,14 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             "HEARDBACK_ENCRYPTION": "off",
             "HEARDBACK_LOG_LEVEL": "WARNING",
             "HEARDBACK_LOG_FORMAT": "json",
+            **dict(kv.split("=", 1) for kv in args.worker_env),
         },
         tmp / "worker.log",
     )
     baseline_worker = spawn(
         "bench.lifecycle_baseline", {"BENCH_TEMPORAL_ADDRESS": address}, tmp / "baseline.log"
     )
+    WATCHED[:] = [heardback_worker, baseline_worker]
     client = env.client
     hb = HeardbackClient(client, task_queue=HEARDBACK_QUEUE)
     n = args.candidacies
@@ -356,6 +364,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         "date": datetime.now(UTC).date().isoformat(),
         "candidacies": n,
         "sqlite_pragmas": args.sqlite_pragma,
+        "worker_env": args.worker_env,
         "baseline_s": round(baseline_s, 2),
         "heardback_s": round(heardback_s, 2),
         "baseline_per_s": round(n / baseline_s, 1),
@@ -416,6 +425,13 @@ async def main() -> int:
     parser.add_argument("--latency-samples", type=int, default=50)
     parser.add_argument(
         "--sqlite-pragma", action="append", default=[], help="passed to the dev server"
+    )
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a heardback worker setting (tuning runs), e.g. HEARDBACK_WORKFLOW_TASK_POLLERS=2",
     )
     parser.add_argument("--record", type=Path, help="append a markdown row to this file")
     args = parser.parse_args()

@@ -8,7 +8,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ class CountingTransport:
         self.sent: list[str] = []
 
     async def send(
-        self, message_id: str, msg: EmailMessage, on_accepted: OnAccepted | None = None
+        self, message_id: str, msg: Message, on_accepted: OnAccepted | None = None
     ) -> None:
         await asyncio.sleep(0.05)
         self.sent.append(message_id)

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     # replay when they wake; candidacies sleep for days, so a modest cache loses little.
     max_cached_workflows: int = 300
     max_concurrent_activities: int = 100
+    max_concurrent_workflow_tasks: int | None = None  # None: the SDK's default
+    # Pollers per task queue (None: the SDK's default of 5 each); see docs/PERFORMANCE.md.
+    # (at least 2 workflow pollers: one for the sticky queue, one for the normal queue).
+    workflow_task_pollers: int | None = Field(default=None, ge=2)
+    activity_task_pollers: int | None = Field(default=None, ge=1)
 
     # Observability: Prometheus metrics (SDK + heardback's own) and the worker's health listener.
     metrics_address: str | None = None  # e.g. 0.0.0.0:9464; unset: no metrics endpoint

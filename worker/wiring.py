@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.runtime import Runtime
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.delivery import DeliveryActivities
@@ -83,6 +83,22 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     )
 
 
+def tuning(settings: Settings) -> dict[str, Any]:
+    """The Worker's optional tuning arguments, where settings override the SDK's defaults."""
+    out: dict[str, Any] = {}
+    if settings.max_concurrent_workflow_tasks is not None:
+        out["max_concurrent_workflow_tasks"] = settings.max_concurrent_workflow_tasks
+    if settings.workflow_task_pollers is not None:
+        out["workflow_task_poller_behavior"] = PollerBehaviorSimpleMaximum(
+            settings.workflow_task_pollers
+        )
+    if settings.activity_task_pollers is not None:
+        out["activity_task_poller_behavior"] = PollerBehaviorSimpleMaximum(
+            settings.activity_task_pollers
+        )
+    return out
+
+
 def build_worker(
     client: Client, settings: Settings, *, activities: DeliveryActivities | None = None
 ) -> Worker:
@@ -94,6 +110,7 @@ def build_worker(
         task_queue=settings.task_queue,
         max_cached_workflows=settings.max_cached_workflows,
         max_concurrent_activities=settings.max_concurrent_activities,
+        **tuning(settings),
         workflows=list(WORKFLOWS),
         workflow_runner=WORKFLOW_RUNNER,
         activities=[
