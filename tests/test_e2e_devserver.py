@@ -146,6 +146,36 @@ async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
     assert "Ada Lovelace" not in log and "@example.org" not in log  # no PII in logs
 
 
+async def test_a_deadline_that_falls_during_a_mail_outage_waits_for_the_stuck_message(
+    devserver: tuple[WorkflowEnvironment, int], smtp: SmtpSink, worker_factory: Any
+) -> None:
+    """A silence deadline that passes while the acknowledgement is stuck adds nothing behind
+    it: once mail flows, the candidate has just heard from us."""
+    env, _ = devserver
+    worker = worker_factory()
+    smtp.stop()
+    start = inp(f"r-{uuid.uuid4().hex[:6]}", "c-1", "Ada Lovelace")
+    start = start.model_copy(
+        update={
+            "policy": start.policy.model_copy(
+                update={"max_silence": timedelta(seconds=2), "decision_due": timedelta(minutes=5)}
+            )
+        }
+    )
+    h = await api.start_candidacy(env.client, start, task_queue=worker.task_queue)
+    await asyncio.sleep(4.5)  # the silence deadline has passed; the acknowledgement is stuck
+    assert [m.status for m in (await api.status(h)).messages] == ["pending"]
+    smtp.start()
+    for _ in range(200):
+        st = await api.status(h)
+        if st.messages[0].status == "delivered":
+            break
+        await asyncio.sleep(0.05)
+    assert [(m.kind, m.status) for m in st.messages] == [("acknowledgement", "delivered")]
+    assert [m["X-Heardback-Kind"] for m in smtp.handler.received] == ["acknowledgement"]
+    await h.terminate(reason="test over")
+
+
 async def test_the_worker_stops_cleanly_on_sigint(worker_factory: Any) -> None:
     worker = worker_factory()
     await asyncio.sleep(2)

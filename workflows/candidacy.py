@@ -138,7 +138,7 @@ class Candidacy:
                 )
             deadline = policy.next_deadline(s)
             self._wake = False
-            if deadline is None:
+            if deadline is None or self._courier_wakes_us(s):
                 await workflow.wait_condition(lambda: self._wake)
                 continue
             wait = deadline.due_at - now
@@ -158,6 +158,14 @@ class Candidacy:
         await self._notify_role(s)
         await self._schedule_erasure(s)
         return policy.status(s)
+
+    def _courier_wakes_us(self, s: CandidacyState) -> bool:
+        """Since release 4, no timer while a message is on its way: its delivery wakes the loop
+        (the courier sets `_wake`), and anything a deadline does ends in a message, which would
+        queue behind the one in flight anyway. Saves a timer started and cancelled (two history
+        events) almost every time; during a mail outage the deadline is acted on when mail
+        flows again (and a silence deadline then finds the candidate just heard from us)."""
+        return bool(s.outbox) and self._release >= contract.DEADLINES_WAIT_FOR_COURIER_SINCE
 
     def _patched(self, patch_id: str) -> bool:
         """`workflow.patched`, except for candidacies started on release 4 or later: they take

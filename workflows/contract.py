@@ -49,6 +49,9 @@ PUBLISH_WHEN_SETTLED_SINCE = 4
 # From release 4 no Erasure workflow per candidacy: each delivery's ledger row carries when it
 # may be erased, and the `heardback-retention` schedule's sweep erases finished candidacies.
 RETENTION_BY_SWEEP_SINCE = 4
+# From release 4 a candidacy with a message on its way sets no deadline timer: the delivery
+# wakes it (see Candidacy._courier_wakes_us).
+DEADLINES_WAIT_FOR_COURIER_SINCE = 4
 
 # Patch ids (workflow.patched) of changes made after histories were recorded.
 PATCH_NOTIFY_ROLE = "notify-role"
