@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -44,17 +46,8 @@ class DeliveryActivities:
         )
         if _attempt() > 1:
             metrics.delivery_retried()
-        entry = await self._ledger.get(msg.message_id)
-        if entry is not None and entry.status == "delivered":
-            bound.info("delivery_skipped_already_delivered")
-            return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
-        if entry is not None and await self._transport.already_sent(msg.message_id):
-            # An earlier attempt handed it over but died before recording it.
-            await self._ledger.mark_delivered(msg.message_id)
-            bound.info("delivery_recovered_unrecorded_send")
-            return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
-
         email = self._renderer.render(req)
+        # One ledger round trip: the claim says whether an earlier attempt exists.
         try:
             entry = await self._ledger.claim(
                 msg.message_id,
@@ -63,6 +56,8 @@ class DeliveryActivities:
                 erase_after=req.erase_after,
             )
         except LedgerBusy:
+            if await self._transport.already_sent(msg.message_id):
+                return await self._recovered(msg.message_id, bound)
             # Another attempt holds it (a timed-out attempt still running, another replica):
             # retry later, when it has either recorded the delivery or let its claim lapse.
             bound.info("delivery_busy_elsewhere")
@@ -73,6 +68,9 @@ class DeliveryActivities:
         if entry.status == "delivered":
             bound.info("delivery_skipped_already_delivered")
             return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
+        if entry.attempts > 1 and await self._transport.already_sent(msg.message_id):
+            # An earlier attempt handed it over but died before recording it.
+            return await self._recovered(msg.message_id, bound)
         recorded = False
 
         def accepted() -> None:
@@ -97,6 +95,11 @@ class DeliveryActivities:
         bound.info("delivered")
         metrics.delivered(msg.kind)
         return DeliveryReceipt(message_id=msg.message_id)
+
+    async def _recovered(self, message_id: str, bound: Any) -> DeliveryReceipt:
+        await self._ledger.mark_delivered(message_id)
+        bound.info("delivery_recovered_unrecorded_send")
+        return DeliveryReceipt(message_id=message_id, duplicate=True)
 
     @activity.defn(name=ACTIVITY_ERASE)
     async def erase(self, req: ErasureRequest) -> ErasureResult:

@@ -19,6 +19,7 @@ deduplicates updates by id), so a backend can retry any call safely with the sam
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -182,10 +183,16 @@ def _ts(value: datetime) -> str:
 # --- the client --------------------------------------------------------------------------------
 
 
+# How long the client trusts its answer to "does this role have a workflow?" (see _role_open).
+ROLE_LOOKUP_SECONDS = 10.0
+
+
 class HeardbackClient:
     def __init__(self, client: Client, *, task_queue: str = contract.TASK_QUEUE) -> None:
         self.temporal = client
         self.task_queue = task_queue
+        # Whether a role's workflow runs, as last looked up: role id -> (when, answer).
+        self._roles: dict[str, tuple[float, bool]] = {}
 
     @classmethod
     async def connect(
@@ -250,12 +257,25 @@ class HeardbackClient:
     async def _role_open(self, role_id: str) -> bool | None:
         """Whether a Role workflow runs for this role (a candidacy started now reports to it);
         None when the server cannot say (the candidacy then tries once itself). Costs one read
-        instead of a signal to a missing workflow (two history events and a workflow task)."""
+        instead of a signal to a missing workflow (two history events and a workflow task);
+        the answer is reused for ROLE_LOOKUP_SECONDS (a role opened by another process within
+        that time does not learn of candidacies started directly meanwhile)."""
+        now = time.monotonic()
+        known = self._roles.get(role_id)
+        if known is not None and now - known[0] < ROLE_LOOKUP_SECONDS:
+            return known[1]
         try:
             status = await self._execution_status(contract.role_workflow_id(role_id))
         except RPCError as err:
-            return False if err.status == RPCStatusCode.NOT_FOUND else None
-        return status == WorkflowExecutionStatus.RUNNING.value
+            if err.status != RPCStatusCode.NOT_FOUND:
+                return None
+            answer = False
+        else:
+            answer = status == WorkflowExecutionStatus.RUNNING.value
+        if len(self._roles) > 10_000:
+            self._roles.clear()
+        self._roles[role_id] = (now, answer)
+        return answer
 
     async def _update(
         self,
@@ -309,6 +329,7 @@ class HeardbackClient:
 
         async def run() -> str:
             handle = await start_role(self.temporal, inp, task_queue=self.task_queue)
+            self._roles.pop(inp.role.id, None)
             return handle.id
 
         return await self._call(f"role {inp.role.id}", run)
