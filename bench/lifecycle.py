@@ -49,7 +49,7 @@ from bench.lifecycle_baseline import TASK_QUEUE as BASELINE_QUEUE
 from starter.client import HeardbackClient
 from worker.converter import DATA_CONVERTER
 from worker.wiring import run_and_exit
-from workflows import search
+from workflows import contract, search
 from workflows.models import CandidacyInput, Decide, InterviewCompleted
 
 CONCURRENCY = 50
@@ -135,6 +135,32 @@ async def bounded(n: int, fn: Callable[[int], Awaitable[Any]], limit: int = CONC
 
 
 WATCHED: list[subprocess.Popen[bytes]] = []  # worker processes: a run stops if one dies
+
+
+async def bounded_ids(ids: range, fn: Callable[[int], Awaitable[Any]]) -> None:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await fn(i)
+
+    await asyncio.gather(*(one(i) for i in ids))
+
+
+class Spent:
+    """Wall time and CPU seconds (worker, dev server, driver) summed over one side's rounds."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu = [0.0, 0.0, 0.0]
+
+    def add(self, before: tuple[float, ...], after: tuple[float, ...]) -> None:
+        self.wall += after[0] - before[0]
+        for k in range(3):
+            self.cpu[k] += after[k + 1] - before[k + 1]
+
+    def ms(self, k: int, n: int) -> float:
+        return round(self.cpu[k] / n * 1000, 1)
 
 
 async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float) -> None:
@@ -280,40 +306,45 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
     try:
         await asyncio.sleep(2.0)  # both workers polling
 
-        # 1. baseline
+        # 1 and 2: the two sides in alternating rounds (B H, H B, B H, ...), so drift in the
+        # machine's speed and the growing database weigh on both alike. Each side's round ends
+        # when all its workflows have completed (heardback's: and every rejection has arrived).
         server = server_pid(port) or os.getpid()
-        server_cpu_before = cpu_s(server)
-        driver_cpu_before = cpu_s(os.getpid())
-        t0 = time.monotonic()
-        handles: list[WorkflowHandle[Any, Any]] = []
+        spent = {side: Spent() for side in ("baseline", "heardback")}
+        procs = {"baseline": baseline_worker, "heardback": heardback_worker}
+        rejections: list[str] = []
 
         async def base(i: int) -> None:
-            handles.append(await baseline_lifecycle(client, run, i))
-
-        await bounded(n, base)
-        await asyncio.gather(*(h.result() for h in handles))
-        baseline_s = time.monotonic() - t0
-        baseline_cpu = cpu_s(baseline_worker.pid)
-        baseline_server_cpu = cpu_s(server) - server_cpu_before
-        baseline_driver_cpu = cpu_s(os.getpid()) - driver_cpu_before
-        heardback_cpu_before = cpu_s(heardback_worker.pid)
-        server_cpu_before = cpu_s(server)
-        driver_cpu_before = cpu_s(os.getpid())
-
-        # 2. heardback
-        t0 = time.monotonic()
-        rejections: list[str] = []
+            await (await baseline_lifecycle(client, run, i)).result()
 
         async def one(i: int) -> None:
             mid, _ = await heardback_lifecycle(hb, run, i)
+            await client.get_workflow_handle(
+                contract.candidacy_workflow_id(f"bench-{run}", f"c-{i}")
+            ).result()
             rejections.append(mid)
 
-        await bounded(n, one)
-        await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
-        heardback_s = time.monotonic() - t0
-        heardback_cpu = cpu_s(heardback_worker.pid) - heardback_cpu_before
-        heardback_server_cpu = cpu_s(server) - server_cpu_before
-        heardback_driver_cpu = cpu_s(os.getpid()) - driver_cpu_before
+        rounds = max(1, min(args.rounds, n))
+        for r in range(rounds):
+            ids = range(r * n // rounds, (r + 1) * n // rounds)
+            order = ("baseline", "heardback") if r % 2 == 0 else ("heardback", "baseline")
+            for side in order:
+                before = (
+                    time.monotonic(),
+                    cpu_s(procs[side].pid),
+                    cpu_s(server),
+                    cpu_s(os.getpid()),
+                )
+                if side == "baseline":
+                    await bounded_ids(ids, base)
+                else:
+                    await bounded_ids(ids, one)
+                    await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
+                spent[side].add(
+                    before,
+                    (time.monotonic(), cpu_s(procs[side].pid), cpu_s(server), cpu_s(os.getpid())),
+                )
+        baseline_s, heardback_s = spent["baseline"].wall, spent["heardback"].wall
         peak_busy = rss_mb(heardback_worker.pid, "VmHWM")
         owed = {
             f"candidacy-bench-{run}-c-{i}.{k}"
@@ -370,13 +401,14 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         "baseline_per_s": round(n / baseline_s, 1),
         "heardback_per_s": round(n / heardback_s, 1),
         "throughput_ratio": round(baseline_s / heardback_s, 2),
-        "baseline_worker_cpu_ms_per_lifecycle": round(baseline_cpu / n * 1000, 1),
-        "heardback_worker_cpu_ms_per_lifecycle": round(heardback_cpu / n * 1000, 1),
-        # The dev server's CPU and the driver's (clients + the SMTP sink) over the same phase.
-        "baseline_server_cpu_ms_per_lifecycle": round(baseline_server_cpu / n * 1000, 1),
-        "heardback_server_cpu_ms_per_lifecycle": round(heardback_server_cpu / n * 1000, 1),
-        "baseline_driver_cpu_ms_per_lifecycle": round(baseline_driver_cpu / n * 1000, 1),
-        "heardback_driver_cpu_ms_per_lifecycle": round(heardback_driver_cpu / n * 1000, 1),
+        "rounds": rounds,
+        "baseline_worker_cpu_ms_per_lifecycle": spent["baseline"].ms(0, n),
+        "heardback_worker_cpu_ms_per_lifecycle": spent["heardback"].ms(0, n),
+        # The dev server's CPU and the driver's (clients + the SMTP sink) over the same phases.
+        "baseline_server_cpu_ms_per_lifecycle": spent["baseline"].ms(1, n),
+        "heardback_server_cpu_ms_per_lifecycle": spent["heardback"].ms(1, n),
+        "baseline_driver_cpu_ms_per_lifecycle": spent["baseline"].ms(2, n),
+        "heardback_driver_cpu_ms_per_lifecycle": spent["heardback"].ms(2, n),
         "messages_missing": len(missing),
         "messages_twice": len(twice),
         "decision_to_delivered_p50_ms": round(quantile(latencies, 0.5) * 1000, 1),
@@ -402,6 +434,9 @@ def _free_port() -> int:
         return port
 
 
+TABLE_HEADER = "| date | lifecycles | dev server pragmas |"
+
+
 def record(path: Path, r: dict[str, Any]) -> None:
     h = r["heardback_history"]
     b = r["baseline_history"]
@@ -414,8 +449,17 @@ def record(path: Path, r: dict[str, Any]) -> None:
         f"{r['worker_peak_rss_mb_during_lifecycles']} MB | "
         f"{r['worker_rss_mb_with_open']} MB @ {r['open_candidacies']} | {r['machine']} |\n"
     )
-    with path.open("a", encoding="utf-8") as out:
-        out.write(row)
+    # Into the lifecycle table (after its last row), or at the end if there is none.
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = next((i for i, line in enumerate(lines) if line.startswith(TABLE_HEADER)), None)
+    if header is None:
+        lines.append(row)
+    else:
+        end = header
+        while end + 1 < len(lines) and lines[end + 1].startswith("|"):
+            end += 1
+        lines.insert(end + 1, row)
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 async def main() -> int:
@@ -423,6 +467,7 @@ async def main() -> int:
     parser.add_argument("--candidacies", type=int, default=1000)
     parser.add_argument("--open", type=int, default=10_000, help="open candidacies for RSS")
     parser.add_argument("--latency-samples", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of the two sides")
     parser.add_argument(
         "--sqlite-pragma", action="append", default=[], help="passed to the dev server"
     )

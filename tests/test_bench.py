@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,11 @@ def test_the_role_close_benchmark_runs_and_tells_every_candidate() -> None:
     assert result["baseline_signal_to_done_s"] > 0
 
 
-def test_the_lifecycle_benchmark_runs_and_delivers_everything() -> None:
+def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) -> None:
+    notes = tmp_path / "PERFORMANCE.md"
+    notes.write_text(
+        "| date | lifecycles | dev server pragmas | ... |\n| --- |\n| an earlier row |\n\nProse.\n"
+    )
     done = subprocess.run(
         [
             sys.executable,
@@ -39,6 +44,10 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything() -> None:
             "4",
             "--latency-samples",
             "2",
+            "--rounds",
+            "2",
+            "--record",
+            str(notes),
         ],
         capture_output=True,
         text=True,
@@ -51,3 +60,7 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything() -> None:
     assert result["messages_missing"] == 0 and result["messages_twice"] == 0
     assert result["heardback_history"]["events_per_lifecycle"] > 0
     assert result["worker_rss_mb_with_open"] > 0
+    assert result["rounds"] == 2
+    lines = notes.read_text().splitlines()
+    assert lines[2] == "| an earlier row |" and lines[3].startswith(f"| {result['date']} | 4 |")
+    assert lines[-1] == "Prose."  # the new row went into the table, not after the prose
