@@ -24,6 +24,7 @@ from workflows.models import (
     CandidacyChanged,
     Policy,
     Role,
+    RoleInput,
     RoleState,
     RoleSummary,
 )
@@ -142,6 +143,26 @@ async def test_the_client_reports_to_an_open_role_and_never_signals_a_missing_on
     # The role hears of each change; where there is no Role workflow nothing is signalled.
     assert signals_out(await h1.fetch_history()) >= 2
     assert signals_out(await h2.fetch_history()) == 0
+
+
+async def test_a_role_opened_through_the_client_hears_of_the_next_direct_start_at_once(
+    harness: Harness,
+) -> None:
+    """The client reuses its answer to "does this role have a workflow?" for a few seconds, but
+    opening the role through the same client renews it."""
+    client = HeardbackClient(harness.client, task_queue=harness.settings.task_queue)
+    before = candidacy_input(role={**ROLE, "id": "r-later"}, candidate={"id": "c-1"})
+    after = candidacy_input(role={**ROLE, "id": "r-later"}, candidate={"id": "c-2"})
+    harness.track(harness.client.get_workflow_handle(await client.start_candidacy(before)))
+    role_id = await client.open_role(
+        RoleInput.model_validate(
+            {"role": {**ROLE, "id": "r-later"}, "policy": {"retention": "P3650D"}}
+        )
+    )
+    role = harness.track(harness.client.get_workflow_handle(role_id))
+    harness.track(harness.client.get_workflow_handle(await client.start_candidacy(after)))
+    s = await until_summary(role, lambda s: sum(s.by_state.values()) >= 1)
+    assert s.by_state == {"active": 1}  # c-2 reports; c-1 started before the role existed
 
 
 async def test_filling_the_role_tells_everyone_waiting_except_the_offer_holder(
