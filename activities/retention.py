@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import structlog
 from temporalio import activity
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.ledger import Ledger
 from activities.transport import Transport
+from starter.candidacy import execution_status
 from workflows.contract import ACTIVITY_SWEEP_RETENTION
 from workflows.models import SweepRequest, SweepResult
 
@@ -33,18 +31,12 @@ class RetentionActivities:
 
     async def _running(self, workflow_id: str) -> bool:
         try:
-            desc = await self._client.workflow_service.describe_workflow_execution(
-                DescribeWorkflowExecutionRequest(
-                    namespace=self._client.namespace,
-                    execution=WorkflowExecution(workflow_id=workflow_id),
-                )
-            )
+            status = await execution_status(self._client, workflow_id)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return False  # finished long ago (past the namespace's retention)
             raise
-        status = desc.workflow_execution_info.status
-        return status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+        return status == WorkflowExecutionStatus.RUNNING.value
 
     @activity.defn(name=ACTIVITY_SWEEP_RETENTION)
     async def sweep_retention(self, req: SweepRequest) -> SweepResult:

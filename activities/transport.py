@@ -204,20 +204,11 @@ class SmtpTransport:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.quit()
 
-    def close(self, *, goodbye: bool = True) -> None:
-        """Close every kept connection (with QUIT unless `goodbye` is false)."""
-        with self._idle_lock:
-            idle, self._idle = self._idle, []
-        for _, smtp in idle:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                if goodbye:
-                    smtp.quit()
-            smtp.close()
-
     def __del__(self) -> None:
-        # Dropped with the worker: release the sockets (no network I/O in a finalizer).
+        # Dropped with the worker: release the kept sockets (no network I/O in a finalizer).
         with contextlib.suppress(Exception):
-            self.close(goodbye=False)
+            for _, smtp in self._idle:
+                smtp.close()
 
     def _send_blocking(
         self, sender: str, recipient: str, data: bytes, on_accepted: OnAccepted | None

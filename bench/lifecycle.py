@@ -45,6 +45,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from bench.concurrency import bounded
 from bench.lifecycle_baseline import TASK_QUEUE as BASELINE_QUEUE
 from starter.client import HeardbackClient
 from worker.converter import DATA_CONVERTER
@@ -124,27 +125,7 @@ def spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
         )
 
 
-async def bounded(n: int, fn: Callable[[int], Awaitable[Any]], limit: int = CONCURRENCY) -> None:
-    gate = asyncio.Semaphore(limit)
-
-    async def one(i: int) -> None:
-        async with gate:
-            await fn(i)
-
-    await asyncio.gather(*(one(i) for i in range(n)))
-
-
 WATCHED: list[subprocess.Popen[bytes]] = []  # worker processes: a run stops if one dies
-
-
-async def bounded_ids(ids: range, fn: Callable[[int], Awaitable[Any]]) -> None:
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(i: int) -> None:
-        async with gate:
-            await fn(i)
-
-    await asyncio.gather(*(one(i) for i in ids))
 
 
 class Spent:
@@ -336,9 +317,9 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
                     cpu_s(os.getpid()),
                 )
                 if side == "baseline":
-                    await bounded_ids(ids, base)
+                    await bounded(ids, base, CONCURRENCY)
                 else:
-                    await bounded_ids(ids, one)
+                    await bounded(ids, one, CONCURRENCY)
                     await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
                 spent[side].add(
                     before,
@@ -376,7 +357,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             await hb.start_candidacy(candidacy(f"{run}-open", i))
             opened += 1
 
-        await bounded(args.open, open_one, limit=100)
+        await bounded(range(args.open), open_one, 100)
         acks = [f"candidacy-bench-{run}-open-c-{i}.000.acknowledgement" for i in range(args.open)]
         await until(lambda: all(a in arrivals.at for a in acks), timeout=3600)
         open_s = time.monotonic() - t0

@@ -27,13 +27,13 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.baseline import BaselineWaiter, baseline_noop
+from bench.concurrency import bounded
 from starter import role as roles
 from worker.settings import Settings
 from worker.wiring import DATA_CONVERTER, build_worker, run_and_exit
@@ -41,16 +41,6 @@ from workflows import search
 from workflows.models import AddCandidate, Candidate
 
 CONCURRENCY = 100
-
-
-async def bounded(n: int, fn: Callable[[int], Awaitable[Any]], limit: int = CONCURRENCY) -> None:
-    gate = asyncio.Semaphore(limit)
-
-    async def one(i: int) -> None:
-        async with gate:
-            await fn(i)
-
-    await asyncio.gather(*(one(i) for i in range(n)))
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float) -> None:
@@ -75,10 +65,10 @@ async def baseline(client: Client, n: int) -> float:
                 )
             )
 
-        await bounded(n, start)
+        await bounded(range(n), start, CONCURRENCY)
         t0 = time.monotonic()
-        await bounded(n, lambda i: handles[i].signal(BaselineWaiter.go))
-        await bounded(n, lambda i: handles[i].result())
+        await bounded(range(n), lambda i: handles[i].signal(BaselineWaiter.go), CONCURRENCY)
+        await bounded(range(n), lambda i: handles[i].result(), CONCURRENCY)
         return time.monotonic() - t0
 
 
@@ -100,7 +90,7 @@ async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[
         )
         t_add = time.monotonic()
         await bounded(
-            n,
+            range(n),
             lambda i: roles.add_candidate(
                 role,
                 AddCandidate(
@@ -108,7 +98,7 @@ async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[
                 ),
             ),
             # Temporal admits 10 in-flight updates per workflow by default.
-            limit=6,
+            6,
         )
 
         async def all_acknowledged() -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -62,6 +64,18 @@ async def start_candidacy(
         ),
         static_summary=f"Candidacy {inp.candidate.id} for role {inp.role.id}",
     )
+
+
+async def execution_status(client: Client, workflow_id: str) -> int:
+    """The latest run's status (`WorkflowExecutionStatus` value), from the raw describe: decoding
+    search attributes is not needed (and fails on an unset datetime on the time-skipping test
+    server). Raises RPCError (NOT_FOUND when there is no such workflow)."""
+    desc = await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
+    return int(desc.workflow_execution_info.status)
 
 
 async def interview_completed(handle: WorkflowHandle[Any, Any], ev: InterviewCompleted) -> None:

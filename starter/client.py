@@ -25,8 +25,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -44,7 +42,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from starter import role as roles
-from starter.candidacy import start_candidacy
+from starter.candidacy import execution_status, start_candidacy
 from starter.role import start_role
 from worker.converter import DATA_CONVERTER
 from workflows import contract, search
@@ -237,15 +235,7 @@ class HeardbackClient:
             raise translated from err
 
     async def _execution_status(self, workflow_id: str) -> int:
-        """The execution's status, from the raw describe: decoding search attributes is not
-        needed (and fails on an unset datetime on the time-skipping test server)."""
-        desc = await self.temporal.workflow_service.describe_workflow_execution(
-            DescribeWorkflowExecutionRequest(
-                namespace=self.temporal.namespace,
-                execution=WorkflowExecution(workflow_id=workflow_id),
-            )
-        )
-        return int(desc.workflow_execution_info.status)
+        return await execution_status(self.temporal, workflow_id)
 
     async def _closed(self, workflow_id: str) -> bool:
         try:

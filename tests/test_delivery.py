@@ -132,14 +132,18 @@ def test_headers_thread_candidate_messages_under_the_acknowledgement() -> None:
     assert later["Reply-To"] == "hiring@acme.example"
 
 
-async def test_a_retried_delivery_never_sends_twice_over_smtp(
-    smtp: SmtpSink, tmp_path: Path
-) -> None:
-    acts = DeliveryActivities(
+def smtp_activities(smtp: SmtpSink, tmp_path: Path) -> DeliveryActivities:
+    return DeliveryActivities(
         transport=SmtpTransport(host=smtp.host, port=smtp.port),
         ledger=SqliteLedger(tmp_path / "ledger.sqlite3"),
         renderer=renderer(),
     )
+
+
+async def test_a_retried_delivery_never_sends_twice_over_smtp(
+    smtp: SmtpSink, tmp_path: Path
+) -> None:
+    acts = smtp_activities(smtp, tmp_path)
     req = request("acknowledgement", seq=0)
     first = await acts.deliver(req)
     second = await acts.deliver(req)
@@ -151,11 +155,7 @@ async def test_a_retried_delivery_never_sends_twice_over_smtp(
 async def test_one_smtp_connection_carries_many_messages_and_a_dropped_one_is_replaced(
     smtp: SmtpSink, tmp_path: Path
 ) -> None:
-    acts = DeliveryActivities(
-        transport=SmtpTransport(host=smtp.host, port=smtp.port),
-        ledger=SqliteLedger(tmp_path / "ledger.sqlite3"),
-        renderer=renderer(),
-    )
+    acts = smtp_activities(smtp, tmp_path)
     kinds: list[MessageKind] = ["acknowledgement", "stage_result", "offer"]
     for seq, kind in enumerate(kinds):
         await acts.deliver(request(kind, seq=seq))
