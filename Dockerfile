@@ -1,7 +1,7 @@
 # One image for heardback's processes; the command picks the role:
-#   python -m worker          the worker (default)
-#   python -m gateway         the HTTP gateway
-#   python -m gateway.codec   the codec server
+#   python -m heardback.worker          the worker (default)
+#   python -m heardback.gateway         the HTTP gateway
+#   python -m heardback.gateway.codec   the codec server
 #   heardback ...             the CLI
 FROM python:3.11.14-slim-bookworm
 
@@ -15,16 +15,11 @@ WORKDIR /app
 
 # Dependencies first (pinned by constraints.txt), so code changes do not reinstall them.
 COPY pyproject.toml constraints.txt README.md ./
-COPY workflows workflows
-COPY activities activities
-COPY worker worker
-COPY starter starter
-COPY cli cli
-COPY gateway gateway
+COPY heardback heardback
 RUN pip install -c constraints.txt . \
     && mkdir -p /app/var \
     && chown heardback:heardback /app/var
 
 USER heardback
 EXPOSE 8000 8081 8090 9464
-CMD ["python", "-m", "worker"]
+CMD ["python", "-m", "heardback.worker"]

@@ -16,13 +16,13 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP) ## create .venv and install pinned dependencies
 
 run: $(STAMP) ## Temporal dev server (UI :8233, SQLite in var/) + worker, mail to var/outbox
-	$(BIN)/python -m worker.stack
+	$(BIN)/python -m heardback.worker.stack
 
 worker: $(STAMP) ## the worker alone, against HEARDBACK_TEMPORAL_ADDRESS
-	$(BIN)/python -m worker
+	$(BIN)/python -m heardback.worker
 
 demo: $(STAMP) ## drive a compressed, realistic scenario against the running stack
-	$(BIN)/python -m starter.demo
+	$(BIN)/python -m heardback.starter.demo
 
 test: $(STAMP) ## the whole test suite (time-skipping server, dev server, SMTP and PostgreSQL on loopback)
 	@scripts/ensure-postgres.sh
@@ -38,7 +38,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 record-history: $(STAMP) ## re-record the replay fixture after a deliberate workflow change
-	$(BIN)/python -m scripts.record_history
+	$(BIN)/python -m scripts.record_history --release $(or $(RELEASE),1.0)
 
 faults: $(STAMP) ## the long form of the fault tests (more candidacies, more SIGKILLs); prints figures
 	HEARDBACK_FAULTS=long $(BIN)/python -m pytest -s tests/test_faults.py tests/test_e2e_devserver.py
@@ -47,7 +47,7 @@ bench: $(STAMP) ## heardback vs raw Temporal: 1,000 lifecycles, 10,000 open cand
 	$(BIN)/python -m bench.lifecycle --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal --record docs/PERFORMANCE.md
 
 openapi: $(STAMP) ## regenerate docs/openapi.json after changing the gateway or the models
-	$(BIN)/python -m gateway --openapi > docs/openapi.json
+	$(BIN)/python -m heardback.gateway --openapi > docs/openapi.json
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

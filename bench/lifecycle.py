@@ -47,11 +47,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.concurrency import bounded
 from bench.lifecycle_baseline import TASK_QUEUE as BASELINE_QUEUE
-from starter.client import HeardbackClient
-from worker.converter import DATA_CONVERTER
-from worker.wiring import run_and_exit
-from workflows import contract, search
-from workflows.models import CandidacyInput, Decide, InterviewCompleted
+from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.temporal import run_and_exit
+from heardback.starter.client import HeardbackClient
+from heardback.workflows import contract, search
+from heardback.workflows.models import CandidacyInput, Decide, InterviewCompleted
 
 CONCURRENCY = 50
 HEARDBACK_QUEUE = "bench-lifecycle-heardback"
@@ -262,7 +262,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
     run = uuid.uuid4().hex[:6]
     address = f"127.0.0.1:{port}"
     heardback_worker = spawn(
-        "worker",
+        "heardback.worker",
         {
             "HEARDBACK_TEMPORAL_ADDRESS": address,
             "HEARDBACK_TASK_QUEUE": HEARDBACK_QUEUE,

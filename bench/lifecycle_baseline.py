@@ -73,7 +73,7 @@ class BaselineLifecycle:
 async def main() -> None:
     # The same converter as heardback's processes (plain pydantic JSON), for a fair comparison.
     # (Imported here: the workflow sandbox re-imports this module and must not load it.)
-    from worker.converter import DATA_CONVERTER  # noqa: PLC0415
+    from heardback.runtime.converter import DATA_CONVERTER  # noqa: PLC0415
 
     client = await Client.connect(
         os.environ["BENCH_TEMPORAL_ADDRESS"], data_converter=DATA_CONVERTER
@@ -92,7 +92,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    from worker.wiring import run_and_exit
+    from heardback.runtime.temporal import run_and_exit
 
     async def _main() -> int:
         await main()

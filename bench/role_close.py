@@ -34,11 +34,13 @@ from temporalio.worker import Worker
 
 from bench.baseline import BaselineWaiter, baseline_noop
 from bench.concurrency import bounded
-from starter import role as roles
-from worker.settings import Settings
-from worker.wiring import DATA_CONVERTER, build_worker, run_and_exit
-from workflows import search
-from workflows.models import AddCandidate, Candidate
+from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.settings import Settings
+from heardback.runtime.temporal import run_and_exit
+from heardback.starter.client import HeardbackClient
+from heardback.worker.wiring import build_worker
+from heardback.workflows import search
+from heardback.workflows.models import Candidate
 
 CONCURRENCY = 100
 
@@ -88,14 +90,12 @@ async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[
             id="role-bench",
             task_queue=settings.task_queue,
         )
+        hb = HeardbackClient(client, task_queue=settings.task_queue)
         t_add = time.monotonic()
         await bounded(
             range(n),
-            lambda i: roles.add_candidate(
-                role,
-                AddCandidate(
-                    candidate=Candidate(id=f"c-{i}", name=f"Person {i}", email=f"p{i}@example.org")
-                ),
+            lambda i: hb.add_candidate(
+                "bench", Candidate(id=f"c-{i}", name=f"Person {i}", email=f"p{i}@example.org")
             ),
             # Temporal admits 10 in-flight updates per workflow by default.
             6,

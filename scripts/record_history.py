@@ -1,12 +1,19 @@
-"""Record the replay fixture: run a full candidacy on the time-skipping server and save its history.
+"""Record the replay fixtures: real workflows on the time-skipping server, their histories saved.
 
-Run with `make record-history` only when a workflow change is deliberate and goes through
-`workflow.patched` (see the README's "Changing workflow code" section); the committed histories
-are what running candidacies look like, and CI replays them against the current code.
+The 1.0 set (tests/histories/1.0/): a candidacy's whole lifecycle (a malformed signal, feedback
+chased, a hold with its one extension, a rejection, late feedback, the survey), a role's cohort
+advanced and the role paused and filled (with its three candidacies), and a candidacy that
+continues as new (both runs).
+
+`make record-history RELEASE=1.1` writes a new folder beside it, after a deliberate workflow
+change made through `workflow.patched` (README, "Changing workflow code"). A folder once committed
+is never re-recorded: it is what running workflows of that release look like, and CI replays
+every folder against the current code.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import tempfile
@@ -16,11 +23,13 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
-from starter import candidacy as api
-from worker.search_attributes import ensure_search_attributes
-from worker.settings import Settings
-from worker.wiring import DATA_CONVERTER, build_worker, run_and_exit
-from workflows.models import (
+from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.settings import Settings
+from heardback.runtime.temporal import run_and_exit
+from heardback.starter.client import HeardbackClient
+from heardback.worker.search_attributes import ensure_search_attributes
+from heardback.worker.wiring import build_worker
+from heardback.workflows.models import (
     CandidacyInput,
     Decide,
     InterviewCompleted,
@@ -29,10 +38,13 @@ from workflows.models import (
 
 # One file per recorded workflow, named by its workflow id (replay needs the id: the workflow
 # checks it). The folder name is the release whose code wrote the history.
-OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "histories" / "v4"
+HISTORIES = Path(__file__).resolve().parent.parent / "tests" / "histories"
 
 
 async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--release", default="1.0", help="the folder under tests/histories/")
+    out_dir = HISTORIES / parser.parse_args().release
     bin_dir = Path(sys.executable).parent
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(bin_dir / "temporal-test-server"),
@@ -62,10 +74,12 @@ async def main() -> int:
                     },
                 }
             )
-            h = await api.start_candidacy(env.client, inp, task_queue=settings.task_queue)
+            hb = HeardbackClient(env.client, task_queue=settings.task_queue)
+            h = env.client.get_workflow_handle(await hb.start_candidacy(inp))
             await h.signal("interview_completed", {"interview_id": "broken"})
-            await api.interview_completed(
-                h,
+            await hb.record_interview(
+                "r-rec",
+                "c-rec",
                 InterviewCompleted(
                     interview_id="i-1",
                     stage="technical",
@@ -74,9 +88,10 @@ async def main() -> int:
                     feedback=["Clear trade-offs."],
                 ),
             )
-            await api.decide(h, Decide(outcome="advance", next_stage="onsite"))
-            await api.interview_completed(
-                h,
+            await hb.decide("r-rec", "c-rec", Decide(outcome="advance", next_stage="onsite"))
+            await hb.record_interview(
+                "r-rec",
+                "c-rec",
                 InterviewCompleted(
                     interview_id="i-2",
                     stage="onsite",
@@ -86,22 +101,63 @@ async def main() -> int:
                 ),
             )
             await env.sleep(timedelta(days=3))  # reminder, escalation
-            await api.decide(h, Decide(outcome="hold"))
+            await hb.decide("r-rec", "c-rec", Decide(outcome="hold"))
             await env.sleep(timedelta(days=6))  # hold expires: one last extension
-            await api.decide(h, Decide(outcome="reject", feedback=["More depth needed."]))
-            await api.submit_feedback(
-                h, SubmitFeedback(interview_id="i-2", feedback=["Good pairing."])
+            await hb.decide(
+                "r-rec", "c-rec", Decide(outcome="reject", feedback=["More depth needed."])
+            )
+            await hb.submit_feedback(
+                "r-rec", "c-rec", SubmitFeedback(interview_id="i-2", feedback=["Good pairing."])
             )
             await h.result()
             histories = [await h.fetch_history()]
             histories += await record_role(env, settings.task_queue)
+            histories += await record_continue_as_new(hb)
     await env.shutdown()
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     for history in histories:
-        out = OUT_DIR / f"{history.workflow_id}.json"
+        out = out_dir / f"{history.workflow_id}{history_suffix(history)}.json"
         out.write_text(history.to_json())
         print(f"wrote {out} ({len(history.events)} events)")
     return 0
+
+
+def history_suffix(history: WorkflowHistory) -> str:
+    """A run continued from another gets its own file, `<id>@continued.json` (ids have no @)."""
+    started = history.events[0].workflow_execution_started_event_attributes
+    return "@continued" if started.continued_execution_run_id else ""
+
+
+async def record_continue_as_new(hb: HeardbackClient) -> list[WorkflowHistory]:
+    """A candidacy flooded with malformed signals continues as new, carrying its state; the
+    second run ends with an offer."""
+    inp = CandidacyInput.model_validate(
+        {
+            "role": {
+                "id": "r-can",
+                "title": "Backend Engineer",
+                "company": "Acme",
+                "contact_email": "hiring@acme.example",
+            },
+            "candidate": {"id": "c-can", "name": "Dee Long", "email": "dee@example.org"},
+        }
+    )
+    h = hb.temporal.get_workflow_handle(await hb.start_candidacy(inp))
+    first_run = (await h.describe()).run_id
+    for batch in range(25):  # 2,500 signals: past the 2,000 events at which it continues as new
+        await asyncio.gather(
+            *(
+                h.signal("interview_completed", {"interview_id": f"x-{batch}-{i}"})
+                for i in range(100)
+            )
+        )
+    while (await h.describe()).run_id == first_run:  # noqa: ASYNC110 - polling the server
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1)
+    await hb.decide("r-can", "c-can", Decide(outcome="offer"))
+    await h.result()
+    first = hb.temporal.get_workflow_handle(h.id, run_id=first_run)
+    return [await first.fetch_history(), await h.fetch_history()]
 
 
 async def record_role(env: WorkflowEnvironment, task_queue: str) -> list[WorkflowHistory]:

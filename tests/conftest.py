@@ -1,5 +1,5 @@
 """Shared fixtures: one time-skipping Temporal test server per session, a fresh task queue,
-outbox and ledger per test, and an interpreter-exit guard for the SDK's teardown abort."""
+outbox and ledger per test (the interpreter-exit guard is the plugin tests/exit_guard.py)."""
 
 from __future__ import annotations
 
@@ -27,34 +27,17 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from worker.search_attributes import ensure_search_attributes
-from worker.settings import Settings
-from worker.wiring import DATA_CONVERTER, build_worker
-from workflows import contract, search
-from workflows.models import CandidacyInput, Status
+from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.settings import Settings
+from heardback.starter.client import HeardbackClient
+from heardback.worker.search_attributes import ensure_search_attributes
+from heardback.worker.wiring import build_worker
+from heardback.workflows import contract, search
+from heardback.workflows.models import CandidacyInput, Status
 
 BIN = Path(sys.executable).parent
 TEST_SERVER = BIN / "temporal-test-server"
 DEV_SERVER = BIN / "temporal"
-
-
-# --- exit guard ---------------------------------------------------------------------------------
-# The Temporal SDK can abort the interpreter at exit (sdk-python issue 300). Once pytest has
-# reported, leave with its own exit status before interpreter teardown can turn it into a crash.
-
-_exit_status: list[int] = []
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _exit_status.append(int(exitstatus))
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if _exit_status and os.environ.get("HEARDBACK_NO_EXIT_GUARD") != "1":
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_exit_status[-1])
 
 
 # --- Temporal -------------------------------------------------------------------------------------
@@ -119,7 +102,13 @@ class Harness:
     def kinds(self) -> list[str]:
         return [str(m["X-Heardback-Kind"]) for m in self.messages()]
 
+    @property
+    def hb(self) -> HeardbackClient:
+        """heardback's own client, on this test's task queue."""
+        return HeardbackClient(self.client, task_queue=self.settings.task_queue)
+
     async def start(self, **overrides: Any) -> WorkflowHandle[Any, Any]:
+        """Start a candidacy as a raw Temporal client would (no search attributes at start)."""
         inp = candidacy_input(**overrides)
         handle = await self.client.start_workflow(
             contract.CANDIDACY_WORKFLOW,
@@ -128,6 +117,11 @@ class Harness:
             task_queue=self.settings.task_queue,
         )
         return self.track(handle)
+
+    async def start_with_client(self, inp: CandidacyInput) -> WorkflowHandle[Any, Any]:
+        """Start a candidacy through `HeardbackClient.start_candidacy`; its handle."""
+        workflow_id = await self.hb.start_candidacy(inp)
+        return self.track(self.client.get_workflow_handle(workflow_id))
 
     async def status(self, handle: WorkflowHandle[Any, Any]) -> Status:
         st: Status = await handle.query(contract.QUERY_STATUS, result_type=Status)
@@ -203,8 +197,6 @@ def candidacy_input(**overrides: Any) -> CandidacyInput:
         # The shared time-skipping clock only moves forward: keep each finished candidacy's
         # erasure far beyond anything the session skips (test_privacy tests retention itself).
         "policy": {"retention": "P3650D"},
-        # As heardback's starters do (the current code path, no version markers).
-        "release": contract.RELEASE,
     }
     for key, value in overrides.items():
         if key in ("role", "candidate", "policy"):
@@ -253,13 +245,6 @@ async def running_harness(env: WorkflowEnvironment, settings: Settings) -> Async
                     await _role_idle(handle)
                 with contextlib.suppress(RPCError):
                     await handle.terminate(reason="test finished")
-                # A finished candidacy's erasure waits out its retention: end it too, so its
-                # timer never fires on this shared server after the worker is gone.
-                erasure = harness.client.get_workflow_handle(
-                    contract.erasure_workflow_id(handle.id)
-                )
-                with contextlib.suppress(RPCError):
-                    await erasure.terminate(reason="test finished")
 
 
 @pytest.fixture
@@ -288,7 +273,7 @@ async def devserver() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
 
 
 class WorkerProcess:
-    """`python -m worker`, exactly as an operator runs it."""
+    """`python -m heardback.worker`, exactly as an operator runs it."""
 
     def __init__(
         self,
@@ -320,7 +305,7 @@ class WorkerProcess:
         }
         self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "worker"],
+            [sys.executable, "-m", "heardback.worker"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self._log_file,

@@ -12,9 +12,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from starter import candidacy as api
+from heardback.workflows import contract, errors
 from tests.conftest import Harness, body_of, candidacy_input
-from workflows import contract
 
 SECRET = "INTERNAL-only: weak on SQL, seemed nervous"
 
@@ -78,40 +77,34 @@ async def test_starting_the_same_candidacy_twice_sends_one_acknowledgement(
     harness: Harness,
 ) -> None:
     inp = candidacy_input()
-    tq = harness.settings.task_queue
-    first = harness.track(await api.start_candidacy(harness.client, inp, task_queue=tq))
-    second = harness.track(await api.start_candidacy(harness.client, inp, task_queue=tq))
+    first = await harness.start_with_client(inp)
+    second = await harness.start_with_client(inp)
     assert first.id == second.id
-    assert first.result_run_id == second.result_run_id
+    assert (await first.describe()).run_id == (await second.describe()).run_id
     await harness.delivered(first, 1)
     await harness.env.sleep(timedelta(hours=1))
     assert harness.kinds() == ["acknowledgement"]
 
 
-async def test_a_current_start_records_no_version_markers_and_an_older_one_still_does(
+async def test_a_raw_start_and_the_clients_start_behave_alike_and_record_no_markers(
     harness: Harness,
 ) -> None:
-    """Starts from heardback's starters carry `release`: the workflow takes every change up to
-    that release without `workflow.patched` (a marker and a search-attribute upsert each). A
-    start without it (an older client, another language) keeps recording them, and the two
-    behave alike."""
-    current = await harness.start()
-    older = await harness.start(release=None)
-    for h in (current, older):
+    """Which client starts a candidacy changes nothing in what it does: no field of the start
+    input chooses a code path, and the 1.0 baseline carries no version markers."""
+    raw = await harness.start()
+    ours = await harness.start_with_client(candidacy_input())
+    for h in (raw, ours):
+        await harness.delivered(h, 1)
         await h.execute_update(contract.UPDATE_DECIDE, {"outcome": "offer"})
-    done = [await harness.until(h, lambda s: s.state == "completed") for h in (current, older)]
+    done = [await harness.until(h, lambda s: s.state == "completed") for h in (raw, ours)]
     assert [m.kind for m in done[0].messages] == [m.kind for m in done[1].messages]
+    assert [m.kind for m in done[0].messages] == ["acknowledgement", "offer"]
 
-    def patches(history: Any) -> list[str]:
-        return [
-            e.marker_recorded_event_attributes.marker_name
-            for e in history.events
-            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-            and e.marker_recorded_event_attributes.marker_name == "core_patch"
-        ]
+    def markers(history: Any) -> int:
+        return sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in history.events)
 
-    assert patches(await current.fetch_history()) == []
-    assert len(patches(await older.fetch_history())) == 2  # notify-role, release-3
+    assert markers(await raw.fetch_history()) == 0
+    assert markers(await ours.fetch_history()) == 0
 
 
 async def test_silence_is_broken_by_a_status_update_every_max_silence(harness: Harness) -> None:
@@ -321,12 +314,12 @@ async def test_invalid_commands_are_refused_with_reasons_and_leave_history_untou
     await harness.delivered(h, 1)
 
     err = await refused(h, "decide", {"outcome": "reject"})
-    assert err.type == contract.ERR_REFUSED
+    assert err.type == errors.ERR_REFUSED
     assert "written reasons" in err.message
     err = await refused(h, "decide", {"outcome": "hold", "hold_until": "2099-01-01T00:00:00Z"})
     assert "hold_max" in err.message
     err = await refused(h, "decide", {"outcome": "reject", "feedback": ["  "]})
-    assert err.type == contract.ERR_INVALID_PAYLOAD
+    assert err.type == errors.ERR_INVALID_PAYLOAD
     assert "feedback.0: feedback lines must not be blank" in err.message
     err = await refused(h, "submit_feedback", {"interview_id": "i-9", "feedback": ["x"]})
     assert "unknown interview id 'i-9'" in err.message

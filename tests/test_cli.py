@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from heardback.worker.wiring import build_worker
 from tests.conftest import free_port, make_settings
-from worker.wiring import build_worker
 
 pytestmark = pytest.mark.devserver
 

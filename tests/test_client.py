@@ -8,16 +8,17 @@ from typing import Any
 
 import pytest
 
-from starter.client import Conflict, HeardbackClient, InvalidInput, NotFound, Refused
-from starter.report import build_report
-from tests.conftest import Harness, candidacy_input
-from workflows.models import (
+from heardback.starter.client import HeardbackClient
+from heardback.starter.report import build_report
+from heardback.workflows.errors import Conflict, InvalidInput, NotFound, Refused
+from heardback.workflows.models import (
     CandidacyInput,
     Decide,
     InterviewCompleted,
     RoleInput,
     SubmitFeedback,
 )
+from tests.conftest import Harness, candidacy_input
 
 
 def hb(harness: Harness) -> HeardbackClient:

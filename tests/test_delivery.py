@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.delivery import DeliveryActivities
-from activities.ledger import SqliteLedger
-from activities.render import Renderer
-from activities.transport import FileTransport, SmtpTransport
-from tests.conftest import SmtpSink, body_of, make_settings, read_outbox, running_harness
-from workflows.models import (
+from heardback.activities.delivery import DeliveryActivities
+from heardback.activities.ledger import SqliteLedger
+from heardback.activities.render import Renderer
+from heardback.activities.transport import FileTransport, SmtpTransport
+from heardback.workflows.models import (
     DeliveryRequest,
     FeedbackSection,
     MessageContent,
@@ -23,6 +22,7 @@ from workflows.models import (
     OutgoingMessage,
     Recipient,
 )
+from tests.conftest import SmtpSink, body_of, make_settings, read_outbox, running_harness
 
 WF = "candidacy-r-7-c-42"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from worker.settings import Settings
+from heardback.runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -33,7 +33,7 @@ def env_example() -> dict[str, str]:
 
 
 def commands() -> list[list[str]]:
-    found = [["python", "-m", "worker"]]  # the Dockerfile's CMD, checked below
+    found = [["python", "-m", "heardback.worker"]]  # the Dockerfile's CMD, checked below
     for service in SERVICES.values():
         for cmd in (service.get("command"), service.get("healthcheck", {}).get("test")):
             if isinstance(cmd, list) and "python" in cmd:
@@ -122,5 +122,5 @@ def test_the_image_is_built_from_the_pins_and_runs_unprivileged() -> None:
     assert "pip install -c constraints.txt ." in DOCKERFILE
     users = re.findall(r"^USER (\S+)", DOCKERFILE, re.M)
     assert users and users[-1] not in ("root", "0")
-    assert 'CMD ["python", "-m", "worker"]' in DOCKERFILE
+    assert 'CMD ["python", "-m", "heardback.worker"]' in DOCKERFILE
     assert "heardback" in project["project"]["scripts"]

@@ -19,13 +19,10 @@ from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, Work
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from starter import candidacy as api
-from starter import role as roles
-from tests.conftest import SmtpSink
-from workflows import contract
-from workflows.models import (
+from heardback.starter.client import HeardbackClient
+from heardback.workflows import contract
+from heardback.workflows.models import (
     FINAL_KINDS,
-    AddCandidate,
     CandidacyInput,
     Candidate,
     Decide,
@@ -34,6 +31,7 @@ from workflows.models import (
     SubmitFeedback,
     Withdraw,
 )
+from tests.conftest import SmtpSink
 
 pytestmark = pytest.mark.devserver
 
@@ -63,6 +61,11 @@ def inp(role_id: str, cid: str, name: str, survey: bool = False) -> CandidacyInp
     )
 
 
+async def start(hb: HeardbackClient, candidacy: CandidacyInput) -> WorkflowHandle[Any, Any]:
+    """Start a candidacy through the client; its handle, to wait for its result."""
+    return hb.temporal.get_workflow_handle(await hb.start_candidacy(candidacy))
+
+
 async def wait_done(handle: WorkflowHandle[Any, Any], timeout: float = 60) -> Status:
     return Status.model_validate(await asyncio.wait_for(handle.result(), timeout))
 
@@ -74,25 +77,21 @@ async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
     client: Client = env.client
     worker = worker_factory()
     role = f"r-{uuid.uuid4().hex[:6]}"
+    hb = HeardbackClient(client, task_queue=worker.task_queue)
 
     # The mail server is down when the first acknowledgements are due.
     smtp.stop()
-    ada = await api.start_candidacy(
-        client, inp(role, "c-1", "Ada Lovelace", survey=True), task_queue=worker.task_queue
-    )
-    bob = await api.start_candidacy(
-        client, inp(role, "c-2", "Bob Moses"), task_queue=worker.task_queue
-    )
-    cy = await api.start_candidacy(
-        client, inp(role, "c-3", "Cy Young"), task_queue=worker.task_queue
-    )
+    ada = await start(hb, inp(role, "c-1", "Ada Lovelace", survey=True))
+    bob = await start(hb, inp(role, "c-2", "Bob Moses"))
+    cy = await start(hb, inp(role, "c-3", "Cy Young"))
     await asyncio.sleep(3)
-    assert (await api.status(ada)).last_delivered_at is None  # intent is not delivery
+    assert (await hb.status(role, "c-1")).last_delivered_at is None  # intent is not delivery
     smtp.start()
     back_up = datetime.now(UTC)
 
-    await api.interview_completed(
-        ada,
+    await hb.record_interview(
+        role,
+        "c-1",
         InterviewCompleted(
             interview_id="i-1",
             stage="technical",
@@ -101,15 +100,15 @@ async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
             internal_notes="private: borderline",
         ),
     )
-    await api.withdraw(cy, Withdraw(reason="relocating"))
+    await hb.withdraw(role, "c-3", Withdraw(reason="relocating"))
     await asyncio.sleep(3)  # feedback_due passes: reminder, then escalation
-    await api.decide(ada, Decide(outcome="reject", feedback=["We needed more Spark."]))
+    await hb.decide(role, "c-1", Decide(outcome="reject", feedback=["We needed more Spark."]))
     await asyncio.sleep(2)
-    await api.submit_feedback(
-        ada, SubmitFeedback(interview_id="i-1", feedback=["Your SQL was excellent."])
+    await hb.submit_feedback(
+        role, "c-1", SubmitFeedback(interview_id="i-1", feedback=["Your SQL was excellent."])
     )
     await asyncio.sleep(3)  # Bob's decision is overdue by now
-    await api.decide(bob, Decide(outcome="offer"))
+    await hb.decide(role, "c-2", Decide(outcome="offer"))
 
     results = [await wait_done(h) for h in (ada, bob, cy)]
     assert [r.outcome for r in results] == ["rejected", "offer", "withdrawn"]
@@ -154,20 +153,21 @@ async def test_a_deadline_that_falls_during_a_mail_outage_waits_for_the_stuck_me
     env, _ = devserver
     worker = worker_factory()
     smtp.stop()
-    start = inp(f"r-{uuid.uuid4().hex[:6]}", "c-1", "Ada Lovelace")
-    start = start.model_copy(
+    start_input = inp(f"r-{uuid.uuid4().hex[:6]}", "c-1", "Ada Lovelace")
+    start_input = start_input.model_copy(
         update={
-            "policy": start.policy.model_copy(
+            "policy": start_input.policy.model_copy(
                 update={"max_silence": timedelta(seconds=2), "decision_due": timedelta(minutes=5)}
             )
         }
     )
-    h = await api.start_candidacy(env.client, start, task_queue=worker.task_queue)
+    hb = HeardbackClient(env.client, task_queue=worker.task_queue)
+    h = await start(hb, start_input)
     await asyncio.sleep(4.5)  # the silence deadline has passed; the acknowledgement is stuck
-    assert [m.status for m in (await api.status(h)).messages] == ["pending"]
+    assert [m.status for m in (await hb.status_of(h.id)).messages] == ["pending"]
     smtp.start()
     for _ in range(200):
-        st = await api.status(h)
+        st = await hb.status_of(h.id)
         if st.messages[0].status == "delivered":
             break
         await asyncio.sleep(0.05)
@@ -225,13 +225,12 @@ async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(
 ) -> None:
     env, _ = devserver
     worker = worker_factory()
-    h = await api.start_candidacy(
-        env.client,
-        inp(f"r-{uuid.uuid4().hex[:6]}", "c-9", "Dee Long"),
-        task_queue=worker.task_queue,
-    )
-    await api.interview_completed(
-        h,
+    role = f"r-{uuid.uuid4().hex[:6]}"
+    hb = HeardbackClient(env.client, task_queue=worker.task_queue)
+    h = await start(hb, inp(role, "c-9", "Dee Long"))
+    await hb.record_interview(
+        role,
+        "c-9",
         InterviewCompleted(
             interview_id="i-1",
             stage="technical",
@@ -257,11 +256,11 @@ async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(
     else:
         raise AssertionError("expected at least one continue-as-new")
     await asyncio.sleep(1)
-    st = await api.status(h)
+    st = await hb.status(role, "c-9")
     assert st.state == "active"
     assert st.hours_invested == 1.0  # carried across runs
     assert len(st.rejected_inputs) == 50  # bounded, newest kept
-    await api.decide(h, Decide(outcome="offer"))
+    await hb.decide(role, "c-9", Decide(outcome="offer"))
     final = await wait_done(h)
     candidate = [m.kind for m in final.messages if m.recipient == "candidate"]
     assert candidate.count("offer") == 1
@@ -280,6 +279,7 @@ async def test_a_worker_killed_halfway_through_a_close_still_tells_each_candidat
     client: Client = env.client
     first = worker_factory(transport="file")
     role_id = f"r-{uuid.uuid4().hex[:6]}"
+    hb = HeardbackClient(client, task_queue=first.task_queue)
     role = await client.start_workflow(
         "Role",
         {
@@ -298,13 +298,8 @@ async def test_a_worker_killed_halfway_through_a_close_still_tells_each_candidat
 
     async def add(i: int) -> None:
         async with sem:
-            await roles.add_candidate(
-                role,
-                AddCandidate(
-                    candidate=Candidate(
-                        id=f"c-{i:03d}", name=f"Person {i}", email=f"p{i}@example.org"
-                    )
-                ),
+            await hb.add_candidate(
+                role_id, Candidate(id=f"c-{i:03d}", name=f"Person {i}", email=f"p{i}@example.org")
             )
 
     await asyncio.gather(*(add(i) for i in range(count)))  # retried by the helper when busy

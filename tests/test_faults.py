@@ -25,17 +25,18 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from starter.client import HeardbackClient, Unavailable
-from tests.conftest import DEV_SERVER, SmtpSink, WorkerProcess, free_port
-from worker.converter import DATA_CONVERTER
-from workflows import search
-from workflows.models import (
+from heardback.runtime.converter import DATA_CONVERTER
+from heardback.starter.client import HeardbackClient
+from heardback.workflows import search
+from heardback.workflows.errors import Unavailable
+from heardback.workflows.models import (
     CandidacyInput,
     Decide,
     InterviewCompleted,
     Status,
     SubmitFeedback,
 )
+from tests.conftest import DEV_SERVER, SmtpSink, WorkerProcess, free_port
 
 pytestmark = [pytest.mark.devserver, pytest.mark.timeout(900)]
 

@@ -1,5 +1,6 @@
-"""The HTTP gateway, as a backend meets it: `python -m gateway` (real uvicorn on loopback) in
-front of the real dev server and a worker, driven with httpx and fuzzed with schemathesis."""
+"""The HTTP gateway, as a backend meets it: `python -m heardback.gateway` (real uvicorn on
+loopback) in front of the real dev server and a worker, driven with httpx and fuzzed with
+schemathesis."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.serve import openapi_document
-from gateway.webhooks import sign
+from heardback.gateway.serve import openapi_document
+from heardback.gateway.webhooks import sign
+from heardback.worker.wiring import build_worker
+from heardback.workflows import search
 from tests.conftest import free_port, make_settings
-from worker.wiring import build_worker
-from workflows import search
 
 pytestmark = pytest.mark.devserver
 
@@ -65,7 +66,7 @@ async def gateway(
     }
     with log.open("wb") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway"],
+            [sys.executable, "-m", "heardback.gateway"],
             env=proc_env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -358,7 +359,7 @@ async def test_ats_webhooks_are_verified_deduplicated_and_mapped(gateway: Gatewa
 
 def test_committed_openapi_document_is_current() -> None:
     """docs/openapi.json is what the gateway serves; regenerate with
-    `python -m gateway --openapi > docs/openapi.json`."""
+    `python -m heardback.gateway --openapi > docs/openapi.json`."""
     assert json.loads(OPENAPI.read_text()) == json.loads(openapi_document())
 
 

@@ -15,9 +15,9 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
+from heardback.workflows import contract, errors
+from heardback.workflows.models import Status
 from tests.conftest import Harness
-from workflows import contract
-from workflows.models import Status
 
 UPDATES = [
     contract.UPDATE_SUBMIT_FEEDBACK,
@@ -104,7 +104,7 @@ async def test_generated_input_never_breaks_a_candidacy(
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             assert isinstance(cause, ApplicationError), repr(cause)
-            assert cause.type in (contract.ERR_INVALID_PAYLOAD, contract.ERR_REFUSED)
+            assert cause.type in (errors.ERR_INVALID_PAYLOAD, errors.ERR_REFUSED)
             assert len(cause.message) > 10, cause.message  # a reason, not a shrug
     st_ = await harness.idle(handle)
     status = Status.model_validate(st_.model_dump())

@@ -4,7 +4,6 @@ several workers racing to deliver the same message send it once."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -14,12 +13,13 @@ from pathlib import Path
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.delivery import DeliveryActivities
-from activities.ledger import Ledger, LedgerBusy, SqliteLedger
-from activities.pg_ledger import PostgresLedger
-from activities.render import Renderer
-from activities.transport import OnAccepted
-from workflows.models import DeliveryRequest, MessageContent, OutgoingMessage
+from heardback.activities.delivery import DeliveryActivities
+from heardback.activities.ledger import Ledger, SqliteLedger
+from heardback.activities.pg_ledger import PostgresLedger
+from heardback.activities.render import Renderer
+from heardback.activities.transport import OnAccepted
+from heardback.workflows.errors import LedgerBusy
+from heardback.workflows.models import DeliveryRequest, MessageContent, OutgoingMessage
 
 MakeLedger = Callable[..., Ledger]
 
@@ -136,7 +136,7 @@ async def test_a_candidacy_is_due_for_erasure_when_its_latest_row_is(
     ledger = make_ledger()
     tag = uuid.uuid4().hex[:6]
     t0 = datetime(2030, 1, 1, tzinfo=UTC)
-    done, busy, older = (f"candidacy-r-{tag}-{c}" for c in ("done", "busy", "v3"))
+    done, busy = (f"candidacy-r-{tag}-{c}" for c in ("done", "busy"))
     await ledger.claim(f"{done}.000.ack", workflow_id=done, kind="ack", erase_after=t0)
     await ledger.claim(
         f"{done}.001.offer", workflow_id=done, kind="offer", erase_after=t0 + timedelta(days=2)
@@ -144,8 +144,6 @@ async def test_a_candidacy_is_due_for_erasure_when_its_latest_row_is(
     await ledger.claim(
         f"{busy}.000.ack", workflow_id=busy, kind="ack", erase_after=t0 + timedelta(days=10)
     )
-    # A row written by release 3 has no erase_after: its Erasure workflow owns it.
-    await ledger.claim(f"{older}.000.ack", workflow_id=older, kind="ack")
 
     async def due(days: int) -> list[str]:
         ids = await ledger.due_for_erasure(t0 + timedelta(days=days), 10_000)
@@ -156,25 +154,3 @@ async def test_a_candidacy_is_due_for_erasure_when_its_latest_row_is(
     assert await due(11) == [done, busy]  # the longest due first
     assert await ledger.forget(done) == 2
     assert await due(11) == [busy]
-    assert older not in await due(100_000)
-
-
-async def test_a_release_3_ledger_file_gains_the_erasure_column(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as db:  # the schema as release 3 left it, with a row
-        db.execute(
-            "CREATE TABLE deliveries (message_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, "
-            "kind TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, "
-            "claimed_at TEXT NOT NULL, delivered_at TEXT)"
-        )
-        db.execute(
-            "INSERT INTO deliveries VALUES ('w.000.ack', 'w', 'ack', 'delivered', 1, "
-            "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:01+00:00')"
-        )
-    db.close()
-    ledger = SqliteLedger(path)
-    kept = await ledger.get("w.000.ack")
-    assert kept is not None and kept.status == "delivered"
-    at = datetime(2030, 1, 1, tzinfo=UTC)
-    await ledger.claim("v.000.ack", workflow_id="v", kind="ack", erase_after=at)
-    assert await ledger.due_for_erasure(at, 10) == ["v"]

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from starter.client import HeardbackClient
+from heardback.starter.client import HeardbackClient
 from tests.conftest import SmtpSink, WorkerProcess, candidacy_input, free_port
 
 pytestmark = pytest.mark.devserver

@@ -14,11 +14,11 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from starter.client import HeardbackClient
+from heardback.starter.client import HeardbackClient
+from heardback.worker.wiring import build_worker
+from heardback.workflows import search
+from heardback.workflows.models import CandidacyInput, InterviewCompleted, SubmitFeedback
 from tests.conftest import make_settings
-from worker.wiring import build_worker
-from workflows import search
-from workflows.models import CandidacyInput, InterviewCompleted, SubmitFeedback
 
 pytestmark = pytest.mark.devserver
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflows import policy
-from workflows.models import (
+from heardback.workflows import policy
+from heardback.workflows.models import (
     FINAL_KINDS,
     CandidacyInput,
     CandidacyState,

@@ -14,14 +14,27 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from activities.ledger import SqliteLedger
-from gateway.codec_server import create_codec_app
-from starter.client import HeardbackClient
+from heardback.activities.ledger import SqliteLedger
+from heardback.gateway.codec_server import create_codec_app
+from heardback.runtime.codec import EncryptionCodec, new_key_spec, parse_keys
+from heardback.runtime.converter import data_converter
+from heardback.starter.client import HeardbackClient
+from heardback.worker.wiring import WORKFLOWS
+from heardback.workflows import contract, search
+from heardback.workflows.errors import EncryptionKeyError
+from heardback.workflows.models import (
+    CandidacyInput,
+    Decide,
+    InterviewCompleted,
+    Status,
+    SubmitFeedback,
+    SweepResult,
+    UpdateResult,
+)
 from tests.conftest import (
     DEV_SERVER,
     Harness,
@@ -30,19 +43,6 @@ from tests.conftest import (
     body_of,
     free_port,
     make_settings,
-)
-from worker.codec import EncryptionCodec, EncryptionKeyError, new_key_spec, parse_keys
-from worker.converter import data_converter
-from worker.wiring import WORKFLOWS
-from workflows import contract, search
-from workflows.models import (
-    CandidacyInput,
-    Decide,
-    InterviewCompleted,
-    Status,
-    SubmitFeedback,
-    SweepResult,
-    UpdateResult,
 )
 
 KEY_1 = new_key_spec("k1")
@@ -240,9 +240,6 @@ async def test_personal_data_is_swept_after_retention(harness: Harness) -> None:
     await harness.idle(still_open)
     await done.execute_update("decide", Decide(outcome="offer"), result_type=UpdateResult)
     await harness.until(done, lambda s: s.state == "completed")  # no time skipped meanwhile
-    erasure = harness.client.get_workflow_handle(contract.erasure_workflow_id(done.id))
-    with pytest.raises(RPCError):  # release 4: no Erasure workflow per candidacy
-        await erasure.describe()
 
     def files(handle: Any) -> list[Path]:
         return sorted(harness.outbox.glob(f"{handle.id}.*.eml"))
@@ -272,37 +269,3 @@ async def test_personal_data_is_swept_after_retention(harness: Harness) -> None:
     assert await ledger.get(f"{done.id}.001.offer") is None
     assert files(still_open)  # running: its messages stay
     assert await ledger.get(f"{still_open.id}.000.acknowledgement") is not None
-
-
-async def test_a_candidacy_started_without_release_still_has_its_erasure_workflow(
-    harness: Harness,
-) -> None:
-    """Starts without `release` (earlier releases' clients) keep release 3's Erasure workflow."""
-    done = await harness.start(policy={"retention": "P30D"}, release=None)
-    still_open = await harness.start()
-    await harness.idle(done)
-    await harness.idle(still_open)
-    await done.execute_update("decide", Decide(outcome="offer"), result_type=UpdateResult)
-    await harness.until(done, lambda s: s.state == "completed")  # no time skipped meanwhile
-
-    def files(handle: Any) -> list[Path]:
-        return sorted(harness.outbox.glob(f"{handle.id}.*.eml"))
-
-    kept = files(done)
-    assert [p.name.split(".")[2] for p in kept] == ["acknowledgement", "offer"]
-    ledger = SqliteLedger(harness.settings.ledger_path)
-    assert await ledger.get(f"{done.id}.001.offer") is not None
-
-    await harness.sleep(timedelta(days=29), still_open)
-    assert files(done) == kept  # not before its time
-
-    await harness.sleep(timedelta(days=2), still_open)
-    erasure = harness.client.get_workflow_handle(contract.erasure_workflow_id(done.id))
-    for _ in range(100):
-        if (await erasure.describe()).status == WorkflowExecutionStatus.COMPLETED:
-            break
-        await asyncio.sleep(0.05)
-    assert await erasure.result() == {"files": 2, "ledger_rows": 2}
-    assert files(done) == []
-    assert await ledger.get(f"{done.id}.001.offer") is None
-    assert files(still_open)  # another candidacy's messages are untouched

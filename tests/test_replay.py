@@ -1,7 +1,9 @@
 """Recorded histories of released workflow versions must replay on the current code.
 
-A failure here means a change would break candidacies that are already running (they live for
-weeks): guard the change with `workflow.patched` instead. See the README.
+1.0 is the first release whose histories are kept (tests/histories/1.0/). A failure here means a
+change would break workflows that are already running (a candidacy lives for weeks): make it
+through `workflow.patched` instead, and record the new release's histories beside the old ones
+(README, "Changing workflow code").
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from worker.wiring import DATA_CONVERTER, WORKFLOWS
+from heardback.runtime.converter import DATA_CONVERTER
+from heardback.worker.wiring import WORKFLOWS
 
-# tests/histories/<release>/<workflow id>.json
+# tests/histories/<release>/<workflow id>[@continued].json
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 
 
@@ -24,7 +27,7 @@ def test_there_is_a_recorded_history_to_replay() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_recorded_history_replays_on_current_code(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(path.stem.split("@")[0], path.read_text())
     replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

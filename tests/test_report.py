@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from starter.report import build_report, render_html
-from workflows.models import InterviewSummary, MessageRecord, StageRecord, Status
+from heardback.starter.report import build_report, render_html
+from heardback.workflows.models import InterviewSummary, MessageRecord, StageRecord, Status
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -14,11 +14,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from starter import candidacy as api
-from starter.client import HeardbackClient
-from tests.conftest import Harness, body_of, candidacy_input
-from workflows import contract, role_policy
-from workflows.models import (
+from heardback.starter.client import HeardbackClient
+from heardback.workflows import contract, errors, role_policy
+from heardback.workflows.models import (
     FINAL_KINDS,
     AdvanceCohort,
     CandidacyChanged,
@@ -28,6 +26,7 @@ from workflows.models import (
     RoleState,
     RoleSummary,
 )
+from tests.conftest import Harness, body_of, candidacy_input
 
 ROLE = {
     "id": "r-9",
@@ -111,17 +110,17 @@ async def test_adding_a_candidate_starts_one_candidacy_however_often_it_is_added
 async def test_a_candidacy_started_directly_is_known_to_its_role(harness: Harness) -> None:
     role = await start_role(harness, "r-direct")
     inp = candidacy_input(role={**ROLE, "id": "r-direct"}, candidate={"id": "c-7"})
-    h = harness.track(
-        await api.start_candidacy(harness.client, inp, task_queue=harness.settings.task_queue)
-    )
+    h = await harness.start_with_client(inp)
     await until_summary(role, lambda s: s.by_state == {"active": 1})
     await role.execute_update(contract.UPDATE_CLOSE, {"reason": "cancelled"})
     assert await final_kinds(harness, h) == ["role_closed"]
 
 
-async def test_the_client_reports_to_an_open_role_and_never_signals_a_missing_one(
+async def test_a_candidacy_learns_from_temporal_whether_its_role_has_a_workflow(
     harness: Harness,
 ) -> None:
+    """Nobody tells a candidacy whether its role has a workflow: it reports to `role-{id}`, and
+    where none runs the signal fails once and the candidacy stops reporting."""
     client = HeardbackClient(harness.client, task_queue=harness.settings.task_queue)
     role = await start_role(harness, "r-client")
     with_role = candidacy_input(role={**ROLE, "id": "r-client"}, candidate={"id": "c-1"})
@@ -140,16 +139,16 @@ async def test_the_client_reports_to_an_open_role_and_never_signals_a_missing_on
             for e in history.events
         )
 
-    # The role hears of each change; where there is no Role workflow nothing is signalled.
+    # The role hears of each change; where there is no Role workflow one attempt, then none.
     assert signals_out(await h1.fetch_history()) >= 2
-    assert signals_out(await h2.fetch_history()) == 0
+    assert signals_out(await h2.fetch_history()) == 1
 
 
-async def test_a_role_opened_through_the_client_hears_of_the_next_direct_start_at_once(
+async def test_a_role_opened_later_hears_of_candidacies_started_after_it(
     harness: Harness,
 ) -> None:
-    """The client reuses its answer to "does this role have a workflow?" for a few seconds, but
-    opening the role through the same client renews it."""
+    """A candidacy started before its role had a workflow found none and stopped reporting;
+    one started after the role opened reports at once."""
     client = HeardbackClient(harness.client, task_queue=harness.settings.task_queue)
     before = candidacy_input(role={**ROLE, "id": "r-later"}, candidate={"id": "c-1"})
     after = candidacy_input(role={**ROLE, "id": "r-later"}, candidate={"id": "c-2"})
@@ -282,7 +281,7 @@ async def test_an_unknown_stage_or_candidate_is_refused_before_anything_happens(
     err = await refused(
         role, contract.UPDATE_ADVANCE_COHORT, {"stage": "application", "others": "maybe"}
     )
-    assert err.type == contract.ERR_INVALID_PAYLOAD
+    assert err.type == errors.ERR_INVALID_PAYLOAD
 
 
 async def test_pausing_explains_the_wait_with_a_date_and_stops_the_decision_clock(
@@ -416,7 +415,7 @@ def test_finished_candidacies_leave_the_registry_and_are_counted() -> None:
 
 
 def test_pause_until_must_be_timezone_aware() -> None:
-    from workflows.models import PauseRole
+    from heardback.workflows.models import PauseRole
 
     with pytest.raises(ValueError, match="timezone"):
         PauseRole(until=datetime(2026, 12, 1))

@@ -1,0 +1,115 @@
+"""The one activity: render a message and deliver it, at most once per message id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from heardback.activities.ledger import Ledger
+from heardback.activities.render import Renderer
+from heardback.activities.transport import Transport
+from heardback.runtime import metrics
+from heardback.workflows.contract import ACTIVITY_DELIVER
+from heardback.workflows.errors import (
+    ERR_DELIVERY_BUSY,
+    ERR_UNDELIVERABLE,
+    LedgerBusy,
+    UndeliverableError,
+)
+from heardback.workflows.models import DeliveryReceipt, DeliveryRequest
+
+log = structlog.get_logger("heardback.delivery")
+
+
+class DeliveryActivities:
+    """Owns its dependencies, so tests pass their own transport or ledger."""
+
+    def __init__(self, *, transport: Transport, ledger: Ledger, renderer: Renderer) -> None:
+        self._transport = transport
+        self._ledger = ledger
+        self._renderer = renderer
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._ledger
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    @activity.defn(name=ACTIVITY_DELIVER)
+    async def deliver(self, req: DeliveryRequest) -> DeliveryReceipt:
+        msg = req.message
+        bound = log.bind(
+            workflow_id=req.workflow_id,
+            message_id=msg.message_id,
+            kind=msg.kind,
+            recipient=msg.recipient,
+            attempt=_attempt(),
+        )
+        if _attempt() > 1:
+            metrics.delivery_retried()
+        email = self._renderer.render(req)
+        # One ledger round trip: the claim says whether an earlier attempt exists.
+        try:
+            entry = await self._ledger.claim(
+                msg.message_id,
+                workflow_id=req.workflow_id,
+                kind=msg.kind,
+                erase_after=req.erase_after,
+            )
+        except LedgerBusy:
+            if await self._transport.already_sent(msg.message_id):
+                return await self._recovered(msg.message_id, bound)
+            # Another attempt holds it (a timed-out attempt still running, another replica):
+            # retry later, when it has either recorded the delivery or let its claim lapse.
+            bound.info("delivery_busy_elsewhere")
+            metrics.delivery_failed("busy")
+            raise ApplicationError(
+                "another attempt is delivering this message", type=ERR_DELIVERY_BUSY
+            ) from None
+        if entry.status == "delivered":
+            bound.info("delivery_skipped_already_delivered")
+            return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
+        if entry.attempts > 1 and await self._transport.already_sent(msg.message_id):
+            # An earlier attempt handed it over but died before recording it.
+            return await self._recovered(msg.message_id, bound)
+        recorded = False
+
+        def accepted() -> None:
+            nonlocal recorded
+            self._ledger.mark_delivered_now(msg.message_id)
+            recorded = True
+
+        try:
+            await self._transport.send(msg.message_id, email, on_accepted=accepted)
+        except UndeliverableError as err:
+            bound.warning("delivery_undeliverable", error=str(err))
+            metrics.delivery_failed("undeliverable")
+            raise ApplicationError(str(err), type=ERR_UNDELIVERABLE, non_retryable=True) from err
+        except Exception as err:
+            bound.warning("delivery_failed_will_retry", error=str(err))
+            metrics.delivery_failed("transient")
+            if not recorded:
+                await self._ledger.release(msg.message_id)  # the retry may claim at once
+            raise
+        if not recorded:
+            await self._ledger.mark_delivered(msg.message_id)
+        bound.info("delivered")
+        metrics.delivered(msg.kind)
+        return DeliveryReceipt(message_id=msg.message_id)
+
+    async def _recovered(self, message_id: str, bound: Any) -> DeliveryReceipt:
+        await self._ledger.mark_delivered(message_id)
+        bound.info("delivery_recovered_unrecorded_send")
+        return DeliveryReceipt(message_id=message_id, duplicate=True)
+
+
+def _attempt() -> int:
+    try:
+        return activity.info().attempt
+    except RuntimeError:  # called outside an activity (unit tests)
+        return 1

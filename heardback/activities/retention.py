@@ -1,0 +1,61 @@
+"""Retention: erase what heardback keeps of finished candidacies once their time has come.
+
+Each delivery's ledger row carries `erase_after` (when the message was queued +
+`policy.retention`). The `RetentionSweep` workflow, started by the `heardback-retention` schedule,
+runs this activity: every candidacy whose latest row is past its time and whose workflow has
+finished loses its outbox copies and its ledger rows. A candidacy still running is left alone (a
+running candidacy keeps writing rows, so its time moves on); the next sweep looks again.
+"""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from heardback.activities.ledger import Ledger
+from heardback.activities.transport import Transport
+from heardback.runtime.temporal import execution_status
+from heardback.workflows.contract import ACTIVITY_SWEEP_RETENTION
+from heardback.workflows.models import SweepRequest, SweepResult
+
+log = structlog.get_logger("heardback.retention")
+
+
+class RetentionActivities:
+    def __init__(self, client: Client, *, ledger: Ledger, transport: Transport) -> None:
+        self._client = client
+        self._ledger = ledger
+        self._transport = transport
+
+    async def _running(self, workflow_id: str) -> bool:
+        try:
+            status = await execution_status(self._client, workflow_id)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False  # finished long ago (past the namespace's retention)
+            raise
+        return status == WorkflowExecutionStatus.RUNNING.value
+
+    @activity.defn(name=ACTIVITY_SWEEP_RETENTION)
+    async def sweep_retention(self, req: SweepRequest) -> SweepResult:
+        due = await self._ledger.due_for_erasure(req.now, req.limit)
+        result = SweepResult(more=len(due) >= req.limit)
+        for n, workflow_id in enumerate(due):
+            if await self._running(workflow_id):
+                result.still_running += 1
+                continue
+            result.files += await self._transport.erase(workflow_id)
+            result.ledger_rows += await self._ledger.forget(workflow_id)
+            result.candidacies += 1
+            log.info("personal_data_erased", workflow_id=workflow_id)
+            if n % 50 == 0:
+                activity.heartbeat(n)
+        log.info(
+            "retention_sweep_done",
+            erased=result.candidacies,
+            still_running=result.still_running,
+            more=result.more,
+        )
+        return result

@@ -1,0 +1,621 @@
+"""`heardback`: the command line for recruiters' tooling, operators and scripts.
+
+Every verb talks to Temporal through :class:`starter.client.HeardbackClient`, with the settings
+of the worker (``HEARDBACK_TEMPORAL_ADDRESS``, ``HEARDBACK_NAMESPACE``, ...) or the flags below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import textwrap
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from heardback.runtime.converter import data_converter
+from heardback.runtime.settings import get_settings
+from heardback.runtime.temporal import connect_options, run_and_exit
+from heardback.starter.client import CandidacyListing, HeardbackClient
+from heardback.starter.report import build_report, render_html, summary_rows
+from heardback.workflows.decoding import describe_errors
+from heardback.workflows.errors import HeardbackError, InvalidInput, NotFound, Refused
+from heardback.workflows.models import (
+    AdvanceCohort,
+    Candidate,
+    CloseRole,
+    Decide,
+    InterviewCompleted,
+    PauseRole,
+    Role,
+    RoleInput,
+    Status,
+    SubmitFeedback,
+    Withdraw,
+)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_REFUSED = 2
+
+_DURATION = TypeAdapter(timedelta)
+_DATETIME = TypeAdapter(datetime)
+
+DESCRIPTION = """\
+heardback: every candidate hears back.
+
+Drive roles and candidacies from the command line. Each candidate of a role is a durable
+workflow that keeps the promises: an acknowledgement, news at least every 7 days, feedback for
+every round, and one final outcome.
+
+Connection: the same settings as the worker (HEARDBACK_TEMPORAL_ADDRESS, default localhost:7233,
+and HEARDBACK_NAMESPACE, default "default"), or --address and --namespace.
+"""
+
+EPILOG = """\
+examples:
+  heardback role open r-42 --title "Backend Engineer" --company Acme \\
+      --contact hiring@acme.example --stages application,screen,onsite
+  heardback candidate add r-42 c-7 --name "Ada Lovelace" --email ada@example.org
+  heardback interview r-42 c-7 --interview i-1 --stage screen \\
+      --interviewer bob@acme.example --duration PT45M --feedback "Clear about trade-offs."
+  heardback decide r-42 c-7 advance --next-stage onsite
+  heardback status r-42 c-7
+  heardback overdue --within P1D
+  heardback report --role r-42 --html report.html
+  heardback role close r-42 filled --wait
+
+exit codes:
+  0  done
+  2  refused: the input is invalid, not allowed now, or names no such role or candidacy
+     (the reason is printed)
+  1  anything else (Temporal unreachable, an unexpected error)
+
+Durations are ISO 8601 (PT45M, P2D); times are RFC 3339 with an offset
+(2026-12-01T09:00:00+00:00). Add --json to any command for machine-readable output.
+"""
+
+
+class Out:
+    """Prints results as JSON (--json) or for people (rich)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.console = Console()
+        self.err = Console(stderr=True)
+
+    def data(self, value: Any) -> None:
+        if isinstance(value, BaseModel):
+            text = value.model_dump_json(indent=2)
+        else:
+            text = json.dumps(TypeAdapter(type(value)).dump_python(value, mode="json"), indent=2)
+        sys.stdout.write(text + "\n")
+
+    def done(self, message: str, value: Any = None) -> None:
+        if self.as_json:
+            self.data(value if value is not None else {"ok": True, "message": message})
+        else:
+            self.console.print(message)
+
+
+# --- argument types ------------------------------------------------------------------------------
+
+
+def duration(text: str) -> timedelta:
+    try:
+        return _DURATION.validate_python(text)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 duration (e.g. PT45M, P2D)"
+        ) from None
+
+
+def moment(text: str) -> datetime:
+    try:
+        value = _DATETIME.validate_python(text)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an RFC 3339 time (e.g. 2026-12-01T09:00:00+00:00)"
+        ) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset (e.g. +00:00)")
+    return value
+
+
+def csv_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+Handler = Callable[[HeardbackClient, argparse.Namespace, Out], Awaitable[int]]
+
+
+async def cmd_role_open(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    inp = RoleInput(
+        role=Role(
+            id=a.role_id,
+            title=a.title,
+            company=a.company,
+            contact_email=a.contact,
+            survey_url=a.survey_url,
+        ),
+        **({"stages": a.stages} if a.stages else {}),
+    )
+    workflow_id = await c.open_role(inp)
+    out.done(f"role {a.role_id} is open ({workflow_id})", {"workflow_id": workflow_id})
+    return EXIT_OK
+
+
+async def cmd_role_summary(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    s = await c.summary(a.role_id)
+    if out.as_json:
+        out.data(s)
+        return EXIT_OK
+    t = Table(title=f"role {s.role_id}: {s.status}", show_header=False)
+    t.add_row("paused until", str(s.paused_until or "-"))
+    for label, counts in (
+        ("by state", s.by_state),
+        ("by stage", s.by_stage),
+        ("finished", s.finished_by_outcome),
+    ):
+        t.add_row(label, ", ".join(f"{k}: {v}" for k, v in counts.items()) or "-")
+    t.add_row("messages owed", str(s.messages_owed))
+    t.add_row("role-wide commands still to deliver", str(s.fan_out_remaining))
+    out.console.print(t)
+    return EXIT_OK
+
+
+async def cmd_role_pause(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    until = a.until or (datetime.now(UTC) + a.for_)
+    r = await c.pause_role(a.role_id, PauseRole(until=until, reason=a.reason))
+    out.done(f"role {a.role_id} paused until {until.isoformat()}; {r.affected} told", r)
+    return EXIT_OK
+
+
+async def cmd_role_resume(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    r = await c.resume_role(a.role_id)
+    out.done(f"role {a.role_id} resumed", r)
+    return EXIT_OK
+
+
+async def cmd_role_close(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    r = await c.close_role(a.role_id, CloseRole(reason=a.reason, note=a.note))
+    if a.wait and r.affected:
+        await _wait_for_fan_out(c, a.role_id, r.affected, out)
+    out.done(f"role {a.role_id} closed ({a.reason}); {r.affected} candidates told", r)
+    return EXIT_OK
+
+
+async def _wait_for_fan_out(c: HeardbackClient, role_id: str, total: int, out: Out) -> None:
+    with Progress(console=out.err, transient=True, disable=out.as_json) as progress:
+        task = progress.add_task("telling candidates", total=total)
+        while True:
+            remaining = (await c.summary(role_id)).fan_out_remaining
+            progress.update(task, completed=total - remaining)
+            if remaining == 0:
+                return
+            await asyncio.sleep(0.5)
+
+
+async def cmd_role_advance(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    r = await c.advance_cohort(
+        a.role_id,
+        AdvanceCohort(stage=a.stage, advanced=a.advanced, others=a.others, feedback=a.feedback),
+    )
+    if out.as_json:
+        out.data(r)
+    else:
+        out.console.print(
+            f"advanced {len(r.advanced)}, rejected {len(r.rejected)}, held {len(r.held)}"
+        )
+        for refused in r.refused:
+            out.console.print(f"  {refused.candidate_id}: refused: {refused.refused}")
+    return EXIT_OK
+
+
+async def cmd_candidate_add(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    workflow_id = await c.add_candidate(
+        a.role_id, Candidate(id=a.candidate_id, name=a.name, email=a.email)
+    )
+    out.done(f"candidate {a.candidate_id} added ({workflow_id})", {"workflow_id": workflow_id})
+    return EXIT_OK
+
+
+async def cmd_interview(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    await c.record_interview(
+        a.role_id,
+        a.candidate_id,
+        InterviewCompleted(
+            interview_id=a.interview,
+            stage=a.stage,
+            interviewer_email=a.interviewer,
+            duration=a.duration,
+            feedback=a.feedback,
+        ),
+    )
+    # A signal is accepted before it is checked: confirm the candidacy did not reject it.
+    await asyncio.sleep(0.3)
+    st = await c.status(a.role_id, a.candidate_id)
+    if any(iv.interview_id == a.interview for iv in st.interviews):
+        out.done(f"interview {a.interview} recorded", {"recorded": True})
+        return EXIT_OK
+    rejected = [r for r in st.rejected_inputs if r.source.endswith("interview_completed")]
+    if rejected:
+        raise Refused(rejected[-1].reason)
+    out.done(f"interview {a.interview} sent; not yet visible in the status", {"recorded": None})
+    return EXIT_OK
+
+
+async def cmd_feedback(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    r = await c.submit_feedback(
+        a.role_id, a.candidate_id, SubmitFeedback(interview_id=a.interview, feedback=a.line)
+    )
+    out.done(f"feedback recorded; {len(r.message_ids)} message(s) queued", r)
+    return EXIT_OK
+
+
+async def cmd_decide(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    r = await c.decide(
+        a.role_id,
+        a.candidate_id,
+        Decide(
+            outcome=a.outcome,
+            next_stage=a.next_stage,
+            hold_until=a.hold_until,
+            feedback=a.feedback,
+        ),
+    )
+    out.done(f"decided: {a.outcome}; now {r.state} at {r.stage}", r)
+    return EXIT_OK
+
+
+async def cmd_withdraw(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    r = await c.withdraw(a.role_id, a.candidate_id, Withdraw(reason=a.reason))
+    out.done("withdrawal recorded; the candidate will get a confirmation", r)
+    return EXIT_OK
+
+
+async def cmd_status(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    st = await c.status(a.role_id, a.candidate_id)
+    if out.as_json:
+        out.data(st)
+        return EXIT_OK
+    _print_status(st, out)
+    return EXIT_OK
+
+
+def _print_status(st: Status, out: Out) -> None:
+    head = Table(title=st.workflow_id, show_header=False)
+    head.add_row("state", st.state + (f" ({st.outcome})" if st.outcome else ""))
+    head.add_row("stage", st.stage)
+    head.add_row("hours invested", f"{st.hours_invested:.2f}")
+    if st.next_deadline:
+        head.add_row("next", f"{st.next_deadline.kind} by {_when(st.next_deadline.due_at)}")
+    head.add_row("last heard from us", _when(st.last_delivered_at))
+    out.console.print(head)
+    msgs = Table(title="messages")
+    for col in ("kind", "to", "queued", "delivered", "status"):
+        msgs.add_column(col)
+    for m in st.messages:
+        msgs.add_row(m.kind, m.recipient, _when(m.queued_at), _when(m.delivered_at), m.status)
+    out.console.print(msgs)
+    if st.interviews:
+        ivs = Table(title="interviews")
+        for col in ("interview", "stage", "duration", "feedback lines", "delivered"):
+            ivs.add_column(col)
+        for iv in st.interviews:
+            ivs.add_row(
+                iv.interview_id,
+                iv.stage,
+                str(iv.duration),
+                str(iv.feedback_lines),
+                "yes" if iv.feedback_delivered else "no",
+            )
+        out.console.print(ivs)
+    for r in st.rejected_inputs:
+        out.console.print(f"[yellow]rejected input[/] {r.source}: {r.reason}")
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+async def cmd_overdue(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    found = await c.overdue(within=a.within, role_id=a.role)
+    if out.as_json:
+        out.data(found)
+        return EXIT_OK
+    now = datetime.now(UTC)
+    t = Table(title=f"obligations late or due within {a.within}")
+    for col in ("candidacy", "state", "stage", "due", "overdue by", "last heard from us"):
+        t.add_column(col)
+    for item in found:
+        late = item.overdue_by(now)
+        t.add_row(
+            item.workflow_id,
+            item.state or "-",
+            item.stage or "-",
+            _when(item.next_deadline),
+            str(late).split(".")[0] if late else "-",
+            _when(item.last_delivered_at),
+        )
+    out.console.print(t if found else "nothing overdue or due soon")
+    return EXIT_OK
+
+
+async def cmd_report(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    listings: list[CandidacyListing] = [item async for item in c.list_candidacies(role_id=a.role)]
+    statuses: list[Status] = []
+    gate = asyncio.Semaphore(16)
+
+    async def fetch(workflow_id: str) -> None:
+        async with gate:
+            with contextlib.suppress(NotFound):  # removed by retention since it was listed
+                statuses.append(await c.status_of(workflow_id))
+
+    with Progress(console=out.err, transient=True, disable=out.as_json) as progress:
+        task = progress.add_task("reading candidacies", total=len(listings))
+
+        async def one(workflow_id: str) -> None:
+            await fetch(workflow_id)
+            progress.advance(task)
+
+        await asyncio.gather(*(one(item.workflow_id) for item in listings))
+    report = build_report(statuses, datetime.now(UTC), role_id=a.role)
+    if a.html:
+        await asyncio.to_thread(Path(a.html).write_text, render_html(report), encoding="utf-8")
+    if out.as_json:
+        out.data(report)
+        return EXIT_OK
+    t = Table(title=f"heardback report: {'role ' + a.role if a.role else 'all roles'}")
+    for col in ("figure", "value", "detail"):
+        t.add_column(col)
+    for row in summary_rows(report):
+        t.add_row(*row)
+    out.console.print(t)
+    if a.html:
+        out.console.print(f"written to {a.html}")
+    return EXIT_OK
+
+
+# --- the parser ----------------------------------------------------------------------------------
+
+
+def _fmt(prog: str) -> argparse.RawDescriptionHelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _common_options(p: argparse.ArgumentParser, default: Any = None) -> argparse.ArgumentParser:
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=False if default is None else default,
+        help="print machine-readable JSON",
+    )
+    p.add_argument("--address", default=default, help="Temporal host:port (default: settings)")
+    p.add_argument("--namespace", default=default, help="Temporal namespace (default: settings)")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarative parser
+    common = _common_options(argparse.ArgumentParser(add_help=False))
+    # Repeated on each command, without defaults, so `heardback --json status ...` and
+    # `heardback status ... --json` both work (a subparser's default would override the first).
+    again = _common_options(argparse.ArgumentParser(add_help=False), default=argparse.SUPPRESS)
+
+    p = argparse.ArgumentParser(
+        prog="heardback",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=_fmt,
+        parents=[common],
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def cmd(
+        parent: Any, name: str, handler: Handler, summary: str, detail: str = ""
+    ) -> argparse.ArgumentParser:
+        sp: argparse.ArgumentParser = parent.add_parser(
+            name,
+            help=summary,
+            description=summary + ("\n\n" + textwrap.dedent(detail) if detail else ""),
+            formatter_class=_fmt,
+            parents=[again],
+        )
+        sp.set_defaults(handler=handler)
+        return sp
+
+    # role
+    role = sub.add_parser(
+        "role", help="open, inspect, pause, resume, close a role; advance a cohort"
+    )
+    role_sub = role.add_subparsers(dest="role_command", metavar="ACTION", required=True)
+    sp = cmd(
+        role_sub,
+        "open",
+        cmd_role_open,
+        "Open a role (idempotent: opening it again finds the running one).",
+    )
+    sp.add_argument("role_id", help="your id for the role (letters, digits, . _ -)")
+    sp.add_argument("--title", required=True, help="job title, as candidates see it")
+    sp.add_argument("--company", required=True)
+    sp.add_argument("--contact", required=True, help="recruiting contact email (Reply-To)")
+    sp.add_argument("--stages", type=csv_list, help="comma-separated stage names, in order")
+    sp.add_argument("--survey-url", help="process survey, sent after the outcome")
+
+    sp = cmd(role_sub, "summary", cmd_role_summary, "Counts by state, stage and outcome.")
+    sp.add_argument("role_id")
+
+    sp = cmd(
+        role_sub,
+        "pause",
+        cmd_role_pause,
+        "Pause hiring: every open candidate is told why and until when.",
+    )
+    sp.add_argument("role_id")
+    when = sp.add_mutually_exclusive_group(required=True)
+    when.add_argument("--until", type=moment, help="RFC 3339 time the pause ends")
+    when.add_argument("--for", dest="for_", type=duration, help="how long, e.g. P14D")
+    sp.add_argument("--reason", help="shown to candidates")
+
+    sp = cmd(role_sub, "resume", cmd_role_resume, "Resume a paused role.")
+    sp.add_argument("role_id")
+
+    sp = cmd(
+        role_sub,
+        "close",
+        cmd_role_close,
+        "Close a role: everyone still waiting is told it was filled or cancelled.",
+        "Candidates who already have their outcome (an offer, a rejection) are not written to\n"
+        "again. --wait shows progress until every open candidacy has been told.",
+    )
+    sp.add_argument("role_id")
+    sp.add_argument("reason", choices=["filled", "cancelled"])
+    sp.add_argument("--note", help="one line for the candidates")
+    sp.add_argument("--wait", action="store_true", help="wait until everyone has been told")
+
+    sp = cmd(
+        role_sub,
+        "advance",
+        cmd_role_advance,
+        "Advance a cohort: move the named candidates on, reject or hold the rest of the stage.",
+    )
+    sp.add_argument("role_id")
+    sp.add_argument("--stage", required=True, help="the stage they move to")
+    sp.add_argument("--advanced", type=csv_list, default=[], help="comma-separated candidate ids")
+    sp.add_argument("--others", required=True, choices=["reject", "hold"])
+    sp.add_argument("--feedback", action="append", default=[], help="a line for the others")
+
+    # candidate
+    cand = sub.add_parser("candidate", help="add a candidate to a role")
+    cand_sub = cand.add_subparsers(dest="candidate_command", metavar="ACTION", required=True)
+    sp = cmd(
+        cand_sub,
+        "add",
+        cmd_candidate_add,
+        "Add a candidate to an open role; they are acknowledged at once (idempotent).",
+    )
+    sp.add_argument("role_id")
+    sp.add_argument("candidate_id", help="your id for the candidate (never a name or email)")
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--email", required=True)
+
+    # candidacy verbs
+    def target(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("role_id")
+        sp.add_argument("candidate_id")
+
+    sp = cmd(
+        sub,
+        "interview",
+        cmd_interview,
+        "Record a completed interview (and any feedback written so far).",
+        "Missing feedback is chased from the interviewer after the policy's feedback_due.",
+    )
+    target(sp)
+    sp.add_argument("--interview", required=True, help="interview id")
+    sp.add_argument("--stage", required=True)
+    sp.add_argument("--interviewer", required=True, help="interviewer email (for reminders)")
+    sp.add_argument("--duration", required=True, type=duration, help="e.g. PT1H")
+    sp.add_argument("--feedback", action="append", default=[], help="candidate-facing line")
+
+    sp = cmd(sub, "feedback", cmd_feedback, "Submit candidate-facing feedback for an interview.")
+    target(sp)
+    sp.add_argument("--interview", required=True)
+    sp.add_argument("--line", action="append", required=True, help="repeat for several lines")
+
+    sp = cmd(
+        sub,
+        "decide",
+        cmd_decide,
+        "Decide a stage: advance, reject, hold (as a backup) or offer.",
+        "advance needs --next-stage; hold may take --hold-until (default: decision_due).",
+    )
+    target(sp)
+    sp.add_argument("outcome", choices=["advance", "reject", "hold", "offer"])
+    sp.add_argument("--next-stage")
+    sp.add_argument("--hold-until", type=moment)
+    sp.add_argument("--feedback", action="append", default=[], help="a reason for the candidate")
+
+    sp = cmd(sub, "withdraw", cmd_withdraw, "Record that the candidate withdrew.")
+    target(sp)
+    sp.add_argument("--reason")
+
+    sp = cmd(sub, "status", cmd_status, "Where a candidacy stands: state, deadline, messages.")
+    target(sp)
+
+    sp = cmd(
+        sub,
+        "overdue",
+        cmd_overdue,
+        "Candidacies whose next obligation is late, or due within --within.",
+        "Read from Temporal's visibility store (the HeardbackNextDeadline search attribute).",
+    )
+    sp.add_argument("--within", type=duration, default=timedelta(0), help="e.g. P1D")
+    sp.add_argument("--role", help="only this role")
+
+    sp = cmd(
+        sub,
+        "report",
+        cmd_report,
+        "How well candidates hear back: response times, silences, written reasons.",
+        "Figures are defined in the README. --html writes a self-contained page with charts.",
+    )
+    sp.add_argument("--role", help="only this role")
+    sp.add_argument("--html", metavar="FILE", help="also write an HTML report")
+    return p
+
+
+async def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    out = Out(args.json)
+    settings = get_settings()
+    handler: Handler = args.handler
+    try:
+        client = await HeardbackClient.connect(
+            args.address or settings.temporal_address,
+            namespace=args.namespace or settings.namespace,
+            task_queue=settings.task_queue,
+            data_converter=data_converter(settings),
+            **connect_options(settings),
+        )
+        return await handler(client, args, out)
+    except (InvalidInput, Refused, NotFound) as err:
+        _fail(out, "refused", err.reason)
+        return EXIT_REFUSED
+    except ValidationError as err:
+        _fail(out, "refused", describe_errors(err))
+        return EXIT_REFUSED
+    except HeardbackError as err:
+        _fail(out, "error", err.reason)
+        return EXIT_ERROR
+
+
+def _fail(out: Out, kind: str, reason: str) -> None:
+    if out.as_json:
+        sys.stdout.write(json.dumps({"ok": False, "error": kind, "reason": reason}) + "\n")
+    else:
+        out.err.print(f"[bold red]{kind}:[/] {reason}", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point; exits without the SDK's interpreter-teardown abort."""
+    run_and_exit(run)
+
+
+if __name__ == "__main__":
+    main()

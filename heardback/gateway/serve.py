@@ -1,0 +1,68 @@
+"""Serving the gateway (`python -m heardback.gateway`, until SIGTERM or SIGINT; `make run` starts
+it as a service). `python -m heardback.gateway --openapi` prints the OpenAPI document
+(docs/openapi.json).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Generator
+from typing import Any
+
+import structlog
+import uvicorn
+
+from heardback.gateway.app import create_app
+from heardback.runtime.logs import configure_logging
+from heardback.runtime.settings import Settings, get_settings
+
+log = structlog.get_logger("heardback.gateway")
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling, for `make run`: the stack decides when to stop
+    (set `should_exit`)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def uvicorn_server(
+    app: Any, host: str, port: int, *, embedded: bool = False, lifespan: str = "on"
+) -> uvicorn.Server:
+    """uvicorn for one of heardback's apps, logging through our structlog set-up."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,  # our structlog set-up; uvicorn's access log is replaced by ours
+        access_log=False,
+        lifespan=lifespan,  # type: ignore[arg-type]
+    )
+    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+
+
+def server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
+    return uvicorn_server(
+        create_app(settings), settings.gateway_host, settings.gateway_port, embedded=embedded
+    )
+
+
+def openapi_document() -> str:
+    app = create_app(Settings())
+    return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
+
+
+async def main() -> int:
+    if "--openapi" in sys.argv[1:]:
+        sys.stdout.write(openapi_document())
+        return 0
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    srv = server(settings)
+    log.info("gateway_starting", host=settings.gateway_host, port=settings.gateway_port)
+    await srv.serve()  # uvicorn stops on SIGTERM / SIGINT
+    return 0 if srv.started else 1

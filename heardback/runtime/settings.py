@@ -1,0 +1,161 @@
+"""Settings: one `Settings` object, read from `HEARDBACK_*` environment variables (or `.env`).
+
+Built by :func:`get_settings` when an entry point starts, never at import time; tests construct
+`Settings(...)` explicitly.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from heardback.workflows.contract import TASK_QUEUE
+
+
+class Settings(BaseSettings):
+    # Empty values (as in .env.example) count as unset.
+    model_config = SettingsConfigDict(
+        env_prefix="HEARDBACK_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    # Temporal Cloud or any TLS cluster: mTLS (client certificate and key), or an API key.
+    temporal_tls: bool = False  # implied by a client certificate or an API key
+    temporal_tls_cert_path: Path | None = None
+    temporal_tls_key_path: Path | None = None
+    temporal_tls_ca_path: Path | None = None  # only for a private CA
+    temporal_api_key: SecretStr | None = None
+    # Register heardback's search attributes on the namespace at start-up when missing (needs
+    # operator rights; turn off where they are registered by an administrator).
+    register_search_attributes: bool = True
+
+    # Mail
+    mail_transport: Literal["file", "smtp"] = "file"
+    outbox_dir: Path = Path("var/outbox")
+    mail_from: str = Field(
+        default="hiring@heardback.localhost",
+        description="Envelope and From address; replies go to the role's contact via Reply-To.",
+    )
+    message_id_domain: str = "heardback.localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 20.0
+
+    # Delivery ledger (exactly-once bookkeeping). "sqlite" is per host (the embedded default);
+    # several worker replicas must share "postgres".
+    ledger: Literal["sqlite", "postgres"] = "sqlite"
+    ledger_path: Path = Path("var/ledger.sqlite3")
+    ledger_dsn: SecretStr | None = None  # postgresql://user:pass@host:5432/db
+    ledger_lease_seconds: float = 30.0
+
+    # Payload encryption (AES-256-GCM). "auto": encrypt when keys are configured, or found in
+    # encryption_keys_file (`make run` generates one there); "on": refuse to start without keys;
+    # "off": plaintext payloads (tests of other things, or a cluster that encrypts at rest).
+    encryption: Literal["auto", "on", "off"] = "auto"
+    encryption_keys: SecretStr | None = None  # "id:base64,id:base64"; the first is active
+    encryption_key_id: str | None = None  # the active key, if not the first
+    encryption_keys_file: Path = Path("var/encryption-keys")
+
+    # Codec server (`python -m heardback.gateway.codec_server`, also started by `make run`)
+    codec_host: str = "127.0.0.1"
+    codec_port: int = 8081
+    codec_tokens: SecretStr | None = None  # bearer tokens; unset: HEARDBACK_API_TOKENS
+    codec_cors_origins: str = (
+        "http://localhost:8233"  # the Temporal UI's origin(s), comma-separated
+    )
+    # Let the UI origin decode without a token (the local dev UI cannot send one). `make run`
+    # turns this on for its loopback-only stack; leave it off anywhere else.
+    codec_trust_ui_origin: bool = False
+
+    # HTTP gateway (`python -m heardback.gateway`, also started by `make run`)
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    # Bearer tokens accepted by the gateway, comma-separated. None set: every call but health
+    # is refused (`make run` generates one into var/gateway-token when this is empty).
+    api_tokens: SecretStr | None = None
+    # Shared secret of the ATS webhook (HMAC-SHA256 of the raw body); None: webhooks refused.
+    webhook_secret: SecretStr | None = None
+    webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
+    webhook_dedupe_days: int = 14
+
+    # Retention (release 4): the worker keeps the `heardback-retention` schedule, which sweeps
+    # finished candidacies past `policy.retention` this often. false: leave the schedule alone
+    # (an administrator manages it, or another deployment's workers do).
+    retention_schedule: bool = True
+    retention_sweep_every: timedelta = timedelta(hours=1)
+
+    # Worker tuning. Cached workflows cost memory (about 0.3 MB each, measured) and save a
+    # replay when they wake; candidacies sleep for days, so a modest cache loses little.
+    max_cached_workflows: int = 300
+    max_concurrent_activities: int = 100
+    max_concurrent_workflow_tasks: int | None = None  # None: the SDK's default
+    # Pollers per task queue (None: the SDK's default of 5 each); see docs/PERFORMANCE.md.
+    # (at least 2 workflow pollers: one for the sticky queue, one for the normal queue).
+    workflow_task_pollers: int | None = Field(default=None, ge=2)
+    activity_task_pollers: int | None = Field(default=None, ge=1)
+
+    # Observability: Prometheus metrics (SDK + heardback's own) and the worker's health listener.
+    metrics_address: str | None = None  # e.g. 0.0.0.0:9464; unset: no metrics endpoint
+    metrics_refresh_seconds: float = 30.0  # how often the open/overdue gauges are recounted
+    health_host: str = "127.0.0.1"
+    health_port: int | None = None  # e.g. 8090; unset: no health listener
+
+    # Logging
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    # Embedded dev stack (`make run`)
+    dev_db_path: Path = Path("var/temporal.db")
+    dev_ui_port: int = 8233
+    # SQLite pragmas for the dev server: WAL with synchronous=normal more than doubled
+    # throughput in the benchmark (docs/PERFORMANCE.md); crash-safe, not power-cut-safe.
+    dev_sqlite_pragmas: str = "journal_mode=wal,synchronous=normal"
+
+
+def tokens(settings: Settings) -> list[str]:
+    """The gateway's accepted bearer tokens."""
+    return _split(settings.api_tokens)
+
+
+def codec_tokens(settings: Settings) -> list[str]:
+    """The codec server's accepted bearer tokens (the gateway's unless set apart)."""
+    return _split(settings.codec_tokens) or tokens(settings)
+
+
+def _split(secret: SecretStr | None) -> list[str]:
+    if secret is None:
+        return []
+    return [t.strip() for t in secret.get_secret_value().split(",") if t.strip()]
+
+
+def encryption_keys(settings: Settings) -> str | None:
+    """The configured key spec, from the environment or the key file; None for plaintext."""
+    if settings.encryption == "off":
+        return None
+    if settings.encryption_keys is not None:
+        return settings.encryption_keys.get_secret_value()
+    if settings.encryption_keys_file.exists():
+        return settings.encryption_keys_file.read_text(encoding="utf-8").strip()
+    if settings.encryption == "on":
+        raise ValueError(
+            "HEARDBACK_ENCRYPTION=on but no keys: set HEARDBACK_ENCRYPTION_KEYS or create "
+            f"{settings.encryption_keys_file}"
+        )
+    return None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,226 @@
+"""`python -m heardback.starter.demo` (`make demo`): a realistic hiring scenario in a minute.
+
+Runs against the stack from `make run`. Three candidates apply for one role, with the product's
+policy compressed from days into seconds, and you watch each promise keep itself:
+
+- Ada sits two rounds; the second interviewer forgets feedback (reminder, then escalation); she
+  is rejected with written reasons, the late feedback still reaches her, then the survey.
+- Grace is held as a backup; the hold runs out, gets one last extension, then ends in a rejection
+  rather than silence.
+- Linus hears nothing from the team: heardback explains the delay and escalates, then the offer.
+- Katherine and Dorothy are still waiting when the role is filled: both are told, by themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from heardback.runtime.logs import configure_logging
+from heardback.runtime.settings import get_settings
+from heardback.runtime.temporal import connect, run_and_exit
+from heardback.starter.client import HeardbackClient
+from heardback.workflows.models import (
+    Candidate,
+    CloseRole,
+    Decide,
+    InterviewCompleted,
+    Policy,
+    Role,
+    RoleInput,
+    SubmitFeedback,
+)
+
+COMPRESSED = Policy(
+    max_silence=timedelta(seconds=40),
+    decision_due=timedelta(seconds=15),
+    feedback_due=timedelta(seconds=8),
+    hold_max=timedelta(seconds=30),
+    effort_threshold=timedelta(hours=2),
+    feedback_wait_max=timedelta(seconds=40),
+)
+
+PEOPLE = {
+    "c-1001": ("Ada Lovelace", "ada@example.org"),
+    "c-1002": ("Grace Hopper", "grace@example.org"),
+    "c-1003": ("Linus Pauling", "linus@example.org"),
+    "c-1004": ("Katherine Johnson", "katherine@example.org"),
+    "c-1005": ("Dorothy Vaughan", "dorothy@example.org"),
+}
+
+
+class Demo:
+    def __init__(self, client: HeardbackClient, role_id: str) -> None:
+        self.client = client
+        self.role_id = role_id
+        self.t0 = time.monotonic()
+        self.seen: set[str] = set()
+        self.handles: dict[str, WorkflowHandle[Any, Any]] = {}
+
+    def say(self, text: str) -> None:
+        print(f"[+{time.monotonic() - self.t0:5.1f}s] {text}", flush=True)
+
+    async def watch(self) -> None:
+        """Print each message as its delivery is recorded in the workflow."""
+        while True:
+            for cid in self.handles:
+                try:
+                    st = await self.client.status(self.role_id, cid)
+                except Exception:  # noqa: S112 - a query during a restart; try again next round
+                    continue
+                for m in st.messages:
+                    if m.status != "pending" and m.message_id not in self.seen:
+                        self.seen.add(m.message_id)
+                        who = PEOPLE[cid][0].split()[0]
+                        arrow = "to" if m.recipient == "candidate" else f"about {who} to the"
+                        target = who if m.recipient == "candidate" else m.recipient
+                        self.say(f"    mail {m.status}: {m.kind} {arrow} {target}")
+            await asyncio.sleep(0.5)
+
+
+async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bottom
+    settings = get_settings()
+    configure_logging("WARNING", settings.log_format)
+    try:
+        client = HeardbackClient(await connect(settings), task_queue=settings.task_queue)
+    except Exception as err:
+        print(f"Cannot reach Temporal at {settings.temporal_address} ({err}).")
+        print("Start the stack first: `make run` in another terminal.")
+        return 1
+
+    stamp = datetime.now(UTC).strftime("%H%M%S")
+    role = Role(
+        id=f"demo-{stamp}",
+        title="Backend Engineer",
+        company="Acme",
+        contact_email="hiring@acme.example",
+        survey_url="https://acme.example/candidate-survey",
+    )
+    demo = Demo(client, role.id)
+    print(f"Role {role.id}: {role.title} at {role.company}; policy compressed to seconds.\n")
+    role_workflow_id = await client.open_role(RoleInput(role=role, policy=COMPRESSED))
+    for cid, (name, mail) in PEOPLE.items():
+        wf_id = await client.add_candidate(role.id, Candidate(id=cid, name=name, email=mail))
+        demo.handles[cid] = client.temporal.get_workflow_handle(wf_id)
+        demo.say(f"{name.split()[0]} applies")
+    watcher = asyncio.create_task(demo.watch())
+    ada, grace, linus = "c-1001", "c-1002", "c-1003"
+
+    await asyncio.sleep(2)
+    demo.say("Ada's technical interview (1h30) is done, with feedback")
+    await client.record_interview(
+        role.id,
+        ada,
+        InterviewCompleted(
+            interview_id="i-1",
+            stage="technical",
+            interviewer_email="bob@acme.example",
+            duration=timedelta(minutes=90),
+            feedback=["You explained the trade-offs of your cache design clearly."],
+            internal_notes="Strong on design, a bit slow on the coding part.",
+        ),
+    )
+    demo.say("Grace's technical interview (1h) is done, with feedback")
+    await client.record_interview(
+        role.id,
+        grace,
+        InterviewCompleted(
+            interview_id="i-2",
+            stage="technical",
+            interviewer_email="eve@acme.example",
+            duration=timedelta(hours=1),
+            feedback=["Your debugging approach was methodical and easy to follow."],
+        ),
+    )
+    await asyncio.sleep(2)
+    demo.say("Team advances Ada to the onsite")
+    await client.decide(
+        role.id,
+        ada,
+        Decide(outcome="advance", next_stage="onsite", feedback=["We enjoyed the conversation."]),
+    )
+    demo.say("Team holds Grace as a backup for 10 seconds")
+    await client.decide(
+        role.id, grace, Decide(outcome="hold", hold_until=datetime.now(UTC) + timedelta(seconds=10))
+    )
+    await asyncio.sleep(2)
+    demo.say("Ada's onsite (3h) is done; the interviewer writes no feedback")
+    await client.record_interview(
+        role.id,
+        ada,
+        InterviewCompleted(
+            interview_id="i-3",
+            stage="onsite",
+            interviewer_email="carol@acme.example",
+            duration=timedelta(hours=3),
+            internal_notes="Not sure about team fit.",
+        ),
+    )
+    await asyncio.sleep(10)
+    demo.say("Team rejects Ada, with written reasons (she invested 4h30)")
+    await client.decide(
+        role.id,
+        ada,
+        Decide(
+            outcome="reject",
+            feedback=[
+                "We chose a candidate with more production experience in distributed queues.",
+            ],
+        ),
+    )
+    await asyncio.sleep(2)
+    demo.say("Linus's team finally decides: offer")
+    await client.decide(role.id, linus, Decide(outcome="offer", feedback=["Welcome aboard!"]))
+    await asyncio.sleep(2)
+    demo.say("Ada's onsite interviewer finally writes feedback")
+    await client.submit_feedback(
+        role.id,
+        ada,
+        SubmitFeedback(
+            interview_id="i-3",
+            feedback=[
+                "Your system design was solid; practise narrating your testing strategy.",
+            ],
+        ),
+    )
+
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(demo.handles[c].result() for c in (ada, grace, linus))), 90
+        )
+        demo.say("The role is filled: closing it tells everyone still waiting")
+        closing = await client.close_role(role.id, CloseRole(reason="filled"))
+        demo.say(f"    {closing.affected} candidates still waiting are being told")
+        await asyncio.wait_for(
+            asyncio.gather(*(h.result() for h in demo.handles.values())), timeout=60
+        )
+    except TimeoutError:
+        print("\nSome candidacies are still running; see the UI.")
+    await asyncio.sleep(1)
+    watcher.cancel()
+
+    print("\nEvery candidacy ended with its final message delivered.")
+    if settings.mail_transport == "file":
+        print(f"Messages are in {settings.outbox_dir}/ (one .eml each). Ada's rejection:\n")
+        for path in sorted(settings.outbox_dir.glob(f"candidacy-{role.id}-c-1001.*.rejection.eml")):
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = msg.get_body(preferencelist=("plain",))
+            print(f"Subject: {msg['Subject']}\n")
+            print(body.get_content() if body is not None else "")
+    print("Histories, in the Temporal UI:")
+    for workflow_id in [role_workflow_id, *(h.id for h in demo.handles.values())]:
+        print(
+            f"  http://localhost:{settings.dev_ui_port}/namespaces/{settings.namespace}"
+            f"/workflows/{workflow_id}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    run_and_exit(main)

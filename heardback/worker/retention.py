@@ -1,0 +1,77 @@
+"""The `heardback-retention` schedule: the worker creates it (or brings its interval and task
+queue up to date) at start-up, so a fresh install erases finished candidacies' data on time
+without anyone setting it up. Operators see it under Schedules in the Temporal UI; pause it
+there, or `temporal schedule trigger --schedule-id heardback-retention` for a pass now."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from heardback.runtime.settings import Settings
+from heardback.workflows import contract
+
+log = structlog.get_logger("heardback.retention")
+
+
+def retention_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            contract.RETENTION_SWEEP_WORKFLOW,
+            id="heardback-retention-sweep",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=settings.retention_sweep_every)]),
+        # A sweep still running when the next is due: skip the next, never pile up.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_retention_schedule(client: Client, settings: Settings) -> str:
+    """Create the schedule, or update it to these settings. Returns what was done."""
+    wanted = retention_schedule(settings)
+    try:
+        await client.create_schedule(contract.RETENTION_SCHEDULE_ID, wanted)
+    except ScheduleAlreadyRunningError:
+
+        def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            # Keep an operator's pause; take the interval and task queue from these settings.
+            wanted.state = current.description.schedule.state
+            return ScheduleUpdate(schedule=wanted)
+
+        await client.get_schedule_handle(contract.RETENTION_SCHEDULE_ID).update(update)
+        return "updated"
+    return "created"
+
+
+async def keep_retention_schedule(client: Client, settings: Settings) -> None:
+    """At worker start: ensure the schedule unless told not to. A failure is logged, not
+    fatal: deliveries matter more, and the next start (or an operator) retries."""
+    if not settings.retention_schedule:
+        return
+    try:
+        done = await ensure_retention_schedule(client, settings)
+    except Exception as err:
+        log.warning(
+            "retention_schedule_not_ensured",
+            schedule_id=contract.RETENTION_SCHEDULE_ID,
+            error=f"{type(err).__name__}: {err}",
+        )
+        return
+    log.info(
+        "retention_schedule_ready",
+        schedule_id=contract.RETENTION_SCHEDULE_ID,
+        action=done,
+        every=str(settings.retention_sweep_every),
+    )

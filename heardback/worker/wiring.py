@@ -1,0 +1,106 @@
+"""Everything a worker, a test or a replayer needs, built from settings in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from heardback.activities.delivery import DeliveryActivities
+from heardback.activities.ledger import Ledger, SqliteLedger
+from heardback.activities.pg_ledger import PostgresLedger
+from heardback.activities.render import Renderer
+from heardback.activities.retention import RetentionActivities
+from heardback.activities.roles import RoleActivities
+from heardback.activities.transport import FileTransport, SmtpTransport, Transport
+from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.settings import Settings
+from heardback.workflows.candidacy import Candidacy
+from heardback.workflows.retention import RetentionSweep
+from heardback.workflows.role import RoleWorkflow
+
+WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, RetentionSweep)
+# The workflow modules are pure (no I/O, no mutable module state: see workflows/), so they are
+# imported once and passed through the sandbox instead of re-imported for every workflow run,
+# which cut the worker's CPU per candidacy (docs/PERFORMANCE.md). Determinism checks still apply.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("heardback")
+)
+__all__ = ["DATA_CONVERTER", "WORKFLOWS"]
+
+
+def build_transport(settings: Settings) -> Transport:
+    if settings.mail_transport == "smtp":
+        return SmtpTransport(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=(
+                settings.smtp_password.get_secret_value() if settings.smtp_password else None
+            ),
+            timeout=settings.smtp_timeout_seconds,
+        )
+    return FileTransport(settings.outbox_dir)
+
+
+def build_ledger(settings: Settings) -> Ledger:
+    if settings.ledger == "postgres":
+        if settings.ledger_dsn is None:
+            raise ValueError("HEARDBACK_LEDGER=postgres needs HEARDBACK_LEDGER_DSN")
+        return PostgresLedger(
+            settings.ledger_dsn.get_secret_value(), lease_seconds=settings.ledger_lease_seconds
+        )
+    return SqliteLedger(settings.ledger_path, lease_seconds=settings.ledger_lease_seconds)
+
+
+def build_activities(settings: Settings) -> DeliveryActivities:
+    return DeliveryActivities(
+        transport=build_transport(settings),
+        ledger=build_ledger(settings),
+        renderer=Renderer(
+            mail_from=settings.mail_from, message_id_domain=settings.message_id_domain
+        ),
+    )
+
+
+def tuning(settings: Settings) -> dict[str, Any]:
+    """The Worker's optional tuning arguments, where settings override the SDK's defaults."""
+    out: dict[str, Any] = {}
+    if settings.max_concurrent_workflow_tasks is not None:
+        out["max_concurrent_workflow_tasks"] = settings.max_concurrent_workflow_tasks
+    if settings.workflow_task_pollers is not None:
+        out["workflow_task_poller_behavior"] = PollerBehaviorSimpleMaximum(
+            settings.workflow_task_pollers
+        )
+    if settings.activity_task_pollers is not None:
+        out["activity_task_poller_behavior"] = PollerBehaviorSimpleMaximum(
+            settings.activity_task_pollers
+        )
+    return out
+
+
+def build_worker(
+    client: Client, settings: Settings, *, activities: DeliveryActivities | None = None
+) -> Worker:
+    acts = activities or build_activities(settings)
+    roles = RoleActivities(client)
+    retention = RetentionActivities(client, ledger=acts.ledger, transport=acts.transport)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_activities=settings.max_concurrent_activities,
+        **tuning(settings),
+        workflows=list(WORKFLOWS),
+        workflow_runner=WORKFLOW_RUNNER,
+        activities=[
+            acts.deliver,
+            roles.start_candidacy,
+            roles.send_to_candidacies,
+            retention.sweep_retention,
+        ],
+    )

@@ -1,0 +1,49 @@
+"""Wire names of the public contract: change none of these without a migration.
+
+Any Temporal client, in any language, drives heardback through these names, so they live once,
+here, and everything else imports them.
+"""
+
+from __future__ import annotations
+
+TASK_QUEUE = "heardback"
+
+CANDIDACY_WORKFLOW = "Candidacy"
+
+SIGNAL_INTERVIEW_COMPLETED = "interview_completed"
+UPDATE_SUBMIT_FEEDBACK = "submit_feedback"
+UPDATE_DECIDE = "decide"
+UPDATE_WITHDRAW = "withdraw"
+QUERY_STATUS = "status"
+# Sent by the Role to each of its candidacies (any client may send them too).
+UPDATE_ROLE_CLOSED = "role_closed"
+UPDATE_ROLE_PAUSED = "role_paused"
+UPDATE_ROLE_RESUMED = "role_resumed"
+
+ROLE_WORKFLOW = "Role"
+UPDATE_ADD_CANDIDATE = "add_candidate"
+UPDATE_ADVANCE_COHORT = "advance_cohort"
+UPDATE_PAUSE = "pause"
+UPDATE_RESUME = "resume"
+UPDATE_CLOSE = "close"
+QUERY_SUMMARY = "summary"
+# Sent by each Candidacy to its Role when its state or stage changes.
+SIGNAL_CANDIDACY_CHANGED = "candidacy_changed"
+
+ACTIVITY_START_CANDIDACY = "start_candidacy"
+ACTIVITY_SEND_TO_CANDIDACIES = "send_to_candidacies"
+
+ACTIVITY_DELIVER = "deliver_message"
+
+RETENTION_SWEEP_WORKFLOW = "RetentionSweep"
+RETENTION_SCHEDULE_ID = "heardback-retention"
+ACTIVITY_SWEEP_RETENTION = "sweep_retention"
+
+
+def candidacy_workflow_id(role_id: str, candidate_id: str) -> str:
+    """The one workflow id of a candidacy: ids only, never names or emails."""
+    return f"candidacy-{role_id}-{candidate_id}"
+
+
+def role_workflow_id(role_id: str) -> str:
+    return f"role-{role_id}"

@@ -1,0 +1,589 @@
+"""Pydantic models of the public contract and of a candidacy's durable state.
+
+Commands (start input, signals, updates) are frozen and forbid unknown fields, so a typo in a
+backend's payload is refused with a clear reason instead of being ignored. Every field added after
+the first release must have a default, so that histories already running still decode.
+
+Durations are ISO-8601 (``P7D``, ``PT30S``) and times RFC 3339 with an offset, on the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+
+# --- constrained scalar types ------------------------------------------------------------------
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError(
+            "ids are 1-64 characters of letters, digits, '.', '_' or '-' (no names, no emails)"
+        )
+    return value
+
+
+def _check_email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL_RE.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def _check_line(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("feedback lines must not be blank")
+    if len(stripped) > 2000:
+        raise ValueError("a feedback line is at most 2000 characters")
+    return stripped
+
+
+def _check_single_line(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be blank")
+    if "\n" in stripped or "\r" in stripped:
+        raise ValueError("must be a single line")
+    if len(stripped) > 200:
+        raise ValueError("at most 200 characters")
+    return stripped
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s]+$", value) or len(value) > 2000:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _not_a_number(value: object) -> object:
+    """The contract's durations and times are strings (ISO 8601, RFC 3339), as the schema says;
+    a number or a boolean (seconds? a timestamp?) is refused rather than guessed at."""
+    if not isinstance(value, str | timedelta | datetime):
+        raise ValueError(  # noqa: TRY004 - pydantic reports ValueError, not TypeError
+            "must be a string: ISO 8601 for durations (P7D), RFC 3339 for times"
+        )
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("durations must be positive")
+    return value
+
+
+# The JSON schemas (for the OpenAPI document) state the same rules the validators enforce.
+Id = Annotated[
+    str,
+    AfterValidator(_check_id),
+    WithJsonSchema(
+        {"type": "string", "pattern": _ID_RE.pattern, "description": "an id, never a name"}
+    ),
+]
+Email = Annotated[
+    str,
+    AfterValidator(_check_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+]
+FeedbackLine = Annotated[
+    str,
+    AfterValidator(_check_line),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 2000}),
+]
+Text = Annotated[
+    str,
+    AfterValidator(_check_single_line),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^\r\n]+$"}),
+]
+Url = Annotated[str, AfterValidator(_check_url)]
+Duration = Annotated[timedelta, BeforeValidator(_not_a_number), AfterValidator(_positive)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+
+MessageKind = Literal[
+    "acknowledgement",
+    "status_update",
+    "delay_explanation",
+    "escalation",
+    "feedback_reminder",
+    "stage_result",
+    "rejection",
+    "offer",
+    "withdrawal_confirmation",
+    "role_closed",
+    "feedback_update",
+    "survey",
+]
+FINAL_KINDS: frozenset[str] = frozenset(
+    {"rejection", "offer", "withdrawal_confirmation", "role_closed"}
+)
+Recipient = Literal["candidate", "interviewer", "contact"]
+Outcome = Literal["advance", "reject", "hold", "offer"]
+FinalOutcome = Literal["rejected", "offer", "withdrawn", "role_closed"]
+State = Literal["active", "on_hold", "finishing", "completed", "refused"]
+StageDecision = Literal["advance", "rejected", "offer", "withdrawn", "role_closed"]
+DeadlineKind = Literal["silence", "decision_due", "feedback_due", "hold_expiry", "feedback_wait"]
+
+
+class Command(BaseModel):
+    """Base of every inbound payload: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- start input -------------------------------------------------------------------------------
+
+
+class Role(Command):
+    id: Id
+    title: Text
+    company: Text
+    contact_email: Email
+    survey_url: Url | None = None
+
+
+class Candidate(Command):
+    id: Id
+    name: Text
+    email: Email
+
+
+class Policy(Command):
+    """How long each promise may wait. The defaults are the product's promises."""
+
+    max_silence: Duration = timedelta(days=7)
+    decision_due: Duration = timedelta(days=5)
+    feedback_due: Duration = timedelta(days=2)
+    hold_max: Duration = timedelta(days=21)
+    effort_threshold: Duration = timedelta(hours=3)
+    # After the outcome went out, missing feedback is chased this long before the candidate is
+    # told plainly that it could not be obtained (so a candidacy always ends).
+    feedback_wait_max: Duration = timedelta(days=30)
+    # Once the candidacy is over, its messages (the outbox copies) are erased after this long.
+    retention: Duration = timedelta(days=180)
+
+
+class CandidacyInput(Command):
+    role: Role
+    candidate: Candidate
+    policy: Policy = Field(default_factory=Policy)
+    # Set only by the workflow itself when it continues as new; never by clients.
+    carried_state: CandidacyState | None = None
+
+
+# --- signals and updates -----------------------------------------------------------------------
+
+
+class InterviewCompleted(Command):
+    interview_id: Id
+    stage: Text
+    interviewer_email: Email
+    duration: Duration
+    feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
+    # Kept out of workflow state and of every message: interviewers write candidly here.
+    internal_notes: str | None = Field(default=None, max_length=20000)
+
+    @model_validator(mode="after")
+    def _plausible_duration(self) -> InterviewCompleted:
+        if self.duration > timedelta(days=2):
+            raise ValueError("an interview or assignment lasts at most P2D")
+        return self
+
+
+class SubmitFeedback(Command):
+    interview_id: Id
+    feedback: list[FeedbackLine] = Field(min_length=1, max_length=50)
+
+
+class Decide(Command):
+    outcome: Outcome
+    feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
+    next_stage: Text | None = None
+    hold_until: Moment | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_outcome(self) -> Decide:
+        if self.outcome == "advance" and self.next_stage is None:
+            raise ValueError("'advance' needs next_stage: the stage the candidate moves to")
+        if self.outcome != "advance" and self.next_stage is not None:
+            raise ValueError("next_stage is only for 'advance'")
+        if self.outcome != "hold" and self.hold_until is not None:
+            raise ValueError("hold_until is only for 'hold'")
+        return self
+
+
+class Withdraw(Command):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class UpdateResult(BaseModel):
+    """What an accepted update did: the messages it queued and the state it left."""
+
+    state: State
+    stage: str
+    message_ids: list[str] = Field(default_factory=list)
+    # False when a role-wide command found nothing to do here (e.g. the outcome was out already).
+    applied: bool = True
+
+
+# --- role-wide commands: a client sends them to the Role, the Role to each candidacy ------------
+
+
+class CloseRole(Command):
+    """The role was filled or cancelled (`close` on the Role, `role_closed` on a candidacy)."""
+
+    reason: Literal["filled", "cancelled"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class PauseRole(Command):
+    """Hiring is paused until a date (`pause` on the Role, `role_paused` on a candidacy)."""
+
+    until: Moment
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ResumeRole(Command):
+    """Hiring goes on (`resume` on the Role, `role_resumed` on a candidacy)."""
+
+
+class CandidacyChanged(BaseModel):
+    """Signal a candidacy sends its Role whenever its state or stage changes."""
+
+    candidate_id: str
+    state: State
+    stage: str
+    outcome: FinalOutcome | None = None
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+class FeedbackSection(BaseModel):
+    stage: str
+    lines: list[str]
+
+
+class MessageContent(BaseModel):
+    """Everything a template may use. Interviewers' internal notes have no field here."""
+
+    candidate_name: str
+    role_title: str
+    company: str
+    stage: str
+    next_stage: str | None = None
+    feedback: list[FeedbackSection] = Field(default_factory=list)
+    decision_lines: list[str] = Field(default_factory=list)
+    pending_feedback_stages: list[str] = Field(default_factory=list)
+    unavailable_feedback_stages: list[str] = Field(default_factory=list)
+    hours_invested: float = 0.0
+    next_contact_by: datetime | None = None
+    hold_until: datetime | None = None
+    resumed_from_hold: bool = False
+    final_extension: bool = False
+    automatic: bool = False
+    withdrawal_reason: str | None = None
+    survey_url: str | None = None
+    reason: str | None = None  # staff messages: why; role messages: filled/cancelled/paused
+    interview_id: str | None = None
+    candidacy_id: str = ""
+    waiting_on: str = ""  # for status updates: what the next step is
+    overdue_since: datetime | None = None
+
+
+class OutgoingMessage(BaseModel):
+    message_id: str
+    kind: MessageKind
+    recipient: Recipient
+    to_email: str
+    content: MessageContent
+    queued_at: datetime
+    # interview_id -> number of that interview's feedback lines this message carries
+    carries_feedback: dict[str, int] = Field(default_factory=dict)
+
+
+class MessageRecord(BaseModel):
+    message_id: str
+    kind: MessageKind
+    recipient: Recipient
+    queued_at: datetime
+    delivered_at: datetime | None = None
+    status: Literal["pending", "delivered", "failed"] = "pending"
+    error: str | None = None
+
+
+class DeliveryRequest(BaseModel):
+    """Input of the deliver activity: one message, identified by its stable id."""
+
+    message: OutgoingMessage
+    workflow_id: str
+    thread_root_id: str
+    reply_to: str
+    # Retention: the candidacy's copies may be erased after this, once it has finished
+    # (workflow time when the message was queued for delivery + policy.retention).
+    erase_after: datetime | None = None
+
+
+class SweepRequest(BaseModel):
+    """One pass of the retention sweep: erase finished candidacies whose time has come."""
+
+    now: datetime
+    limit: int = 500
+
+
+class SweepResult(BaseModel):
+    candidacies: int = 0  # erased
+    files: int = 0
+    ledger_rows: int = 0
+    still_running: int = 0  # due by their rows, but running: kept (their next rows move it on)
+    more: bool = False  # the pass hit its limit: another follows
+
+
+class DeliveryReceipt(BaseModel):
+    message_id: str
+    duplicate: bool = False  # True when the ledger showed an earlier delivery
+
+
+# --- state -------------------------------------------------------------------------------------
+
+
+class InterviewFacts(BaseModel):
+    """What is known of an interview without a name, an address or a line of feedback."""
+
+    interview_id: str
+    stage: str
+    duration: timedelta
+    completed_at: datetime
+    # When the candidate first had every line of this interview's feedback (for reports).
+    feedback_delivered_at: datetime | None = None
+
+
+class InterviewState(InterviewFacts):
+    """An interview in the candidacy's durable state."""
+
+    interviewer_email: str
+    round: int
+    feedback: list[str] = Field(default_factory=list)
+    delivered_lines: int = 0
+    round_closed: bool = False
+    escalations: int = 0
+    abandoned: bool = False
+
+
+class RejectedInput(BaseModel):
+    source: str
+    received_at: datetime
+    reason: str
+
+
+class Deadline(BaseModel):
+    kind: DeadlineKind
+    due_at: datetime
+
+
+class StageRecord(BaseModel):
+    """One stage the candidate went through, and how it ended (for reports)."""
+
+    stage: str
+    entered_at: datetime
+    decided_at: datetime | None = None
+    decision: StageDecision | None = None
+
+
+class CandidacyState(BaseModel):
+    """A candidacy's whole durable state; carried across continue-as-new."""
+
+    workflow_id: str
+    role: Role
+    candidate: Candidate
+    policy: Policy
+    state: State = "active"
+    stage: str = "application"
+    round: int = 0
+    started_at: datetime
+    stage_started_at: datetime
+    decision_anchor: datetime
+    outcome: FinalOutcome | None = None
+    outcome_at: datetime | None = None
+    hold_started_at: datetime | None = None
+    hold_until: datetime | None = None
+    hold_extended: bool = False
+    hold_lines: list[str] = Field(default_factory=list)
+    resumed_from_hold: bool = False
+    interviews: dict[str, InterviewState] = Field(default_factory=dict)
+    outbox: list[OutgoingMessage] = Field(default_factory=list)
+    messages: list[MessageRecord] = Field(default_factory=list)
+    last_delivered_at: datetime | None = None
+    seq: int = 0
+    rejected_inputs: list[RejectedInput] = Field(default_factory=list)
+    candidate_unreachable: bool = False
+    survey_queued: bool = False
+    paused_until: datetime | None = None
+    notified: tuple[str, str] | None = None  # (state, stage) last reported to the Role
+    stages: list[StageRecord] = Field(default_factory=list)  # closed stages, oldest first
+    role_missing: bool = False  # a candidacy_changed signal found no Role workflow
+
+
+class InterviewSummary(InterviewFacts):
+    """An interview as the `status` query shows it: counts, never the lines themselves."""
+
+    feedback_lines: int
+    feedback_delivered: bool
+
+
+class Status(BaseModel):
+    """The `status` query: where a candidacy stands. Carries no names or email addresses."""
+
+    workflow_id: str
+    role_id: str
+    candidate_id: str
+    state: State
+    stage: str
+    outcome: FinalOutcome | None
+    hours_invested: float
+    next_deadline: Deadline | None
+    last_delivered_at: datetime | None
+    hold_until: datetime | None
+    interviews: list[InterviewSummary]
+    messages: list[MessageRecord]
+    rejected_inputs: list[RejectedInput]
+    # Added for reports; defaults keep older results decodable.
+    started_at: datetime | None = None
+    stages: list[StageRecord] = Field(default_factory=list)  # every stage, the current one last
+
+
+CandidacyInput.model_rebuild()
+
+
+# --- the Role workflow -------------------------------------------------------------------------
+
+RoleStatus = Literal["open", "paused", "closed"]
+CohortOthers = Literal["reject", "hold"]
+
+
+class RoleInput(Command):
+    role: Role
+    stages: list[Text] = Field(
+        default_factory=lambda: ["application", "screen", "technical", "onsite"], min_length=1
+    )
+    policy: Policy = Field(default_factory=Policy)
+    carried_state: RoleState | None = None  # set only by continue-as-new
+
+
+class AddCandidate(Command):
+    candidate: Candidate
+
+
+class AdvanceCohort(Command):
+    stage: Text
+    advanced: list[Id] = Field(default_factory=list, max_length=10_000)
+    others: CohortOthers
+    feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
+
+
+class CandidacyEntry(BaseModel):
+    """What the Role knows of one candidacy: no names, no emails."""
+
+    state: State = "active"
+    stage: str = "application"
+    outcome: FinalOutcome | None = None
+
+
+# What the Role sends a candidacy: one of its updates' models. The union needs no tag: each
+# model's required fields tell it apart (and unknown fields are refused).
+CandidacyCommand = CloseRole | PauseRole | ResumeRole | Decide
+
+
+class RoleCommand(BaseModel):
+    """One role-wide command for one candidacy, as the fan-out activity sends it."""
+
+    candidate_id: str
+    update: str  # the candidacy's update: role_closed, role_paused, role_resumed or decide
+    command: CandidacyCommand
+
+
+class FanOutRequest(BaseModel):
+    role_id: str
+    commands: list[RoleCommand]
+    # Temporal deduplicates updates by id per run, so a retried fan-out repeats nothing.
+    update_id_prefix: str
+
+
+class CommandOutcome(BaseModel):
+    candidate_id: str
+    applied: bool
+    state: State | None = None
+    stage: str | None = None
+    refused: str | None = None  # the candidacy's reason, when it refused
+
+
+class FanOutResult(BaseModel):
+    outcomes: list[CommandOutcome]
+
+
+class StartCandidacyRequest(BaseModel):
+    input: CandidacyInput
+    task_queue: str
+
+
+class CohortResult(BaseModel):
+    advanced: list[str] = Field(default_factory=list)
+    rejected: list[str] = Field(default_factory=list)
+    held: list[str] = Field(default_factory=list)
+    refused: list[CommandOutcome] = Field(default_factory=list)
+
+
+class RoleCommandResult(BaseModel):
+    status: RoleStatus
+    affected: int  # candidacies the command is being sent to
+
+
+class PendingFanOut(BaseModel):
+    """A role-wide command still being delivered to candidacies (survives continue-as-new)."""
+
+    job_id: str
+    update: str
+    command: CandidacyCommand
+    remaining: list[str]
+
+
+class RoleState(BaseModel):
+    role: Role
+    stages: list[str]
+    policy: Policy
+    status: RoleStatus = "open"
+    paused_until: datetime | None = None
+    close_reason: Literal["filled", "cancelled"] | None = None
+    candidacies: dict[str, CandidacyEntry] = Field(default_factory=dict)
+    finished: dict[str, int] = Field(default_factory=dict)  # outcome -> count, entries dropped
+    jobs: list[PendingFanOut] = Field(default_factory=list)
+    seq: int = 0
+
+
+class RoleSummary(BaseModel):
+    role_id: str
+    status: RoleStatus
+    paused_until: datetime | None
+    by_state: dict[str, int]
+    by_stage: dict[str, int]
+    finished_by_outcome: dict[str, int]
+    # candidacies that still owe their candidate a message: open ones their final message,
+    # finishing ones the final message, late feedback or the survey
+    messages_owed: int
+    fan_out_remaining: int  # candidacies a role-wide command has still to reach
+
+
+RoleInput.model_rebuild()

@@ -1,0 +1,47 @@
+"""The `RetentionSweep` workflow: one pass of the retention sweep (see activities.retention).
+
+Started by the `heardback-retention` schedule (hourly by default; the worker creates it), or by
+hand: `temporal schedule trigger --schedule-id heardback-retention`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, VersioningBehavior
+
+with workflow.unsafe.imports_passed_through():
+    from heardback.workflows import contract
+    from heardback.workflows.models import SweepRequest, SweepResult
+
+# Enough passes for a large backlog; a bigger one waits for the next run of the schedule.
+MAX_PASSES = 20
+
+
+# PINNED: one sweep lasts minutes and starts afresh every hour; it finishes on the build that
+# started it, so a change to it never needs a patch.
+@workflow.defn(
+    name=contract.RETENTION_SWEEP_WORKFLOW, versioning_behavior=VersioningBehavior.PINNED
+)
+class RetentionSweep:
+    @workflow.run
+    async def run(self) -> SweepResult:
+        total = SweepResult()
+        for _ in range(MAX_PASSES):
+            one: SweepResult = await workflow.execute_activity(
+                contract.ACTIVITY_SWEEP_RETENTION,
+                SweepRequest(now=workflow.now()),
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
+                result_type=SweepResult,
+                summary="erase finished candidacies past their retention",
+            )
+            total.candidacies += one.candidacies
+            total.files += one.files
+            total.ledger_rows += one.ledger_rows
+            total.still_running += one.still_running
+            if not one.more or one.candidacies == 0:
+                break
+        return total
