@@ -20,6 +20,12 @@ RUN pip install -c constraints.txt . \
     && mkdir -p /app/var \
     && chown heardback:heardback /app/var
 
+# Worker Versioning: the build id is the git revision the image was built from
+#   docker build --build-arg HEARDBACK_WORKER_BUILD_ID=$(git rev-parse --short HEAD) .
+# Empty (the default): an unversioned worker.
+ARG HEARDBACK_WORKER_BUILD_ID=""
+ENV HEARDBACK_WORKER_BUILD_ID=${HEARDBACK_WORKER_BUILD_ID}
+
 USER heardback
 EXPOSE 8000 8081 8090 9464
 CMD ["python", "-m", "heardback.worker"]

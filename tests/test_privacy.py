@@ -16,14 +16,13 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
 
 from heardback.activities.ledger import SqliteLedger
 from heardback.gateway.codec_server import create_codec_app
 from heardback.runtime.codec import EncryptionCodec, new_key_spec, parse_keys
 from heardback.runtime.converter import data_converter
 from heardback.starter.client import HeardbackClient
-from heardback.worker.wiring import WORKFLOWS
+from heardback.worker.wiring import build_replayer
 from heardback.workflows import contract, search
 from heardback.workflows.errors import EncryptionKeyError
 from heardback.workflows.models import (
@@ -211,9 +210,7 @@ async def test_nothing_personal_at_rest_in_temporals_database(
         attrs = " ".join(str(p.value) for p in desc.typed_search_attributes)
         # The replayer decrypts with the same converter, and the history replays.
         history = await handle.fetch_history()
-        await Replayer(
-            workflows=list(WORKFLOWS), data_converter=data_converter(settings)
-        ).replay_workflow(history)
+        await build_replayer(data_converter=data_converter(settings)).replay_workflow(history)
     finally:
         worker.stop()
         await env.shutdown()  # flushes the database file

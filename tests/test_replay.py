@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
-from heardback.runtime.converter import DATA_CONVERTER
-from heardback.worker.wiring import WORKFLOWS
+from heardback.worker.wiring import build_replayer
 
 # tests/histories/<release>/<workflow id>[@continued].json
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
@@ -28,6 +26,6 @@ def test_there_is_a_recorded_history_to_replay() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_recorded_history_replays_on_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem.split("@")[0], path.read_text())
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
+    replayer = build_replayer()
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

@@ -89,7 +89,19 @@ class Settings(BaseSettings):
     webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
     webhook_dedupe_days: int = 14
 
-    # Retention (release 4): the worker keeps the `heardback-retention` schedule, which sweeps
+    # Worker Versioning. With a build id the worker joins the Worker Deployment
+    # `worker_deployment_name` as version <name>.<build id> (the image sets the build id from
+    # the git revision), and Temporal routes each workflow task to the deployment's current
+    # version: a rollout is `temporal worker deployment set-current-version` (README, "Changing
+    # workflow code"). Without one the worker is unversioned (tests, the time-skipping server).
+    worker_deployment_name: str = "heardback"
+    worker_build_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,255}$")
+    # At start, make this worker's version the deployment's current one (a one-build
+    # deployment, the compose file, the dev stack). Leave off where rollouts are made with the
+    # CLI, ramping included.
+    worker_set_current: bool = False
+
+    # Retention: the worker keeps the `heardback-retention` schedule, which sweeps
     # finished candidacies past `policy.retention` this often. false: leave the schedule alone
     # (an administrator manages it, or another deployment's workers do).
     retention_schedule: bool = True

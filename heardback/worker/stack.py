@@ -34,6 +34,7 @@ from heardback.runtime.temporal import connect, run_and_exit
 from heardback.worker.health import observed
 from heardback.worker.retention import keep_retention_schedule
 from heardback.worker.search_attributes import REQUIRED, ensure_search_attributes
+from heardback.worker.versioning import deployment_version, make_current
 from heardback.worker.wiring import build_worker
 from heardback.workflows.errors import SearchAttributesMissing
 
@@ -229,6 +230,9 @@ async def main() -> int:
             }
             services.append(start_service("heardback.gateway.codec", codec))
         async with observed(client, runtime, settings, stop), worker:
+            version = deployment_version(settings)
+            if version is not None:  # a versioned dev stack runs one build: make it current
+                await make_current(client, version)
             keys_from = (
                 "settings"
                 if settings.encryption_keys is not None

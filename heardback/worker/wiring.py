@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from heardback.activities.delivery import DeliveryActivities
@@ -18,6 +18,7 @@ from heardback.activities.roles import RoleActivities
 from heardback.activities.transport import FileTransport, SmtpTransport, Transport
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.settings import Settings
+from heardback.worker.versioning import deployment_config
 from heardback.workflows.candidacy import Candidacy
 from heardback.workflows.retention import RetentionSweep
 from heardback.workflows.role import RoleWorkflow
@@ -29,7 +30,13 @@ WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, RetentionSweep)
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("heardback")
 )
-__all__ = ["DATA_CONVERTER", "WORKFLOWS"]
+
+
+def build_replayer(workflows: Sequence[type] = WORKFLOWS, **kwargs: Any) -> Replayer:
+    """A replayer that runs workflow code exactly as the worker does (same sandbox runner; pass
+    the worker's data converter, e.g. an encrypting one, as `data_converter`)."""
+    kwargs.setdefault("data_converter", DATA_CONVERTER)
+    return Replayer(workflows=list(workflows), workflow_runner=WORKFLOW_RUNNER, **kwargs)
 
 
 def build_transport(settings: Settings) -> Transport:
@@ -84,8 +91,15 @@ def tuning(settings: Settings) -> dict[str, Any]:
 
 
 def build_worker(
-    client: Client, settings: Settings, *, activities: DeliveryActivities | None = None
+    client: Client,
+    settings: Settings,
+    *,
+    activities: DeliveryActivities | None = None,
+    workflows: Sequence[type] = WORKFLOWS,
 ) -> Worker:
+    """The heardback worker: every workflow and activity, on `settings.task_queue`, as the
+    version of its Worker Deployment that the settings name (see heardback.worker.versioning).
+    `workflows` is for tests that run a changed build of the workflow code."""
     acts = activities or build_activities(settings)
     roles = RoleActivities(client)
     retention = RetentionActivities(client, ledger=acts.ledger, transport=acts.transport)
@@ -95,7 +109,8 @@ def build_worker(
         max_cached_workflows=settings.max_cached_workflows,
         max_concurrent_activities=settings.max_concurrent_activities,
         **tuning(settings),
-        workflows=list(WORKFLOWS),
+        workflows=list(workflows),
+        deployment_config=deployment_config(settings),
         workflow_runner=WORKFLOW_RUNNER,
         activities=[
             acts.deliver,

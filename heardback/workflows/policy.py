@@ -10,6 +10,8 @@ report deliveries back with :func:`on_delivered`, and sleep until :func:`next_de
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from heardback.workflows.models import (
@@ -18,6 +20,7 @@ from heardback.workflows.models import (
     CandidacyState,
     CloseRole,
     Deadline,
+    DeadlineKind,
     Decide,
     FeedbackSection,
     FinalOutcome,
@@ -115,27 +118,117 @@ def _owes_feedback(s: CandidacyState) -> bool:
 
 
 # --- deadlines ---------------------------------------------------------------------------------
+# Each kind of deadline is defined once, as a rule: when it is due (`due`: the times, each with
+# the interview it concerns, if any) and what happens when it comes (`act`). `deadlines()` lists
+# what the rules say is due; `tick()` acts on every rule whose time has come, in the order below
+# (an earlier rule's message can make a later one unnecessary: a delay explanation breaks the
+# silence too).
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    kind: DeadlineKind
+    due: Callable[[CandidacyState], list[tuple[datetime, InterviewState | None]]]
+    act: Callable[[CandidacyState, InterviewState | None, datetime], list[str]]
+
+
+def _decision_due_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
+    if s.state != "active":
+        return []
+    return [(s.decision_anchor + s.policy.decision_due, None)]
+
+
+def _decision_overdue(s: CandidacyState, _: InterviewState | None, now: datetime) -> list[str]:
+    """Nobody decided in time: explain the delay to the candidate, escalate to the contact."""
+    overdue_since = s.decision_anchor + s.policy.decision_due
+    s.decision_anchor = now
+    queued: list[str] = []
+    if not s.candidate_unreachable:
+        content = _content(s, now)
+        content.next_contact_by = _next_contact_by(s, now)
+        queued.append(_enqueue(s, "delay_explanation", "candidate", content, now))
+    staff = _content(s, now)
+    staff.reason = "decision_overdue"
+    staff.overdue_since = overdue_since
+    queued.append(_enqueue(s, "escalation", "contact", staff, now))
+    return queued
+
+
+def _hold_expiry_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
+    if s.state != "on_hold" or s.hold_until is None:
+        return []
+    return [(s.hold_until, None)]
+
+
+def _feedback_due_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
+    """Each missing feedback falls due `feedback_due` after its interview, and again every
+    period after each escalation."""
+    return [
+        (iv.completed_at + s.policy.feedback_due * (iv.escalations + 1), iv)
+        for iv in _missing_feedback(s)
+    ]
+
+
+def _feedback_overdue(s: CandidacyState, iv: InterviewState | None, now: datetime) -> list[str]:
+    assert iv is not None
+    iv.escalations += 1
+    staff = _content(s, now)
+    staff.reason = "feedback_overdue"
+    staff.interview_id = iv.interview_id
+    staff.stage = iv.stage
+    staff.overdue_since = iv.completed_at + s.policy.feedback_due
+    return [_enqueue(s, "escalation", "contact", staff, now)]
+
+
+def _feedback_wait_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
+    if s.state != "finishing" or s.outcome_at is None or not _missing_feedback(s):
+        return []
+    return [(s.outcome_at + s.policy.feedback_wait_max, None)]
+
+
+def _feedback_given_up(s: CandidacyState, _: InterviewState | None, now: datetime) -> list[str]:
+    """After the outcome, missing feedback was chased long enough: say so plainly, and end."""
+    missing = _missing_feedback(s)
+    for iv in missing:
+        iv.abandoned = True
+    if not missing or s.candidate_unreachable:
+        return []
+    content = _content(s, now)
+    content.unavailable_feedback_stages = [iv.stage for iv in missing]
+    return [_enqueue(s, "feedback_update", "candidate", content, now)]
+
+
+def _silence_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
+    """The candidate's clock runs from the last *delivered* message; none while one is on its
+    way to them (its delivery resets the clock)."""
+    if s.candidate_unreachable or _candidate_message_pending(s):
+        return []
+    return [((s.last_delivered_at or s.started_at) + s.policy.max_silence, None)]
+
+
+def _silence_broken(s: CandidacyState, _: InterviewState | None, now: datetime) -> list[str]:
+    content = _content(s, now)
+    content.next_contact_by = _next_contact_by(s, now)
+    content.waiting_on = _waiting_on(s)
+    content.hold_until = s.hold_until if s.state == "on_hold" else None
+    return [_enqueue(s, "status_update", "candidate", content, now)]
+
+
+RULES: tuple[DeadlineRule, ...] = (
+    DeadlineRule("decision_due", _decision_due_at, _decision_overdue),
+    DeadlineRule("hold_expiry", _hold_expiry_at, lambda s, _, now: _hold_expired(s, now)),
+    DeadlineRule("feedback_due", _feedback_due_at, _feedback_overdue),
+    DeadlineRule("feedback_wait", _feedback_wait_at, _feedback_given_up),
+    DeadlineRule("silence", _silence_at, _silence_broken),
+)
 
 
 def deadlines(s: CandidacyState) -> list[Deadline]:
     """Every timer the candidacy is waiting on, earliest first."""
     if s.state in DONE_STATES:
         return []
-    out: list[Deadline] = []
-    p = s.policy
-    if not s.candidate_unreachable and not _candidate_message_pending(s):
-        last = s.last_delivered_at or s.started_at
-        out.append(Deadline(kind="silence", due_at=last + p.max_silence))
-    if s.state == "active":
-        out.append(Deadline(kind="decision_due", due_at=s.decision_anchor + p.decision_due))
-    if s.state == "on_hold" and s.hold_until is not None:
-        out.append(Deadline(kind="hold_expiry", due_at=s.hold_until))
-    for iv in _missing_feedback(s):
-        due = iv.completed_at + p.feedback_due * (iv.escalations + 1)
-        out.append(Deadline(kind="feedback_due", due_at=due))
-    if s.state == "finishing" and s.outcome_at is not None and _missing_feedback(s):
-        out.append(Deadline(kind="feedback_wait", due_at=s.outcome_at + p.feedback_wait_max))
-    return sorted(out, key=lambda d: d.due_at)
+    found = [Deadline(kind=r.kind, due_at=at) for r in RULES for at, _ in r.due(s)]
+    return sorted(found, key=lambda d: d.due_at)
 
 
 def next_deadline(s: CandidacyState) -> Deadline | None:
@@ -147,62 +240,14 @@ def tick(s: CandidacyState, now: datetime) -> list[str]:
     """Act on every deadline that has come. Safe to call at any time, as often as wanted."""
     if s.state in DONE_STATES:
         return []
-    p = s.policy
-    queued: list[str] = []
-
-    if s.state == "active" and now >= s.decision_anchor + p.decision_due:
-        overdue_since = s.decision_anchor + p.decision_due
-        s.decision_anchor = now
-        if not s.candidate_unreachable:
-            content = _content(s, now)
-            content.next_contact_by = _next_contact_by(s, now)
-            queued.append(_enqueue(s, "delay_explanation", "candidate", content, now))
-        staff = _content(s, now)
-        staff.reason = "decision_overdue"
-        staff.overdue_since = overdue_since
-        queued.append(_enqueue(s, "escalation", "contact", staff, now))
-
-    if s.state == "on_hold" and s.hold_until is not None and now >= s.hold_until:
-        queued += _hold_expired(s, now)
-
     if s.paused_until is not None and now >= s.paused_until:
         s.paused_until = None  # the pause has run out; the decision clock restarted at `until`
-
-    for iv in _missing_feedback(s):
-        due = iv.completed_at + p.feedback_due * (iv.escalations + 1)
-        if now >= due:
-            iv.escalations += 1
-            staff = _content(s, now)
-            staff.reason = "feedback_overdue"
-            staff.interview_id = iv.interview_id
-            staff.stage = iv.stage
-            staff.overdue_since = iv.completed_at + p.feedback_due
-            queued.append(_enqueue(s, "escalation", "contact", staff, now))
-
-    if (
-        s.state == "finishing"
-        and s.outcome_at is not None
-        and now >= s.outcome_at + p.feedback_wait_max
-    ):
-        missing = _missing_feedback(s)
-        for iv in missing:
-            iv.abandoned = True
-        if missing and not s.candidate_unreachable:
-            content = _content(s, now)
-            content.unavailable_feedback_stages = [iv.stage for iv in missing]
-            queued.append(_enqueue(s, "feedback_update", "candidate", content, now))
-
-    if not s.candidate_unreachable and not _candidate_message_pending(s):
-        last = s.last_delivered_at or s.started_at
-        if now >= last + p.max_silence:
-            content = _content(s, now)
-            content.next_contact_by = _next_contact_by(s, now)
-            content.waiting_on = _waiting_on(s)
-            content.hold_until = s.hold_until if s.state == "on_hold" else None
-            queued.append(_enqueue(s, "status_update", "candidate", content, now))
-
-    queued += _maybe_finish(s, now)
-    return queued
+    queued: list[str] = []
+    for rule in RULES:
+        for due_at, subject in rule.due(s):
+            if now >= due_at:
+                queued += rule.act(s, subject, now)
+    return queued + _maybe_finish(s, now)
 
 
 def _hold_expired(s: CandidacyState, now: datetime) -> list[str]:

@@ -1,0 +1,165 @@
+"""The gateway's shared dependencies, kept on ``app.state`` by :func:`~heardback.gateway.app.
+create_app` and handed to routes with ``Depends``: settings, the lazily connected client, bearer
+authentication, unknown-query refusal, request ids and idempotency keys."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+from heardback.gateway.errors import ApiError
+from heardback.gateway.request_ids import request_id
+from heardback.gateway.webhooks import DedupeStore
+from heardback.runtime.converter import data_converter
+from heardback.runtime.settings import Settings
+from heardback.runtime.temporal import connect_options
+from heardback.starter.client import HeardbackClient
+
+# --- the client, connected lazily (the gateway starts even while Temporal is down) -------------
+
+
+class ClientHolder:
+    def __init__(self, settings: Settings, client: HeardbackClient | None = None) -> None:
+        self._settings = settings
+        self._client = client
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> HeardbackClient:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    self._client = await HeardbackClient.connect(
+                        self._settings.temporal_address,
+                        namespace=self._settings.namespace,
+                        task_queue=self._settings.task_queue,
+                        data_converter=data_converter(self._settings),
+                        **connect_options(self._settings),
+                    )
+        return self._client
+
+    async def ready(self) -> bool:
+        try:
+            client = await asyncio.wait_for(self.get(), timeout=3)
+            await client.temporal.workflow_service.get_system_info(
+                GetSystemInfoRequest(), timeout=timedelta(seconds=2)
+            )
+        except Exception:
+            return False
+        return True
+
+
+# --- what create_app keeps on app.state ----------------------------------------------------------
+
+
+def app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def client_holder(request: Request) -> ClientHolder:
+    holder: ClientHolder = request.app.state.holder
+    return holder
+
+
+async def heardback_client(
+    holder: Annotated[ClientHolder, Depends(client_holder)],
+) -> HeardbackClient:
+    return await holder.get()
+
+
+def webhook_secret(settings: Annotated[Settings, Depends(app_settings)]) -> str | None:
+    """The ATS webhooks' HMAC secret; None (webhooks refused) when unset or empty."""
+    secret = settings.webhook_secret
+    return secret.get_secret_value() if secret else None
+
+
+def dedupe_store(request: Request) -> DedupeStore | None:
+    """The webhook events seen (opened by the app's lifespan when webhooks are configured)."""
+    store: DedupeStore | None = request.app.state.dedupe
+    return store
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
+Holder = Annotated[ClientHolder, Depends(client_holder)]
+Hb = Annotated[HeardbackClient, Depends(heardback_client)]
+WebhookSecret = Annotated[str | None, Depends(webhook_secret)]
+Dedupe = Annotated[DedupeStore | None, Depends(dedupe_store)]
+RequestId = Annotated[str, Depends(request_id)]
+
+
+# --- bearer authentication -----------------------------------------------------------------------
+
+_bearer = HTTPBearer(auto_error=False, description="a token from HEARDBACK_API_TOKENS")
+
+
+async def authorised(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+    given = creds.credentials.encode()
+    # Compare against every token, always, in constant time: nothing to learn from timing.
+    matched = False
+    for token in request.app.state.tokens:
+        matched |= hmac.compare_digest(token, given)
+    if not matched:
+        raise ApiError(401, "unauthorized", "the bearer token is not accepted")
+
+
+AUTH = Depends(authorised)  # in a route's or router's `dependencies`
+
+
+# --- unknown query parameters ----------------------------------------------------------------
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse unknown query parameters (a typo like `?withn=P1D` must not be silently ignored),
+    as bodies refuse unknown fields."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    allowed = _query_names(dependant) if dependant is not None else set()
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise ApiError(
+            422, "invalid_input", f"unknown query parameter(s) {unknown}; this route takes: {known}"
+        )
+
+
+# --- idempotency keys ------------------------------------------------------------------------
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="retry-safe key: a repeated update with the same key is applied once",
+    ),
+]
+
+
+def update_id(op: str) -> Any:
+    """``Depends`` for the update id an `op` is sent with: derived from the caller's
+    ``Idempotency-Key`` (a retry with the same key is applied once), None without one."""
+
+    async def from_key(idem: IdempotencyKey = None) -> str | None:
+        return None if idem is None else f"http-{op}-{hashlib.sha256(idem.encode()).hexdigest()}"
+
+    return Depends(from_key)

@@ -1,0 +1,102 @@
+"""Candidacy routes: start one without a role workflow, read its status, and the commands on it
+(interviews, feedback, decisions, withdrawal); `/v1/overdue`, the operators' list of candidacies
+due. Bearer-authenticated."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from heardback.gateway.bodies import Accepted, Started, StartCandidacy
+from heardback.gateway.deps import AUTH, Hb, update_id
+from heardback.gateway.errors import ERRORS, ApiError
+from heardback.starter.client import CandidacyListing
+from heardback.workflows.models import (
+    CandidacyInput,
+    Decide,
+    Id,
+    InterviewCompleted,
+    Status,
+    SubmitFeedback,
+    UpdateResult,
+    Withdraw,
+)
+
+router = APIRouter(dependencies=[AUTH], responses=ERRORS)
+
+CANDIDACIES = ["candidacies"]
+CANDIDACY = "/v1/roles/{role_id}/candidates/{candidate_id}"
+
+
+@router.post("/v1/candidacies", tags=CANDIDACIES, status_code=201, response_model=Started)
+async def start_candidacy(body: StartCandidacy, c: Hb) -> Started:
+    """Start a candidacy without a role workflow (idempotent)."""
+    inp = CandidacyInput(role=body.role, candidate=body.candidate, policy=body.policy)
+    return Started(workflow_id=await c.start_candidacy(inp))
+
+
+@router.get(CANDIDACY, tags=CANDIDACIES, response_model=Status)
+async def candidacy_status(role_id: Id, candidate_id: Id, c: Hb) -> Status:
+    """Where a candidacy stands: state, stage, next deadline, messages (no PII)."""
+    return await c.status(role_id, candidate_id)
+
+
+@router.post(
+    CANDIDACY + "/interviews", tags=CANDIDACIES, status_code=202, response_model=Accepted
+)
+async def record_interview(
+    role_id: Id, candidate_id: Id, body: InterviewCompleted, c: Hb
+) -> Accepted:
+    """Record a completed interview. Resending the same interview is harmless."""
+    await c.record_interview(role_id, candidate_id, body)
+    return Accepted(workflow_id=f"candidacy-{role_id}-{candidate_id}")
+
+
+@router.post(CANDIDACY + "/feedback", tags=CANDIDACIES, response_model=UpdateResult)
+async def submit_feedback(
+    role_id: Id,
+    candidate_id: Id,
+    body: SubmitFeedback,
+    c: Hb,
+    key: Annotated[str | None, update_id("feedback")],
+) -> UpdateResult:
+    """Candidate-facing feedback for an interview."""
+    return await c.submit_feedback(role_id, candidate_id, body, request_id=key)
+
+
+@router.post(CANDIDACY + "/decision", tags=CANDIDACIES, response_model=UpdateResult)
+async def decide(
+    role_id: Id,
+    candidate_id: Id,
+    body: Decide,
+    c: Hb,
+    key: Annotated[str | None, update_id("decide")],
+) -> UpdateResult:
+    """Decide the current stage: advance, reject, hold or offer."""
+    return await c.decide(role_id, candidate_id, body, request_id=key)
+
+
+@router.post(CANDIDACY + "/withdrawal", tags=CANDIDACIES, response_model=UpdateResult)
+async def withdraw(
+    role_id: Id,
+    candidate_id: Id,
+    body: Withdraw,
+    c: Hb,
+    key: Annotated[str | None, update_id("withdraw")],
+) -> UpdateResult:
+    """The candidate withdrew; they get a confirmation."""
+    return await c.withdraw(role_id, candidate_id, body, request_id=key)
+
+
+@router.get("/v1/overdue", tags=["operations"], response_model=list[CandidacyListing])
+async def overdue(
+    c: Hb,
+    within: Annotated[timedelta, Query(description="ISO 8601, e.g. P1D")] = timedelta(0),
+    role_id: Annotated[Id | None, Query()] = None,
+) -> list[CandidacyListing]:
+    """Running candidacies whose next obligation is late or due within `within`."""
+    if within < timedelta(0) or within > timedelta(days=365):
+        raise ApiError(422, "invalid_input", "within must be between P0D and P365D")
+    return await c.overdue(within=within, role_id=role_id)

@@ -1,0 +1,174 @@
+"""Worker Versioning on the real dev server: a second worker build takes over running candidacies,
+and a change made behind `workflow.patched` replays against the histories from before it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.common import RawValue, VersioningBehavior
+from temporalio.testing import WorkflowEnvironment
+
+from heardback.starter.client import HeardbackClient
+from heardback.worker.versioning import deployment_version, make_current
+from heardback.worker.wiring import WORKFLOWS, build_replayer, build_worker
+from heardback.workflows import contract
+from heardback.workflows.candidacy import Candidacy
+from heardback.workflows.models import Decide, InterviewCompleted, Status, UpdateResult
+from heardback.workflows.retention import RetentionSweep
+from heardback.workflows.role import RoleWorkflow
+from tests.conftest import candidacy_input, make_settings
+
+pytestmark = pytest.mark.devserver
+
+PATCH = "test-decision-noted"
+HISTORIES_1_0 = sorted((Path(__file__).parent / "histories" / "1.0").glob("candidacy-*.json"))
+
+
+@workflow.defn(
+    name=contract.CANDIDACY_WORKFLOW, versioning_behavior=VersioningBehavior.AUTO_UPGRADE
+)
+class CandidacyNext(Candidacy):
+    """Build 1.1 of the Candidacy: a change to running code, made the way the README says."""
+
+    @workflow.run
+    async def run(self, raw: RawValue) -> Status:
+        return await super().run(raw)
+
+    def _accepted(self, queued: list[str]) -> UpdateResult:
+        result = super()._accepted(queued)
+        if workflow.patched(PATCH):
+            workflow.logger.info("decision noted by build 1.1")
+        return result
+
+
+NEXT = (CandidacyNext, RoleWorkflow, RetentionSweep)
+
+
+def build_ids(history: WorkflowHistory) -> list[str]:
+    return [
+        e.workflow_task_completed_event_attributes.deployment_version.build_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+
+
+def patch_markers(history: WorkflowHistory) -> int:
+    return sum(
+        e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_patch"
+        for e in history.events
+    )
+
+
+async def replays(history: WorkflowHistory, workflows: Any) -> bool:
+    replayer = build_replayer(workflows)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    return result.replay_failure is None
+
+
+async def until(check: Any, what: str, timeout: float = 30.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await check()
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not reached: {what}")
+        await asyncio.sleep(0.1)
+
+
+async def test_a_new_build_takes_over_a_running_candidacy_and_its_patch_replays(
+    devserver: tuple[WorkflowEnvironment, int], tmp_path: Path
+) -> None:
+    env, _ = devserver
+    deployment = f"heardback-{uuid.uuid4().hex[:6]}"
+    old = make_settings(tmp_path, worker_deployment_name=deployment, worker_build_id="1.0")
+    new = old.model_copy(update={"worker_build_id": "1.1"})
+    hb = HeardbackClient(env.client, task_queue=old.task_queue)
+    inp = candidacy_input()
+    role_id, candidate_id = inp.role.id, inp.candidate.id
+
+    worker_old = build_worker(env.client, old)
+    running_old = asyncio.ensure_future(worker_old.run())
+    version_old = deployment_version(old)
+    assert version_old is not None
+    await make_current(env.client, version_old)
+
+    handle = env.client.get_workflow_handle(await hb.start_candidacy(inp))
+
+    async def status() -> Status:
+        return await hb.status(role_id, candidate_id)
+
+    await until(lambda: _delivered(status, 1), "the acknowledgement, delivered by build 1.0")
+    await hb.record_interview(
+        role_id,
+        candidate_id,
+        InterviewCompleted(
+            interview_id="i-1",
+            stage="technical",
+            interviewer_email="bob@acme.example",
+            duration=timedelta(hours=1),
+            feedback=["Clear trade-offs."],
+        ),
+    )
+    await until(lambda: _interviews(status), "the interview recorded by build 1.0")
+    before = await handle.fetch_history()
+    assert set(build_ids(before)) == {"1.0"}
+
+    # Build 1.1 starts beside 1.0, is made current, and 1.0 is stopped: a rollout.
+    worker_new = build_worker(env.client, new, workflows=NEXT)
+    running_new = asyncio.ensure_future(worker_new.run())
+    version_new = deployment_version(new)
+    assert version_new is not None
+    await make_current(env.client, version_new)
+    await worker_old.shutdown()
+    await running_old
+    try:
+        await hb.decide(role_id, candidate_id, Decide(outcome="offer"))
+        final = await until(
+            lambda: _completed(status), "the offer delivered and the candidacy complete"
+        )
+        assert [m.kind for m in final.messages] == ["acknowledgement", "offer"]
+        after = await handle.fetch_history()
+        info = (await handle.describe()).raw_description.workflow_execution_info
+        assert info.versioning_info.deployment_version.build_id == "1.1"
+        assert build_ids(after)[: len(build_ids(before))] == build_ids(before)
+        assert "1.1" in build_ids(after)  # the running candidacy moved to the new build
+        assert patch_markers(after) == 1  # and took the patched branch there
+    finally:
+        await worker_new.shutdown()
+        await running_new
+
+    # The patched code replays what 1.0 wrote, and what it wrote itself; 1.0's code cannot
+    # replay 1.1's history (the patch marker): that is why the change went through a patch.
+    assert await replays(before, NEXT)
+    assert await replays(after, NEXT)
+    assert not await replays(after, WORKFLOWS)
+
+
+@pytest.mark.parametrize("path", HISTORIES_1_0, ids=lambda p: p.stem)
+async def test_the_recorded_1_0_histories_replay_on_the_patched_build(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem.split("@")[0], path.read_text())
+    assert await replays(history, NEXT)
+
+
+async def _delivered(status: Any, count: int) -> bool:
+    st = await status()
+    return sum(m.status == "delivered" for m in st.messages) >= count
+
+
+async def _interviews(status: Any) -> bool:
+    return bool((await status()).interviews)
+
+
+async def _completed(status: Any) -> Status | None:
+    st: Status = await status()
+    return st if st.state == "completed" else None
