@@ -22,7 +22,7 @@ RUN pip install -c constraints.txt . \
 
 # Worker Versioning: the build id is the git revision the image was built from
 #   docker build --build-arg HEARDBACK_WORKER_BUILD_ID=$(git rev-parse --short HEAD) .
-# Empty (the default): an unversioned worker.
+# Empty (the default): build id `dev`.
 ARG HEARDBACK_WORKER_BUILD_ID=""
 ENV HEARDBACK_WORKER_BUILD_ID=${HEARDBACK_WORKER_BUILD_ID}
 

@@ -38,7 +38,7 @@ from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import run_and_exit
 from heardback.starter.client import HeardbackClient
-from heardback.worker.wiring import build_worker
+from heardback.worker.wiring import build_worker, running
 from heardback.workflows import search
 from heardback.workflows.models import Candidate
 
@@ -75,8 +75,13 @@ async def baseline(client: Client, n: int) -> float:
 
 
 async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[str, float]:
-    settings = Settings(task_queue="bench-heardback", outbox_dir=outbox, ledger_path=ledger)
-    async with build_worker(client, settings):
+    settings = Settings(
+        task_queue="bench-heardback",
+        worker_deployment_name="bench-heardback",
+        outbox_dir=outbox,
+        ledger_path=ledger,
+    )
+    async with running(build_worker(client, settings), client, settings):
         role = await client.start_workflow(
             "Role",
             {

@@ -56,6 +56,7 @@ async def main() -> int:
             task_queue="record-history",
             outbox_dir=Path(tmp) / "outbox",
             ledger_path=Path(tmp) / "ledger.sqlite3",
+            worker_build_id=None,  # the time-skipping server has no Worker Deployments
         )
         async with build_worker(env.client, settings):
             inp = CandidacyInput.model_validate(

@@ -207,8 +207,13 @@ def candidacy_input(**overrides: Any) -> CandidacyInput:
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    queue = f"heardback-test-{uuid.uuid4().hex}"
     base: dict[str, Any] = {
-        "task_queue": f"heardback-test-{uuid.uuid4().hex}",
+        "task_queue": queue,
+        # The time-skipping server has no Worker Deployments: unversioned there. Tests on the
+        # dev server pass a build id, and get a deployment of their own.
+        "worker_build_id": None,
+        "worker_deployment_name": queue,
         "outbox_dir": tmp_path / "outbox",
         "ledger_path": tmp_path / "ledger.sqlite3",
         "mail_transport": "file",
@@ -291,6 +296,8 @@ class WorkerProcess:
             **os.environ,
             "HEARDBACK_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
             "HEARDBACK_TASK_QUEUE": self.task_queue,
+            # A Worker Deployment per task queue: builds of different tests never mix.
+            "HEARDBACK_WORKER_DEPLOYMENT_NAME": self.task_queue,
             "HEARDBACK_MAIL_TRANSPORT": transport,
             "HEARDBACK_OUTBOX_DIR": str(tmp / "outbox"),
             "HEARDBACK_SMTP_HOST": smtp.host,

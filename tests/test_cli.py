@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from heardback.worker.wiring import build_worker
+from heardback.worker.wiring import build_worker, running
 from tests.conftest import free_port, make_settings
 
 pytestmark = pytest.mark.devserver
@@ -62,8 +62,8 @@ async def cli(
     devserver: tuple[WorkflowEnvironment, int], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cli]:
     env, port = devserver
-    settings = make_settings(tmp_path_factory.mktemp("cli"))
-    async with build_worker(env.client, settings):
+    settings = make_settings(tmp_path_factory.mktemp("cli"), worker_build_id="test")
+    async with running(build_worker(env.client, settings), env.client, settings):
         yield Cli(address=f"127.0.0.1:{port}", task_queue=settings.task_queue)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -21,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway.serve import openapi_document
 from heardback.gateway.webhooks import sign
-from heardback.worker.wiring import build_worker
+from heardback.worker.wiring import build_worker, running
 from heardback.workflows import search
 from tests.conftest import free_port, make_settings
 
@@ -50,7 +51,7 @@ async def gateway(
 ) -> AsyncIterator[Gateway]:
     env, port = devserver
     tmp = tmp_path_factory.mktemp("gateway")
-    settings = make_settings(tmp)
+    settings = make_settings(tmp, worker_build_id="test")
     http_port = free_port()
     log = tmp / "gateway.log"
     proc_env = {
@@ -73,7 +74,10 @@ async def gateway(
         )
     url = f"http://127.0.0.1:{http_port}"
     try:
-        async with build_worker(env.client, settings), httpx.AsyncClient(base_url=url) as probe:
+        async with (
+            running(build_worker(env.client, settings), env.client, settings),
+            httpx.AsyncClient(base_url=url) as probe,
+        ):
             for _ in range(100):
                 try:
                     if (await probe.get("/healthz")).status_code == 200:
@@ -130,6 +134,80 @@ async def test_only_health_is_anonymous(gateway: Gateway) -> None:
     async with gateway.client(token=TOKENS[1]) as second:  # every configured token works
         assert (await second.get("/v1/roles/no-such-role")).status_code == 404
         assert (await second.get("/openapi.json")).json()["info"]["title"] == "heardback"
+
+
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+SIGNED = {"/v1/webhooks/ats"}  # authenticated by the ATS's HMAC signature, not a bearer token
+
+
+def _documented_operations() -> list[Any]:
+    """Every operation in the committed docs/openapi.json, and the (undocumented, authenticated)
+    route that serves the document."""
+    doc = json.loads(OPENAPI.read_text())
+    ops = [
+        (method.upper(), path, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    ]
+    assert len(ops) >= 17, ops  # the document was read, not found empty
+    ops.append(("GET", "/openapi.json", {"security": [{"HTTPBearer": []}]}))
+    return [pytest.param(method, path, op, id=f"{method} {path}") for method, path, op in ops]
+
+
+def _with_valid_ids(path: str, op: dict[str, Any]) -> str:
+    """`path` with each path parameter filled by an id its documented pattern accepts, so that a
+    refusal cannot come from the path; the operation needs no other parameter."""
+    params = {p["name"]: p for p in op.get("parameters", []) if p["in"] == "path"}
+    required = [p["name"] for p in op.get("parameters", []) if p.get("required")]
+    assert set(required) <= set(params), (path, required)  # nothing else is required
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = f"{name.removesuffix('_id')}-auth-{uuid.uuid4().hex[:8]}"
+        assert re.fullmatch(params[name]["schema"]["pattern"], value), (name, value)
+        return value
+
+    return re.sub(r"\{(\w+)\}", fill, path)
+
+
+@pytest.mark.parametrize(("method", "path", "op"), _documented_operations())
+async def test_every_operation_but_health_refuses_anonymous_requests(
+    gateway: Gateway, method: str, path: str, op: dict[str, Any]
+) -> None:
+    url = _with_valid_ids(path, op)
+    body = b"{}" if method in ("POST", "PUT", "PATCH", "DELETE") else None  # well-formed JSON
+    json_type = {"Content-Type": "application/json"} if body is not None else {}
+
+    async def send(token: str | None, **headers: str) -> httpx.Response:
+        async with gateway.client(token=token) as c:
+            return await c.request(method, url, content=body, headers={**json_type, **headers})
+
+    anonymous = await send(None)
+    if "health" in op.get("tags", []):
+        assert anonymous.status_code == 200, anonymous.text
+        return
+    assert anonymous.status_code == 401, (anonymous.status_code, anonymous.text)
+    assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+    error = anonymous.json()
+    assert set(error) == {"error", "message", "request_id"}, error  # the one error body
+    assert error["error"] == "unauthorized" and error["message"]
+    assert error["request_id"] == anonymous.headers["X-Request-ID"]
+
+    # The same request with its credential is not refused (so the 401 was the missing
+    # credential's), and with a wrong one it is.
+    if path in SIGNED:
+        signed = await send(None, Signature=sign(SECRET, body or b""))
+        wrong = await send(None, Signature=sign("not-the-secret", body or b""))
+    else:
+        assert op.get("security") == [{"HTTPBearer": []}], op.get("security")
+        signed = await send(TOKENS[0])
+        wrong = await send("tok-not-configured-000")
+    assert signed.status_code != 401 and signed.status_code < 500, (
+        signed.status_code,
+        signed.text,
+    )
+    assert wrong.status_code == 401 and wrong.json()["error"] == "unauthorized"
 
 
 async def test_request_ids_are_echoed_or_made(gateway: Gateway) -> None:

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from heardback.starter.client import HeardbackClient
-from heardback.worker.wiring import build_worker
+from heardback.worker.wiring import build_worker, running
 from heardback.workflows import search
 from heardback.workflows.models import CandidacyInput, InterviewCompleted, SubmitFeedback
 from tests.conftest import make_settings
@@ -42,8 +42,8 @@ async def hb(
     devserver: tuple[WorkflowEnvironment, int], tmp_path: Path
 ) -> AsyncIterator[HeardbackClient]:
     env, _ = devserver
-    settings = make_settings(tmp_path)
-    async with build_worker(env.client, settings):
+    settings = make_settings(tmp_path, worker_build_id="test")
+    async with running(build_worker(env.client, settings), env.client, settings):
         yield HeardbackClient(env.client, task_queue=settings.task_queue)
 
 

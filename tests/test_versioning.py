@@ -90,7 +90,9 @@ async def test_a_new_build_takes_over_a_running_candidacy_and_its_patch_replays(
 ) -> None:
     env, _ = devserver
     deployment = f"heardback-{uuid.uuid4().hex[:6]}"
-    old = make_settings(tmp_path, worker_deployment_name=deployment, worker_build_id="1.0")
+    old = make_settings(
+        tmp_path, worker_deployment_name=deployment, worker_build_id="1.0", worker_set_current=False
+    )
     new = old.model_copy(update={"worker_build_id": "1.1"})
     hb = HeardbackClient(env.client, task_queue=old.task_queue)
     inp = candidacy_input()
@@ -161,7 +163,7 @@ async def test_the_recorded_1_0_histories_replay_on_the_patched_build(path: Path
 
 
 async def _delivered(status: Any, count: int) -> bool:
-    st = await status()
+    st: Status = await status()
     return sum(m.status == "delivered" for m in st.messages) >= count
 
 

@@ -20,7 +20,7 @@ import structlog
 from fastapi import Depends, FastAPI
 
 from heardback.gateway import routes_candidacies, routes_health, routes_roles, routes_webhooks
-from heardback.gateway.deps import ClientHolder, known_query_only, webhook_secret
+from heardback.gateway.deps import ClientHolder, known_query_only, secret_of
 from heardback.gateway.errors import add_error_handlers
 from heardback.gateway.request_ids import request_ids
 from heardback.gateway.webhooks import DedupeStore
@@ -36,7 +36,7 @@ API_VERSION = "1.0.0"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the webhook dedupe store (when webhooks are configured) for the app's lifetime."""
     settings: Settings = app.state.settings
-    if webhook_secret(settings):
+    if secret_of(settings):
         app.state.dedupe = DedupeStore(
             settings.webhook_dedupe_path, keep=timedelta(days=settings.webhook_dedupe_days)
         )
@@ -47,7 +47,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if app.state.dedupe is not None:
             app.state.dedupe.close()
-            app.state.dedupe = None
 
 
 def create_app(settings: Settings, *, client: HeardbackClient | None = None) -> FastAPI:

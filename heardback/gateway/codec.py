@@ -14,13 +14,9 @@ from heardback.runtime.temporal import run_and_exit
 log = structlog.get_logger("heardback.codec")
 
 
-def codec_server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
+def codec_server(settings: Settings) -> uvicorn.Server:
     return uvicorn_server(
-        create_codec_app(settings),
-        settings.codec_host,
-        settings.codec_port,
-        embedded=embedded,
-        lifespan="off",
+        create_codec_app(settings), settings.codec_host, settings.codec_port, lifespan="off"
     )
 
 

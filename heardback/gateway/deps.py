@@ -1,5 +1,5 @@
-"""The gateway's shared dependencies, kept on ``app.state`` by :func:`~heardback.gateway.app.
-create_app` and handed to routes with ``Depends``: settings, the lazily connected client, bearer
+"""The gateway's shared dependencies, handed to routes with ``Depends``: settings, the lazily
+connected client, the webhook dedupe store (all kept on ``app.state`` by ``create_app``), bearer
 authentication, unknown-query refusal, request ids and idempotency keys."""
 
 from __future__ import annotations
@@ -55,43 +55,52 @@ class ClientHolder:
         return True
 
 
-# --- what create_app keeps on app.state ----------------------------------------------------------
+# --- what create_app keeps on app.state ------------------------------------------------------
+# (async, as every dependency here: a plain `def` dependency would run in the thread pool)
 
 
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def client_holder(request: Request) -> ClientHolder:
+async def client_holder(request: Request) -> ClientHolder:
     holder: ClientHolder = request.app.state.holder
     return holder
 
 
-async def heardback_client(
-    holder: Annotated[ClientHolder, Depends(client_holder)],
-) -> HeardbackClient:
+AppSettings = Annotated[Settings, Depends(app_settings)]
+Holder = Annotated[ClientHolder, Depends(client_holder)]
+
+
+async def heardback_client(holder: Holder) -> HeardbackClient:
     return await holder.get()
 
 
-def webhook_secret(settings: Annotated[Settings, Depends(app_settings)]) -> str | None:
+def secret_of(settings: Settings) -> str | None:
     """The ATS webhooks' HMAC secret; None (webhooks refused) when unset or empty."""
     secret = settings.webhook_secret
     return secret.get_secret_value() if secret else None
 
 
-def dedupe_store(request: Request) -> DedupeStore | None:
+async def webhook_secret(settings: AppSettings) -> str | None:
+    return secret_of(settings)
+
+
+async def dedupe_store(request: Request) -> DedupeStore | None:
     """The webhook events seen (opened by the app's lifespan when webhooks are configured)."""
     store: DedupeStore | None = request.app.state.dedupe
     return store
 
 
-AppSettings = Annotated[Settings, Depends(app_settings)]
-Holder = Annotated[ClientHolder, Depends(client_holder)]
+async def this_request_id(request: Request) -> str:
+    return request_id(request)
+
+
 Hb = Annotated[HeardbackClient, Depends(heardback_client)]
 WebhookSecret = Annotated[str | None, Depends(webhook_secret)]
 Dedupe = Annotated[DedupeStore | None, Depends(dedupe_store)]
-RequestId = Annotated[str, Depends(request_id)]
+RequestId = Annotated[str, Depends(this_request_id)]
 
 
 # --- bearer authentication -----------------------------------------------------------------------

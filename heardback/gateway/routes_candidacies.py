@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from heardback.gateway.bodies import Accepted, Started, StartCandidacy
+from heardback.gateway.bodies import Accepted, StartCandidacy, Started
 from heardback.gateway.deps import AUTH, Hb, update_id
 from heardback.gateway.errors import ERRORS, ApiError
 from heardback.starter.client import CandidacyListing
@@ -26,25 +26,24 @@ from heardback.workflows.models import (
 
 router = APIRouter(dependencies=[AUTH], responses=ERRORS)
 
-CANDIDACIES = ["candidacies"]
 CANDIDACY = "/v1/roles/{role_id}/candidates/{candidate_id}"
 
 
-@router.post("/v1/candidacies", tags=CANDIDACIES, status_code=201, response_model=Started)
+@router.post("/v1/candidacies", tags=["candidacies"], status_code=201, response_model=Started)
 async def start_candidacy(body: StartCandidacy, c: Hb) -> Started:
     """Start a candidacy without a role workflow (idempotent)."""
     inp = CandidacyInput(role=body.role, candidate=body.candidate, policy=body.policy)
     return Started(workflow_id=await c.start_candidacy(inp))
 
 
-@router.get(CANDIDACY, tags=CANDIDACIES, response_model=Status)
+@router.get(CANDIDACY, tags=["candidacies"], response_model=Status)
 async def candidacy_status(role_id: Id, candidate_id: Id, c: Hb) -> Status:
     """Where a candidacy stands: state, stage, next deadline, messages (no PII)."""
     return await c.status(role_id, candidate_id)
 
 
 @router.post(
-    CANDIDACY + "/interviews", tags=CANDIDACIES, status_code=202, response_model=Accepted
+    CANDIDACY + "/interviews", tags=["candidacies"], status_code=202, response_model=Accepted
 )
 async def record_interview(
     role_id: Id, candidate_id: Id, body: InterviewCompleted, c: Hb
@@ -54,7 +53,7 @@ async def record_interview(
     return Accepted(workflow_id=f"candidacy-{role_id}-{candidate_id}")
 
 
-@router.post(CANDIDACY + "/feedback", tags=CANDIDACIES, response_model=UpdateResult)
+@router.post(CANDIDACY + "/feedback", tags=["candidacies"], response_model=UpdateResult)
 async def submit_feedback(
     role_id: Id,
     candidate_id: Id,
@@ -66,7 +65,7 @@ async def submit_feedback(
     return await c.submit_feedback(role_id, candidate_id, body, request_id=key)
 
 
-@router.post(CANDIDACY + "/decision", tags=CANDIDACIES, response_model=UpdateResult)
+@router.post(CANDIDACY + "/decision", tags=["candidacies"], response_model=UpdateResult)
 async def decide(
     role_id: Id,
     candidate_id: Id,
@@ -78,7 +77,7 @@ async def decide(
     return await c.decide(role_id, candidate_id, body, request_id=key)
 
 
-@router.post(CANDIDACY + "/withdrawal", tags=CANDIDACIES, response_model=UpdateResult)
+@router.post(CANDIDACY + "/withdrawal", tags=["candidacies"], response_model=UpdateResult)
 async def withdraw(
     role_id: Id,
     candidate_id: Id,

@@ -1,6 +1,6 @@
 """The ATS webhook receiver (`POST /v1/webhooks/ats`): authenticated by its HMAC signature rather
-than a bearer token, each event applied once (parsing, dedupe and mapping: :mod:`heardback.
-gateway.webhooks`)."""
+than a bearer token; each event is applied once. Parsing, dedupe and mapping to commands live in
+:mod:`heardback.gateway.webhooks`."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ router = APIRouter(tags=["webhooks"])
 )
 async def ats_webhook(
     request: Request,
+    *,
     secret: WebhookSecret,
     dedupe: Dedupe,
     holder: Holder,

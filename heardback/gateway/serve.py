@@ -5,11 +5,9 @@ it as a service). `python -m heardback.gateway --openapi` prints the OpenAPI doc
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Generator
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 import uvicorn
@@ -21,34 +19,24 @@ from heardback.runtime.settings import Settings, get_settings
 log = structlog.get_logger("heardback.gateway")
 
 
-class EmbeddedServer(uvicorn.Server):
-    """uvicorn without its own signal handling, for `make run`: the stack decides when to stop
-    (set `should_exit`)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 def uvicorn_server(
-    app: Any, host: str, port: int, *, embedded: bool = False, lifespan: str = "on"
+    app: Any, host: str, port: int, *, lifespan: Literal["on", "off"] = "on"
 ) -> uvicorn.Server:
-    """uvicorn for one of heardback's apps, logging through our structlog set-up."""
+    """uvicorn for one of heardback's apps (it stops on SIGTERM / SIGINT), logging through our
+    structlog set-up."""
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_config=None,  # our structlog set-up; uvicorn's access log is replaced by ours
         access_log=False,
-        lifespan=lifespan,  # type: ignore[arg-type]
+        lifespan=lifespan,
     )
-    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+    return uvicorn.Server(config)
 
 
-def server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
-    return uvicorn_server(
-        create_app(settings), settings.gateway_host, settings.gateway_port, embedded=embedded
-    )
+def server(settings: Settings) -> uvicorn.Server:
+    return uvicorn_server(create_app(settings), settings.gateway_host, settings.gateway_port)
 
 
 def openapi_document() -> str:

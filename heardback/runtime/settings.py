@@ -89,17 +89,18 @@ class Settings(BaseSettings):
     webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
     webhook_dedupe_days: int = 14
 
-    # Worker Versioning. With a build id the worker joins the Worker Deployment
-    # `worker_deployment_name` as version <name>.<build id> (the image sets the build id from
-    # the git revision), and Temporal routes each workflow task to the deployment's current
-    # version: a rollout is `temporal worker deployment set-current-version` (README, "Changing
-    # workflow code"). Without one the worker is unversioned (tests, the time-skipping server).
-    worker_deployment_name: str = "heardback"
-    worker_build_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,255}$")
-    # At start, make this worker's version the deployment's current one (a one-build
-    # deployment, the compose file, the dev stack). Leave off where rollouts are made with the
-    # CLI, ramping included.
-    worker_set_current: bool = False
+    # Worker Versioning. The worker is version <name>.<build id> of the Worker Deployment
+    # `worker_deployment_name` (the image sets the build id from the git revision), and Temporal
+    # routes each workflow task to the deployment's current version: a rollout is `temporal
+    # worker deployment set-current-version` (README, "Changing workflow code"). None (code and
+    # tests only): an unversioned worker, for the time-skipping test server, which has no
+    # Worker Deployments.
+    worker_deployment_name: str = Field(default="heardback", pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    worker_build_id: str | None = Field(default="dev", pattern=r"^[A-Za-z0-9._-]{1,255}$")
+    # At start, make this worker's version the deployment's current one: a new build takes
+    # over as it starts (one-build deployments, compose, the dev stack). false: rollouts are
+    # made with the CLI (ramping included), and a new build takes no work until then.
+    worker_set_current: bool = True
 
     # Retention: the worker keeps the `heardback-retention` schedule, which sweeps
     # finished candidacies past `policy.retention` this often. false: leave the schedule alone

@@ -14,8 +14,7 @@ from heardback.runtime.temporal import connect, run_and_exit
 from heardback.worker.health import observed
 from heardback.worker.retention import keep_retention_schedule
 from heardback.worker.search_attributes import ensure_search_attributes
-from heardback.worker.versioning import deployment_version, make_current
-from heardback.worker.wiring import build_worker
+from heardback.worker.wiring import build_worker, running
 from heardback.workflows.errors import SearchAttributesMissing
 
 log = structlog.get_logger("heardback.worker")
@@ -55,10 +54,7 @@ async def main() -> int:
         version=settings.worker_build_id
         and f"{settings.worker_deployment_name}.{settings.worker_build_id}",
     )
-    async with observed(client, runtime, settings, stop), worker:
-        version = deployment_version(settings)
-        if version is not None and settings.worker_set_current:
-            await make_current(client, version)
+    async with observed(client, runtime, settings, stop), running(worker, client, settings):
         await stop.wait()
         log.info("worker_stopping")
     log.info("worker_stopped")

@@ -34,8 +34,7 @@ from heardback.runtime.temporal import connect, run_and_exit
 from heardback.worker.health import observed
 from heardback.worker.retention import keep_retention_schedule
 from heardback.worker.search_attributes import REQUIRED, ensure_search_attributes
-from heardback.worker.versioning import deployment_version, make_current
-from heardback.worker.wiring import build_worker
+from heardback.worker.wiring import build_worker, running
 from heardback.workflows.errors import SearchAttributesMissing
 
 log = structlog.get_logger("heardback.stack")
@@ -229,10 +228,7 @@ async def main() -> int:
                 "HEARDBACK_CODEC_CORS_ORIGINS": f"http://localhost:{settings.dev_ui_port}",
             }
             services.append(start_service("heardback.gateway.codec", codec))
-        async with observed(client, runtime, settings, stop), worker:
-            version = deployment_version(settings)
-            if version is not None:  # a versioned dev stack runs one build: make it current
-                await make_current(client, version)
+        async with observed(client, runtime, settings, stop), running(worker, client, settings):
             keys_from = (
                 "settings"
                 if settings.encryption_keys is not None

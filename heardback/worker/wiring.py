@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from temporalio.client import Client
@@ -18,7 +19,7 @@ from heardback.activities.roles import RoleActivities
 from heardback.activities.transport import FileTransport, SmtpTransport, Transport
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.settings import Settings
-from heardback.worker.versioning import deployment_config
+from heardback.worker.versioning import deployment_config, deployment_version, make_current
 from heardback.workflows.candidacy import Candidacy
 from heardback.workflows.retention import RetentionSweep
 from heardback.workflows.role import RoleWorkflow
@@ -30,6 +31,17 @@ WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, RetentionSweep)
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("heardback")
 )
+
+
+@contextlib.asynccontextmanager
+async def running(worker: Worker, client: Client, settings: Settings) -> AsyncIterator[Worker]:
+    """Run `worker` for the block; a versioned one with `worker_set_current` first makes its
+    build the deployment's current version (it must be polling for the server to know it)."""
+    async with worker:
+        version = deployment_version(settings)
+        if version is not None and settings.worker_set_current:
+            await make_current(client, version)
+        yield worker
 
 
 def build_replayer(workflows: Sequence[type] = WORKFLOWS, **kwargs: Any) -> Replayer:
