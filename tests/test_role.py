@@ -152,7 +152,19 @@ async def test_a_role_opened_later_hears_of_candidacies_started_after_it(
     client = HeardbackClient(harness.client, task_queue=harness.settings.task_queue)
     before = candidacy_input(role={**ROLE, "id": "r-later"}, candidate={"id": "c-1"})
     after = candidacy_input(role={**ROLE, "id": "r-later"}, candidate={"id": "c-2"})
-    harness.track(harness.client.get_workflow_handle(await client.start_candidacy(before)))
+    early = harness.track(harness.client.get_workflow_handle(await client.start_candidacy(before)))
+
+    async def found_no_role() -> bool:
+        history = await early.fetch_history()
+        failed = EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED
+        return any(e.event_type == failed for e in history.events)
+
+    for _ in range(200):  # its first report has found no Role workflow
+        if await found_no_role():
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the first candidacy never tried to report to its role")
     role_id = await client.open_role(
         RoleInput.model_validate(
             {"role": {**ROLE, "id": "r-later"}, "policy": {"retention": "P3650D"}}

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     encryption_key_id: str | None = None  # the active key, if not the first
     encryption_keys_file: Path = Path("var/encryption-keys")
 
-    # Codec server (`python -m heardback.gateway.codec_server`, also started by `make run`)
+    # Codec server (`python -m heardback.gateway.codec`, also started by `make run`)
     codec_host: str = "127.0.0.1"
     codec_port: int = 8081
     codec_tokens: SecretStr | None = None  # bearer tokens; unset: HEARDBACK_API_TOKENS
