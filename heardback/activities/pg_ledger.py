@@ -25,12 +25,11 @@ CREATE TABLE IF NOT EXISTS heardback_deliveries (
     status       TEXT NOT NULL CHECK (status IN ('sending', 'delivered')),
     attempts     INTEGER NOT NULL DEFAULT 1,
     claimed_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
-    delivered_at TIMESTAMPTZ
+    delivered_at TIMESTAMPTZ,
+    erase_after  TIMESTAMPTZ  -- when a finished candidacy's rows may go (retention)
 );
 CREATE INDEX IF NOT EXISTS heardback_deliveries_by_workflow
     ON heardback_deliveries (workflow_id);
--- Release 4: when a finished candidacy's rows may go (retention).
-ALTER TABLE heardback_deliveries ADD COLUMN IF NOT EXISTS erase_after TIMESTAMPTZ;
 """
 
 

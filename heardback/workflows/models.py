@@ -422,7 +422,6 @@ class CandidacyState(BaseModel):
     hold_until: datetime | None = None
     hold_extended: bool = False
     hold_lines: list[str] = Field(default_factory=list)
-    resumed_from_hold: bool = False
     interviews: dict[str, InterviewState] = Field(default_factory=dict)
     outbox: list[OutgoingMessage] = Field(default_factory=list)
     messages: list[MessageRecord] = Field(default_factory=list)

@@ -417,7 +417,6 @@ def _advance(s: CandidacyState, next_stage: str, lines: list[str], now: datetime
     s.round += 1
     s.stage_started_at = now
     s.decision_anchor = now
-    s.resumed_from_hold = s.state == "on_hold"
     s.state = "active"
     s.hold_started_at = None
     s.hold_until = None
