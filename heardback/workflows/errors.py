@@ -25,6 +25,9 @@ Python exceptions, all below :class:`HeardbackError` (``reason`` is the text to 
         ├── TransientDeliveryError   not now; retried by the delivery activity
         ├── UndeliverableError       never as addressed (-> UndeliverableAddress)
         └── LedgerBusy               another attempt is delivering this message right now
+
+Over HTTP, :mod:`heardback.gateway.errors` maps these to statuses from one table (and adds its
+own `ApiError` for what only HTTP can get wrong: a missing token, a bad signature).
 """
 
 from __future__ import annotations
