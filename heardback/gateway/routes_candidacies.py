@@ -13,6 +13,7 @@ from heardback.gateway.bodies import Accepted, StartCandidacy, Started
 from heardback.gateway.deps import AUTH, Hb, update_id
 from heardback.gateway.errors import ERRORS, ApiError
 from heardback.starter.client import CandidacyListing
+from heardback.workflows import contract
 from heardback.workflows.models import (
     CandidacyInput,
     Decide,
@@ -50,7 +51,7 @@ async def record_interview(
 ) -> Accepted:
     """Record a completed interview. Resending the same interview is harmless."""
     await c.record_interview(role_id, candidate_id, body)
-    return Accepted(workflow_id=f"candidacy-{role_id}-{candidate_id}")
+    return Accepted(workflow_id=contract.candidacy_workflow_id(role_id, candidate_id))
 
 
 @router.post(CANDIDACY + "/feedback", tags=["candidacies"], response_model=UpdateResult)

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from heardback.starter.client import HeardbackClient
+from heardback.workflows import contract
 from heardback.workflows.decoding import describe_errors
 from heardback.workflows.errors import InvalidInput, NotFound, Refused
 from heardback.workflows.models import Candidate, Decide, InterviewCompleted
@@ -224,7 +225,7 @@ async def apply_event(client: HeardbackClient, ev: GhEvent, event_id: str) -> We
                 Candidate(id=candidate_id, name=name, email=c.email_addresses[0].value),
             )
             return outcome("processed", wf=wf)
-        wf_id = f"candidacy-{role_id}-{candidate_id}"
+        wf_id = contract.candidacy_workflow_id(role_id, candidate_id)
         if ev.action == "candidate_stage_change":
             if app.current_stage is None:
                 return outcome("refused", "payload.application.current_stage is required")
