@@ -8,6 +8,8 @@ part of the public contract::
     CommandRefused        well-formed, but not allowed now (the reason is the message)
     NotStarted            a query reached a candidacy before its start input was read
     UndeliverableAddress  activity -> workflow: the message can never be delivered as addressed
+    MessageRefused        activity -> workflow: the mail system permanently refused this message
+                          (not its address): it is skipped, later messages still go out
     DeliveryBusy          activity -> workflow: another attempt holds the message (retried)
 
 Python exceptions, all below :class:`HeardbackError` (``reason`` is the text to show a person)::
@@ -24,6 +26,7 @@ Python exceptions, all below :class:`HeardbackError` (``reason`` is the text to 
     └── DeliveryError           a transport could not hand a message to the mail system
         ├── TransientDeliveryError   not now; retried by the delivery activity
         ├── UndeliverableError       never as addressed (-> UndeliverableAddress)
+        │   └── MessageRefusedError  this message never, the address may still work (-> MessageRefused)
         └── LedgerBusy               another attempt is delivering this message right now
 
 Over HTTP, :mod:`heardback.gateway.errors` maps these to statuses from one table (and adds its
@@ -39,6 +42,7 @@ ERR_REFUSED = "CommandRefused"
 ERR_NOT_STARTED = "NotStarted"
 ERR_UNDELIVERABLE = "UndeliverableAddress"
 ERR_DELIVERY_BUSY = "DeliveryBusy"
+ERR_MESSAGE_REFUSED = "MessageRefused"
 
 
 # --- Python exceptions --------------------------------------------------------------------------
@@ -94,6 +98,11 @@ class TransientDeliveryError(DeliveryError):
 
 class UndeliverableError(DeliveryError):
     """The message can never be delivered as addressed (a permanent refusal)."""
+
+
+class MessageRefusedError(UndeliverableError):
+    """A permanent (5xx) refusal of this message, not of its recipient: never retried, and the
+    candidacy's later messages still go out."""
 
 
 class LedgerBusy(DeliveryError):

@@ -45,6 +45,7 @@ def _check_email(value: str) -> str:
 
 
 def _check_line(value: str) -> str:
+    _no_control(value.replace("\n", " ").replace("\r", " ").replace("\t", " "))
     stripped = value.strip()
     if not stripped:
         raise ValueError("feedback lines must not be blank")
@@ -59,6 +60,7 @@ def _check_single_line(value: str) -> str:
         raise ValueError("must not be blank")
     if "\n" in stripped or "\r" in stripped:
         raise ValueError("must be a single line")
+    _no_control(stripped)
     if len(stripped) > 200:
         raise ValueError("at most 200 characters")
     return stripped
@@ -67,6 +69,51 @@ def _check_single_line(value: str) -> str:
 def _check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s]+$", value) or len(value) > 2000:
         raise ValueError("must be an http(s) URL")
+    return value
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_QUIET_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])/([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _no_control(value: str) -> str:
+    """Control characters (and bidirectional overrides) never reach a message: they can break a
+    mail header, hide text, or reorder what a candidate reads. Newlines are checked where a field
+    is a single line; a tab is allowed in multi-line text."""
+    found = _CONTROL_RE.search(value)
+    if found:
+        raise ValueError(f"must not contain control characters (found U+{ord(found.group()):04X})")
+    return value
+
+
+def _check_time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415 - allowed in the workflow sandbox
+
+    try:
+        ZoneInfo(value)
+    except (ValueError, KeyError, OSError):
+        raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Tokyo") from None
+    return value
+
+
+def _check_locale(value: str) -> str:
+    if not _LOCALE_RE.match(value):
+        raise ValueError("a locale is a BCP 47 language tag such as en, de or fr-CA")
+    return value.replace("_", "-")
+
+
+def _check_country(value: str) -> str:
+    if not _COUNTRY_RE.match(value):
+        raise ValueError("a holiday calendar is an ISO 3166 country code such as DE or JP")
+    return value
+
+
+def _check_quiet_hours(value: str) -> str:
+    m = _QUIET_RE.match(value)
+    if not m or m.group(1, 2) == m.group(3, 4):
+        raise ValueError("quiet hours are a local-time window HH:MM/HH:MM, e.g. 21:00/08:00")
     return value
 
 
@@ -110,6 +157,30 @@ Text = Annotated[
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^\r\n]+$"}),
 ]
 Url = Annotated[str, AfterValidator(_check_url)]
+Note = Annotated[
+    str,
+    AfterValidator(lambda v: _no_control(v.replace("\n", " ").replace("\r", " ").replace("\t", " "))),
+]
+TimeZone = Annotated[
+    str,
+    AfterValidator(_check_time_zone),
+    WithJsonSchema({"type": "string", "description": "an IANA time zone, e.g. Asia/Tokyo"}),
+]
+Locale = Annotated[
+    str,
+    AfterValidator(_check_locale),
+    WithJsonSchema({"type": "string", "pattern": _LOCALE_RE.pattern, "description": "BCP 47"}),
+]
+Country = Annotated[
+    str,
+    AfterValidator(_check_country),
+    WithJsonSchema({"type": "string", "pattern": _COUNTRY_RE.pattern, "description": "ISO 3166"}),
+]
+QuietHours = Annotated[
+    str,
+    AfterValidator(_check_quiet_hours),
+    WithJsonSchema({"type": "string", "pattern": _QUIET_RE.pattern}),
+]
 Duration = Annotated[timedelta, BeforeValidator(_not_a_number), AfterValidator(_positive)]
 Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 
@@ -153,12 +224,23 @@ class Role(Command):
     company: Text
     contact_email: Email
     survey_url: Url | None = None
+    # Added in 1.1 (defaults keep 1.0 inputs valid):
+    # whether the survey's answers are anonymous; the survey says so either way
+    survey_anonymous: bool = True
+    locale: Locale = "en"  # the default for its candidates
+    time_zone: TimeZone = "UTC"  # the hiring team's; the default for its candidates
+    holiday_calendar: Country | None = None  # staff deadlines skip this country's holidays
+    # what a candidate reads for each stage id (default: the id, humanised: tech_screen_2 ->
+    # "tech screen 2")
+    stage_names: dict[str, Text] = Field(default_factory=dict, max_length=100)
 
 
 class Candidate(Command):
     id: Id
     name: Text
     email: Email
+    locale: Locale | None = None  # default: the role's
+    time_zone: TimeZone | None = None  # default: the role's
 
 
 class Policy(Command):
@@ -174,6 +256,19 @@ class Policy(Command):
     feedback_wait_max: Duration = timedelta(days=30)
     # Once the candidacy is over, its messages (the outbox copies) are erased after this long.
     retention: Duration = timedelta(days=180)
+    # Added in 1.1 (defaults keep 1.0 inputs valid):
+    # the survey waits this long after the last of the outcome and the feedback was delivered
+    survey_delay: Duration = timedelta(days=2)
+    # at most one survey per candidate address in this period, across roles
+    survey_cooldown: Duration = timedelta(days=180)
+    # a window in the candidate's local time when mail waits, unless waiting breaks a promise
+    # (None: off)
+    quiet_hours: QuietHours | None = "21:00/08:00"
+    # feedback_due and decision_due count working days of the role's calendar when they are
+    # whole days ("working"), or calendar time ("calendar"); under a day is always clock time
+    staff_days: Literal["working", "calendar"] = "working"
+    # after an offer, the written details follow within this long (the offer says by when)
+    offer_details_due: Duration = timedelta(days=3)
 
 
 class CandidacyInput(Command):
@@ -226,7 +321,7 @@ class Decide(Command):
 
 
 class Withdraw(Command):
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Note | None = Field(default=None, max_length=2000)
 
 
 class UpdateResult(BaseModel):
@@ -246,14 +341,14 @@ class CloseRole(Command):
     """The role was filled or cancelled (`close` on the Role, `role_closed` on a candidacy)."""
 
     reason: Literal["filled", "cancelled"]
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = Field(default=None, max_length=2000)
 
 
 class PauseRole(Command):
     """Hiring is paused until a date (`pause` on the Role, `role_paused` on a candidacy)."""
 
     until: Moment
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Note | None = Field(default=None, max_length=2000)
 
 
 class ResumeRole(Command):
@@ -273,7 +368,7 @@ class CandidacyChanged(BaseModel):
 
 
 class FeedbackSection(BaseModel):
-    stage: str
+    stage: str  # the stage's display name
     lines: list[str]
 
 
@@ -302,6 +397,17 @@ class MessageContent(BaseModel):
     candidacy_id: str = ""
     waiting_on: str = ""  # for status updates: what the next step is
     overdue_since: datetime | None = None
+    # Added in 1.1:
+    locale: str = "en"  # the recipient's (BCP 47); the renderer falls back to a shipped one
+    time_zone: str = "UTC"  # the recipient's; every date is shown in it, with the zone named
+    # late feedback: by when it arrives or is declared unobtainable
+    feedback_expected_by: datetime | None = None
+    offer_details_by: datetime | None = None  # an offer: by when the written details follow
+    survey_anonymous: bool | None = None  # a survey: whether the answers are anonymous
+    # the one message that thanks the candidate for their time (in proportion to it)
+    thank_for_time: bool = False
+    interview_count: int = 0  # rounds sat (interviews and assignments), for the thanks
+    survey_follows: bool = False  # a withdrawal confirmation: a survey will follow
 
 
 class OutgoingMessage(BaseModel):
@@ -335,6 +441,8 @@ class DeliveryRequest(BaseModel):
     # Retention: the candidacy's copies may be erased after this, once it has finished
     # (workflow time when the message was queued for delivery + policy.retention).
     erase_after: datetime | None = None
+    # Added in 1.1: earlier messages of the same conversation, oldest first (References)
+    references: list[str] = Field(default_factory=list)
 
 
 class SweepRequest(BaseModel):
