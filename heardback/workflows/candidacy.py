@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryReceipt,
         DeliveryRequest,
         InterviewCompleted,
+        OfferUpdate,
         OutgoingMessage,
         PauseRole,
         RejectedInput,
@@ -46,7 +47,7 @@ DELIVERY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=0,
-    non_retryable_error_types=[errors.ERR_UNDELIVERABLE],
+    non_retryable_error_types=[errors.ERR_UNDELIVERABLE, errors.ERR_MESSAGE_REFUSED],
 )
 # Longer than the SMTP timeout, short enough that a crashed worker's delivery is retried soon.
 DELIVERY_TIMEOUT = timedelta(seconds=30)
@@ -99,10 +100,15 @@ class Candidacy:
             return
         # Start from the search attributes the starter set, so only changes are upserted.
         self._published.seed(workflow.info().typed_search_attributes)
+        # The patches this run follows (asked once per run: a run that began before a patch
+        # keeps the old behaviour until it continues as new).
+        patched = [p for p in policy.CURRENT_PATCHES if workflow.patched(p)]
         if inp.carried_state is not None:
             self._s = inp.carried_state
+            self._s.patched = patched
         else:
             self._s = policy.new_state(inp, workflow.info().workflow_id, now)
+            self._s.patched = patched
             policy.start(self._s, now)
 
     # --- run ---------------------------------------------------------------------------------
@@ -230,14 +236,27 @@ class Candidacy:
         return long and not s.outbox
 
     async def _courier(self) -> None:
-        """Deliver queued messages one at a time, in the order the policy queued them."""
+        """Deliver queued messages one at a time, in the order the policy queued them (a
+        candidate message may wait for the end of their quiet hours; staff mail does not wait
+        behind it). A message the mail system refuses is skipped, never waited on."""
         assert self._s is not None
         s = self._s
         while True:
             await workflow.wait_condition(lambda: bool(s.outbox))
-            msg = s.outbox[0]
+            msg, wake = policy.next_to_send(s, workflow.now())
+            if msg is None:
+                assert wake is not None
+                seq = s.seq
+                # A new message may be sendable at once (staff mail, an acknowledgement).
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda seq=seq: s.seq != seq,  # type: ignore[misc]
+                        timeout=wake - workflow.now(),
+                        timeout_summary="until the candidate's quiet hours end",
+                    )
+                continue
             try:
-                await workflow.execute_activity(
+                receipt = await workflow.execute_activity(
                     contract.ACTIVITY_DELIVER,
                     self._request(msg),
                     start_to_close_timeout=DELIVERY_TIMEOUT,
@@ -248,23 +267,33 @@ class Candidacy:
             except ActivityError as err:
                 cause = err.cause
                 reason = cause.message if isinstance(cause, ApplicationError) else str(err)
+                refused = isinstance(cause, ApplicationError) and (
+                    cause.type == errors.ERR_MESSAGE_REFUSED
+                )
                 workflow.logger.warning(
-                    "message undeliverable",
+                    "message refused" if refused else "message undeliverable",
                     extra={"message_id": msg.message_id, "kind": msg.kind},
                 )
-                policy.on_failed(s, msg.message_id, workflow.now(), reason)
+                policy.on_failed(s, msg.message_id, workflow.now(), reason, address=not refused)
             else:
-                policy.on_delivered(s, msg.message_id, workflow.now())
+                policy.on_delivered(s, msg.message_id, workflow.now(), skipped=receipt.skipped)
             self._wake = True
 
     def _request(self, msg: OutgoingMessage) -> DeliveryRequest:
         assert self._s is not None
+        s = self._s
         return DeliveryRequest(
             message=msg,
-            workflow_id=self._s.workflow_id,
-            thread_root_id=policy.thread_root_id(self._s),
-            reply_to=self._s.role.contact_email,
-            erase_after=workflow.now() + self._s.policy.retention,
+            workflow_id=s.workflow_id,
+            thread_root_id=policy.thread_root_id(s),
+            reply_to=s.role.contact_email,
+            erase_after=workflow.now() + s.policy.retention,
+            references=policy.references(s, msg),
+            once_per_address=(
+                s.policy.survey_cooldown
+                if msg.kind == "survey" and policy.PATCH_MAIL in s.patched
+                else None
+            ),
         )
 
     # --- signals -----------------------------------------------------------------------------
@@ -344,6 +373,16 @@ class Candidacy:
     def _validate_withdraw(self, raw: RawValue) -> None:
         cmd = _decode(raw, Withdraw)
         self._refuse_if(policy.validate_withdraw(self._state(), cmd))
+
+    @workflow.update(name=contract.UPDATE_OFFER)
+    def offer_update(self, raw: RawValue) -> UpdateResult:
+        cmd = _decode(raw, OfferUpdate)
+        return self._accepted(policy.offer_update(self._state(), cmd, workflow.now()))
+
+    @offer_update.validator
+    def _validate_offer_update(self, raw: RawValue) -> None:
+        cmd = _decode(raw, OfferUpdate)
+        self._refuse_if(policy.validate_offer_update(self._state(), cmd))
 
     # Role-wide commands: never refused for being late (a closed candidacy just answers
     # applied=false), so a role's fan-out can send them to everyone without special cases.

@@ -14,6 +14,7 @@ SIGNAL_INTERVIEW_COMPLETED = "interview_completed"
 UPDATE_SUBMIT_FEEDBACK = "submit_feedback"
 UPDATE_DECIDE = "decide"
 UPDATE_WITHDRAW = "withdraw"
+UPDATE_OFFER = "offer_update"  # added in 1.1
 QUERY_STATUS = "status"
 # Sent by the Role to each of its candidacies (any client may send them too).
 UPDATE_ROLE_CLOSED = "role_closed"

@@ -26,7 +26,7 @@ Python exceptions, all below :class:`HeardbackError` (``reason`` is the text to 
     └── DeliveryError           a transport could not hand a message to the mail system
         ├── TransientDeliveryError   not now; retried by the delivery activity
         ├── UndeliverableError       never as addressed (-> UndeliverableAddress)
-        │   └── MessageRefusedError  this message never, the address may still work (-> MessageRefused)
+        │   └── MessageRefusedError  this message never; the address may work (-> MessageRefused)
         └── LedgerBusy               another attempt is delivering this message right now
 
 Over HTTP, :mod:`heardback.gateway.errors` maps these to statuses from one table (and adds its

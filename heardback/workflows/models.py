@@ -94,7 +94,9 @@ def _check_time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ValueError, KeyError, OSError):
-        raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Tokyo") from None
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as Asia/Tokyo"
+        ) from None
     return value
 
 
@@ -157,10 +159,14 @@ Text = Annotated[
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^\r\n]+$"}),
 ]
 Url = Annotated[str, AfterValidator(_check_url)]
-Note = Annotated[
-    str,
-    AfterValidator(lambda v: _no_control(v.replace("\n", " ").replace("\r", " ").replace("\t", " "))),
-]
+
+
+def _check_note(value: str) -> str:
+    _no_control(value.replace("\n", " ").replace("\r", " ").replace("\t", " "))
+    return value
+
+
+Note = Annotated[str, AfterValidator(_check_note)]
 TimeZone = Annotated[
     str,
     AfterValidator(_check_time_zone),
@@ -206,7 +212,17 @@ Outcome = Literal["advance", "reject", "hold", "offer"]
 FinalOutcome = Literal["rejected", "offer", "withdrawn", "role_closed"]
 State = Literal["active", "on_hold", "finishing", "completed", "refused"]
 StageDecision = Literal["advance", "rejected", "offer", "withdrawn", "role_closed"]
-DeadlineKind = Literal["silence", "decision_due", "feedback_due", "hold_expiry", "feedback_wait"]
+DeadlineKind = Literal[
+    "silence",
+    "decision_due",
+    "feedback_due",
+    "hold_expiry",
+    "feedback_wait",
+    # added in 1.1
+    "survey",
+    "offer_details",
+]
+OfferEvent = Literal["details_sent", "accepted", "declined"]
 
 
 class Command(BaseModel):
@@ -324,6 +340,16 @@ class Withdraw(Command):
     reason: Note | None = Field(default=None, max_length=2000)
 
 
+class OfferUpdate(Command):
+    """What happened to an offer after heardback announced it (the `offer_update` update).
+
+    `details_sent`: the written offer reached the candidate (heardback's promise "the details
+    follow by ..." is kept); `accepted` / `declined`: the offer is settled. Until it is settled
+    the candidate gets no survey."""
+
+    event: OfferEvent
+
+
 class UpdateResult(BaseModel):
     """What an accepted update did: the messages it queued and the state it left."""
 
@@ -408,6 +434,9 @@ class MessageContent(BaseModel):
     thank_for_time: bool = False
     interview_count: int = 0  # rounds sat (interviews and assignments), for the thanks
     survey_follows: bool = False  # a withdrawal confirmation: a survey will follow
+    # a plain copy of a message the mail system refused (its feedback went to the contact)
+    plain_resend: bool = False
+    refused_kind: str | None = None  # staff: the kind of the candidate message that was refused
 
 
 class OutgoingMessage(BaseModel):
@@ -427,7 +456,8 @@ class MessageRecord(BaseModel):
     recipient: Recipient
     queued_at: datetime
     delivered_at: datetime | None = None
-    status: Literal["pending", "delivered", "failed"] = "pending"
+    # skipped (1.1): deliberately not sent, e.g. a survey inside the address's cooldown
+    status: Literal["pending", "delivered", "failed", "skipped"] = "pending"
     error: str | None = None
 
 
@@ -443,6 +473,9 @@ class DeliveryRequest(BaseModel):
     erase_after: datetime | None = None
     # Added in 1.1: earlier messages of the same conversation, oldest first (References)
     references: list[str] = Field(default_factory=list)
+    # Added in 1.1, surveys only: send at most one per recipient address in this period,
+    # across roles (checked in the delivery ledger, which every worker shares)
+    once_per_address: timedelta | None = None
 
 
 class SweepRequest(BaseModel):
@@ -463,6 +496,7 @@ class SweepResult(BaseModel):
 class DeliveryReceipt(BaseModel):
     message_id: str
     duplicate: bool = False  # True when the ledger showed an earlier delivery
+    skipped: str | None = None  # 1.1: why it was deliberately not sent (e.g. "survey_cooldown")
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -542,6 +576,14 @@ class CandidacyState(BaseModel):
     notified: tuple[str, str] | None = None  # (state, stage) last reported to the Role
     stages: list[StageRecord] = Field(default_factory=list)  # closed stages, oldest first
     role_missing: bool = False  # a candidacy_changed signal found no Role workflow
+    # Added in 1.1. `patched`: the patches (workflow.patched ids) this run follows, so the pure
+    # policy can follow them too. The workflow sets it at every run's start from
+    # workflow.patched(); it is never taken from input.
+    patched: list[str] = Field(default_factory=list)
+    survey_due_at: datetime | None = None
+    offer_details_due_at: datetime | None = None  # open while the details are owed
+    offer_settled: bool = False
+    promised_by: datetime | None = None  # the next contact date the candidate was last given
 
 
 class InterviewSummary(InterviewFacts):

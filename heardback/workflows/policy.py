@@ -10,9 +10,14 @@ report deliveries back with :func:`on_delivered`, and sleep until :func:`next_de
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
 
 from heardback.workflows.models import (
     FINAL_KINDS,
@@ -30,6 +35,7 @@ from heardback.workflows.models import (
     MessageContent,
     MessageKind,
     MessageRecord,
+    OfferUpdate,
     OutgoingMessage,
     PauseRole,
     Recipient,
@@ -45,6 +51,45 @@ MAX_REJECTED_INPUTS = 50
 OPEN_STATES = ("active", "on_hold")
 DONE_STATES = ("completed", "refused")
 
+# Changes to what a candidacy does after 1.0 go through Temporal's versioning: the workflow asks
+# `workflow.patched(id)` once per run and stores the answer in `state.patched`, and the rules
+# below follow it. A run that started on 1.0 keeps the 1.0 behaviour until it continues as new.
+#
+# PATCH_MAIL (1.1): the survey waits `survey_delay` (once per address per `survey_cooldown`,
+# never after a withdrawal, never before an offer is settled); an offer owes its written details
+# by `offer_details_due`; staff deadlines count working days; candidate mail respects quiet
+# hours.
+PATCH_MAIL = "candidate-mail-1.1"
+CURRENT_PATCHES = (PATCH_MAIL,)
+DAY = timedelta(days=1)
+REFERENCES_KEPT = 20
+
+# "Written reasons": what a rejection (or a hold that may expire into one) must carry once the
+# candidate's effort reached the threshold. At least this many words in all, in at least one
+# line that is not a stock phrase: enough to say what the decision rested on.
+REASON_MIN_WORDS = 12
+STOCK_PHRASES = frozenset(
+    {
+        "not this time",
+        "not a fit",
+        "not the right fit",
+        "no fit",
+        "not a match",
+        "we went with another candidate",
+        "we have decided to move forward with other candidates",
+        "we decided to move forward with other candidates",
+        "other candidates were a better fit",
+        "position filled",
+        "role filled",
+        "no",
+        "n/a",
+        "na",
+        "none",
+        "tbd",
+        "-",
+    }
+)
+
 
 # --- construction ------------------------------------------------------------------------------
 
@@ -59,6 +104,7 @@ def new_state(inp: CandidacyInput, workflow_id: str, now: datetime) -> Candidacy
         started_at=now,
         stage_started_at=now,
         decision_anchor=now,
+        patched=list(CURRENT_PATCHES),
     )
 
 
@@ -80,6 +126,88 @@ def hours_invested(s: CandidacyState) -> float:
 def effort_requires_reasons(s: CandidacyState) -> bool:
     total = sum((iv.duration for iv in s.interviews.values()), timedelta(0))
     return total >= s.policy.effort_threshold
+
+
+def _v11(s: CandidacyState) -> bool:
+    return PATCH_MAIL in s.patched
+
+
+def written_reasons_problem(lines: list[str]) -> str | None:
+    """None when `lines` are written reasons (see REASON_MIN_WORDS), else what is missing."""
+    words = sum(len(re.findall(r"\w+", line)) for line in lines)
+    own = [ln for ln in lines if _normal(ln) not in STOCK_PHRASES]
+    if not own:
+        return "written reasons are sentences saying what the decision rested on; " + (
+            "none were given" if not lines else "a stock phrase is not a reason"
+        )
+    if words < REASON_MIN_WORDS:
+        return (
+            f"written reasons need at least {REASON_MIN_WORDS} words saying what the decision "
+            f"rested on (these have {words})"
+        )
+    return None
+
+
+def _normal(line: str) -> str:
+    return " ".join(re.findall(r"[\w/-]+", line.lower()))
+
+
+def stage_name(s: CandidacyState, stage: str) -> str:
+    """What a candidate reads for a stage id: the role's name for it, or the id humanised."""
+    named = s.role.stage_names.get(stage)
+    if named:
+        return named
+    return " ".join(stage.replace("_", " ").replace("-", " ").split())
+
+
+def staff_due(s: CandidacyState, start: datetime, duration: timedelta) -> datetime:
+    """When a staff deadline of `duration` from `start` falls: whole days count working days of
+    the role's calendar (policy.staff_days = "working", from 1.1); anything else clock time."""
+    if not _v11(s) or s.policy.staff_days != "working" or duration < DAY or duration % DAY:
+        return start + duration
+    tz = ZoneInfo(s.role.time_zone)
+    local = start.astimezone(tz)
+    day = local.date()
+    left = duration // DAY
+    while left:
+        day += DAY
+        if _working_day(s.role.holiday_calendar, day):
+            left -= 1
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), tz).astimezone(start.tzinfo)
+
+
+def _working_day(country: str | None, day: date) -> bool:
+    weekend, days_off = _calendar(country, day.year)
+    return day.weekday() not in weekend and day not in days_off
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar(country: str | None, year: int) -> tuple[frozenset[int], frozenset[date]]:
+    """(weekend weekdays, public holidays) for a country and year; Saturday and Sunday and no
+    holidays without a calendar. Deterministic for a pinned `holidays` release."""
+    if country is None:
+        return frozenset({5, 6}), frozenset()
+    cal = holidays.country_holidays(country, years=year)
+    return frozenset(cal.weekend), frozenset(cal.keys())
+
+
+def references(s: CandidacyState, msg: OutgoingMessage) -> list[str]:
+    """Earlier messages of this message's conversation, oldest first (the thread root and the
+    latest ones, at most REFERENCES_KEPT), for References and In-Reply-To."""
+    if msg.recipient != "candidate":
+        return [f"{s.workflow_id}.staff"]
+    if msg.kind == "acknowledgement":
+        return []
+    sent = [
+        m.message_id
+        for m in s.messages
+        if m.recipient == "candidate" and m.status == "delivered" and m.message_id != msg.message_id
+    ]
+    root = thread_root_id(s)
+    chain = [root] + [m for m in sent if m != root]
+    if len(chain) > REFERENCES_KEPT:
+        chain = [root, *chain[-(REFERENCES_KEPT - 1) :]]
+    return chain
 
 
 def thread_root_id(s: CandidacyState) -> str:
@@ -135,12 +263,12 @@ class DeadlineRule:
 def _decision_due_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
     if s.state != "active":
         return []
-    return [(s.decision_anchor + s.policy.decision_due, None)]
+    return [(staff_due(s, s.decision_anchor, s.policy.decision_due), None)]
 
 
 def _decision_overdue(s: CandidacyState, _: InterviewState | None, now: datetime) -> list[str]:
     """Nobody decided in time: explain the delay to the candidate, escalate to the contact."""
-    overdue_since = s.decision_anchor + s.policy.decision_due
+    overdue_since = staff_due(s, s.decision_anchor, s.policy.decision_due)
     s.decision_anchor = now
     queued: list[str] = []
     if not s.candidate_unreachable:
@@ -164,7 +292,7 @@ def _feedback_due_at(s: CandidacyState) -> list[tuple[datetime, InterviewState |
     """Each missing feedback falls due `feedback_due` after its interview, and again every
     period after each escalation."""
     return [
-        (iv.completed_at + s.policy.feedback_due * (iv.escalations + 1), iv)
+        (staff_due(s, iv.completed_at, s.policy.feedback_due * (iv.escalations + 1)), iv)
         for iv in _missing_feedback(s)
     ]
 
@@ -175,8 +303,8 @@ def _feedback_overdue(s: CandidacyState, iv: InterviewState | None, now: datetim
     staff = _content(s, now)
     staff.reason = "feedback_overdue"
     staff.interview_id = iv.interview_id
-    staff.stage = iv.stage
-    staff.overdue_since = iv.completed_at + s.policy.feedback_due
+    staff.stage = stage_name(s, iv.stage)
+    staff.overdue_since = staff_due(s, iv.completed_at, s.policy.feedback_due)
     return [_enqueue(s, "escalation", "contact", staff, now)]
 
 
@@ -194,7 +322,8 @@ def _feedback_given_up(s: CandidacyState, _: InterviewState | None, now: datetim
     if not missing or s.candidate_unreachable:
         return []
     content = _content(s, now)
-    content.unavailable_feedback_stages = [iv.stage for iv in missing]
+    content.unavailable_feedback_stages = _names(s, [iv.stage for iv in missing])
+    content.pending_feedback_stages = []
     return [_enqueue(s, "feedback_update", "candidate", content, now)]
 
 
@@ -203,7 +332,19 @@ def _silence_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None
     way to them (its delivery resets the clock)."""
     if s.candidate_unreachable or _candidate_message_pending(s):
         return []
-    return [((s.last_delivered_at or s.started_at) + s.policy.max_silence, None)]
+    # From 1.1: once the outcome and every line are delivered (and an offer's details are with
+    # the company), nothing is left in suspense; only the survey or a settlement may follow.
+    settled = not (s.outcome == "offer" and s.offer_details_due_at is not None)
+    if _v11(s) and s.state == "finishing" and not _owes_feedback(s) and settled:
+        return []
+    limit = (s.last_delivered_at or s.started_at) + s.policy.max_silence
+    if _v11(s):
+        # Early rather than late: a limit inside the candidate's quiet hours is kept before they
+        # begin (when that is still after the last delivery).
+        start, _ = _quiet_window(s, limit)
+        if start is not None and start > (s.last_delivered_at or s.started_at):
+            limit = min(limit, start)
+    return [(limit, None)]
 
 
 def _silence_broken(s: CandidacyState, _: InterviewState | None, now: datetime) -> list[str]:
@@ -214,12 +355,63 @@ def _silence_broken(s: CandidacyState, _: InterviewState | None, now: datetime) 
     return [_enqueue(s, "status_update", "candidate", content, now)]
 
 
+def _offer_details_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
+    if s.outcome != "offer" or s.state != "finishing" or s.outcome_at is None:
+        return []
+    if s.offer_details_due_at is not None:
+        return [(s.offer_details_due_at, None)]
+    if _v11(s) and not s.offer_settled:
+        return [(s.outcome_at + s.policy.feedback_wait_max, None)]  # waiting for a settlement
+    return []
+
+
+def _offer_details_late(s: CandidacyState, _: InterviewState | None, now: datetime) -> list[str]:
+    """The written offer was promised by a date that has come: tell the candidate by when now,
+    and ask the contact. After feedback_wait_max the promise is closed with a plain word. An
+    offer whose details went out but that was never settled stops waiting then too."""
+    assert s.outcome_at is not None
+    if s.offer_details_due_at is None:
+        s.offer_settled = True
+        return _maybe_finish(s, now)
+    queued: list[str] = []
+    give_up = now >= s.outcome_at + s.policy.feedback_wait_max
+    staff = _content(s, now)
+    staff.reason = "offer_details_overdue"
+    staff.overdue_since = s.offer_details_due_at
+    queued.append(_enqueue(s, "escalation", "contact", staff, now))
+    if give_up:
+        s.offer_details_due_at = None
+        s.offer_settled = True  # nothing more heardback can promise about this offer
+    else:
+        s.offer_details_due_at = staff_due(s, now, s.policy.offer_details_due)
+    if not s.candidate_unreachable:
+        content = _content(s, now)
+        content.reason = "offer_details_late"
+        content.offer_details_by = s.offer_details_due_at
+        content.next_contact_by = s.offer_details_due_at
+        queued.append(_enqueue(s, "delay_explanation", "candidate", content, now))
+    return queued + _maybe_finish(s, now)
+
+
+def _survey_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
+    if s.survey_due_at is None or s.survey_queued or s.state != "finishing":
+        return []
+    return [(s.survey_due_at, None)]
+
+
+def _survey_due(s: CandidacyState, _: InterviewState | None, now: datetime) -> list[str]:
+    s.survey_due_at = None
+    return _queue_survey(s, now)
+
+
 RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule("decision_due", _decision_due_at, _decision_overdue),
     DeadlineRule("hold_expiry", _hold_expiry_at, lambda s, _, now: _hold_expired(s, now)),
     DeadlineRule("feedback_due", _feedback_due_at, _feedback_overdue),
     DeadlineRule("feedback_wait", _feedback_wait_at, _feedback_given_up),
+    DeadlineRule("offer_details", _offer_details_at, _offer_details_late),
     DeadlineRule("silence", _silence_at, _silence_broken),
+    DeadlineRule("survey", _survey_at, _survey_due),
 )
 
 
@@ -326,8 +518,8 @@ def record_interview(s: CandidacyState, ev: InterviewCompleted, now: datetime) -
     reminder = _content(s, now)
     reminder.reason = "feedback_missing"
     reminder.interview_id = iv.interview_id
-    reminder.stage = iv.stage
-    reminder.overdue_since = now + s.policy.feedback_due
+    reminder.stage = stage_name(s, iv.stage)
+    reminder.overdue_since = staff_due(s, now, s.policy.feedback_due)
     return [_enqueue(s, "feedback_reminder", "interviewer", reminder, now, to=iv.interviewer_email)]
 
 
@@ -353,7 +545,7 @@ def submit_feedback(s: CandidacyState, cmd: SubmitFeedback, now: datetime) -> li
         return []
     iv.abandoned = False
     content = _content(s, now)
-    content.feedback = [FeedbackSection(stage=iv.stage, lines=new_lines)]
+    content.feedback = [FeedbackSection(stage=stage_name(s, iv.stage), lines=new_lines)]
     queued = [
         _enqueue(
             s,
@@ -371,12 +563,20 @@ def validate_decision(s: CandidacyState, cmd: Decide, now: datetime) -> str | No
     if s.state not in OPEN_STATES:
         already = f" ({s.outcome})" if s.outcome else ""
         return f"the candidacy is already decided{already}; no further decisions are accepted"
-    if cmd.outcome == "reject" and not cmd.feedback and effort_requires_reasons(s):
-        return (
-            f"the candidate has invested {hours_invested(s):g} h, at or above the effort threshold "
-            f"of {s.policy.effort_threshold.total_seconds() / 3600:g} h: a rejection must carry "
-            "written reasons in 'feedback'"
-        )
+    if cmd.outcome in ("reject", "hold") and effort_requires_reasons(s):
+        problem = written_reasons_problem(list(cmd.feedback))
+        if problem is not None:
+            what = (
+                "a rejection must carry written reasons in 'feedback'"
+                if cmd.outcome == "reject"
+                else "a hold must carry, in 'feedback', the written reasons the candidate will "
+                "read if the hold expires into a rejection"
+            )
+            return (
+                f"the candidate has invested {hours_invested(s):g} h, at or above the effort "
+                f"threshold of {s.policy.effort_threshold.total_seconds() / 3600:g} h: {what}; "
+                f"{problem}"
+            )
     if cmd.outcome == "advance" and cmd.next_stage == s.stage:
         return f"the candidate is already at stage {s.stage!r}; next_stage must differ"
     if cmd.outcome == "hold" and cmd.hold_until is not None:
@@ -405,11 +605,11 @@ def decide(s: CandidacyState, cmd: Decide, now: datetime) -> list[str]:
 
 def _advance(s: CandidacyState, next_stage: str, lines: list[str], now: datetime) -> list[str]:
     content = _content(s, now)
-    content.next_stage = next_stage
+    content.next_stage = stage_name(s, next_stage)
     content.decision_lines = list(lines)
     content.resumed_from_hold = s.state == "on_hold"
     this_round = [iv for iv in _interviews(s) if iv.round == s.round]
-    content.feedback, carries = _undelivered_sections(this_round)
+    content.feedback, carries = _undelivered_sections(s, this_round)
     for iv in this_round:
         iv.round_closed = True
     _close_stage(s, "advance", now)
@@ -450,6 +650,24 @@ def validate_withdraw(s: CandidacyState, cmd: Withdraw) -> str | None:
 
 def withdraw(s: CandidacyState, cmd: Withdraw, now: datetime) -> list[str]:
     return _finalize(s, "withdrawn", "withdrawal_confirmation", now, withdrawal_reason=cmd.reason)
+
+
+def validate_offer_update(s: CandidacyState, cmd: OfferUpdate) -> str | None:
+    if s.outcome != "offer":
+        return "there is no offer on this candidacy"
+    if s.offer_settled:
+        return "the offer is already settled"
+    if cmd.event == "details_sent" and s.offer_details_due_at is None:
+        return "the offer's details were already recorded as sent"
+    return None
+
+
+def offer_update(s: CandidacyState, cmd: OfferUpdate, now: datetime) -> list[str]:
+    """The written offer went out, or the offer was accepted or declined."""
+    s.offer_details_due_at = None
+    if cmd.event in ("accepted", "declined"):
+        s.offer_settled = True
+    return _maybe_finish(s, now)
 
 
 def role_closed(s: CandidacyState, cmd: CloseRole, now: datetime) -> list[str] | None:
@@ -508,12 +726,13 @@ def _finalize(
     content.automatic = automatic
     content.withdrawal_reason = withdrawal_reason
     content.resumed_from_hold = s.state == "on_hold"
+    content.thank_for_time = hours_invested(s) > 0
     interviews = _interviews(s)
     if kind == "rejection":
         # A rejection is the full record: every round's lines, even those sent before.
-        content.feedback, carries = _all_sections(interviews)
+        content.feedback, carries = _all_sections(s, interviews)
     else:
-        content.feedback, carries = _undelivered_sections(interviews)
+        content.feedback, carries = _undelivered_sections(s, interviews)
     for iv in interviews:
         iv.round_closed = True
     _close_stage(s, outcome, now)
@@ -521,20 +740,98 @@ def _finalize(
     s.outcome_at = now
     s.state = "finishing"
     s.hold_until = None
+    if _v11(s):
+        if content.pending_feedback_stages:
+            content.feedback_expected_by = now + s.policy.feedback_wait_max
+        if outcome == "offer":
+            s.offer_details_due_at = staff_due(s, now, s.policy.offer_details_due)
+            content.offer_details_by = s.offer_details_due_at
+            content.next_contact_by = s.offer_details_due_at
+        elif outcome == "withdrawn":
+            content.survey_follows = False  # a withdrawal is never followed by a survey
     queued = [_enqueue(s, kind, "candidate", content, now, carries=carries)]
     return queued + _maybe_finish(s, now)
+
+
+# --- quiet hours -------------------------------------------------------------------------------
+
+# Messages that answer something a person decided: they may wait for the morning. Everything else
+# goes at once (an acknowledgement or a withdrawal the candidate has just made, a message a
+# deadline sent, which holding would make late).
+HOLDABLE_KINDS = frozenset(
+    {"stage_result", "rejection", "offer", "role_closed", "feedback_update", "survey"}
+)
+
+
+def _quiet_window(s: CandidacyState, at: datetime) -> tuple[datetime | None, datetime | None]:
+    """(start, end) of the candidate's quiet hours around `at`, or (None, None) outside them."""
+    window = s.policy.quiet_hours
+    if not _v11(s) or window is None:
+        return None, None
+    tz = ZoneInfo(recipient_locale(s, "candidate")[1])
+    first, last = (time.fromisoformat(part) for part in window.split("/"))
+    local = at.astimezone(tz)
+    for day in (local.date() - DAY, local.date()):
+        start = datetime.combine(day, first, tz)
+        end = datetime.combine(day if last > first else day + DAY, last, tz)
+        if start <= local < end:
+            return start.astimezone(at.tzinfo), end.astimezone(at.tzinfo)
+    return None, None
+
+
+def send_after(s: CandidacyState, msg: OutgoingMessage, now: datetime) -> datetime | None:
+    """When a queued message may go: None for now, else the end of the candidate's quiet hours.
+
+    It waits only when waiting breaks no promise: the end comes before the silence limit, the
+    date the candidate was last given, and every other deadline of the candidacy."""
+    if msg.recipient != "candidate" or msg.kind not in HOLDABLE_KINDS:
+        return None
+    _, end = _quiet_window(s, now)
+    if end is None:
+        return None
+    limits = [(s.last_delivered_at or s.started_at) + s.policy.max_silence]
+    if s.promised_by is not None:
+        limits.append(s.promised_by)
+    limits += [d.due_at for d in deadlines(s)]
+    return end if all(end <= limit for limit in limits) else None
+
+
+def next_to_send(
+    s: CandidacyState, now: datetime
+) -> tuple[OutgoingMessage | None, datetime | None]:
+    """The message the courier delivers next, in queue order (a candidate's messages keep their
+    order; staff mail never waits behind a candidate's quiet hours); else (None, when to look
+    again)."""
+    wake: datetime | None = None
+    for msg in s.outbox:
+        if msg.recipient == "candidate":
+            if wake is not None:
+                continue  # behind a candidate message that waits for the morning
+            after = send_after(s, msg, now)
+            if after is not None and after > now:
+                wake = after
+                continue
+        return msg, None
+    return None, wake
 
 
 # --- delivery outcomes -------------------------------------------------------------------------
 
 
-def on_delivered(s: CandidacyState, message_id: str, now: datetime) -> list[str]:
+def on_delivered(
+    s: CandidacyState, message_id: str, now: datetime, *, skipped: str | None = None
+) -> list[str]:
     msg = _pop(s, message_id)
     if msg is None:
         return []
+    if skipped is not None:  # deliberately not sent (a survey inside its cooldown)
+        _record(s, message_id, status="skipped", at=None, error=skipped)
+        return _maybe_finish(s, now)
     _record(s, message_id, status="delivered", at=now)
     if msg.recipient == "candidate":
         s.last_delivered_at = now
+        if msg.content.next_contact_by is not None:
+            s.promised_by = msg.content.next_contact_by
         for interview_id, count in msg.carries_feedback.items():
             iv = s.interviews.get(interview_id)
             if iv is not None:
@@ -544,13 +841,39 @@ def on_delivered(s: CandidacyState, message_id: str, now: datetime) -> list[str]
     return _maybe_finish(s, now)
 
 
-def on_failed(s: CandidacyState, message_id: str, now: datetime, error: str) -> list[str]:
-    """A message that can never be delivered (bad address). Tell a person; never loop."""
+def on_failed(
+    s: CandidacyState, message_id: str, now: datetime, error: str, *, address: bool = True
+) -> list[str]:
+    """A message that can never be delivered. Tell a person; never loop.
+
+    `address`: the recipient's address is refused (nothing more can reach them). Otherwise the
+    mail system refused this one message: the candidate's later messages still go out, a plain
+    copy (no feedback lines, which go to the contact to pass on) is tried once, and the contact
+    is told."""
     msg = _pop(s, message_id)
     if msg is None:
         return []
     _record(s, message_id, status="failed", at=None, error=error)
     queued: list[str] = []
+    if not address:
+        if msg.recipient != "candidate":
+            return _maybe_finish(s, now)  # a staff message: nobody left to tell about it
+        staff = msg.content.model_copy(deep=True)
+        staff.reason = "message_refused"
+        staff.refused_kind = msg.kind
+        queued.append(_enqueue(s, "escalation", "contact", staff, now))
+        for interview_id in msg.carries_feedback:
+            iv = s.interviews.get(interview_id)
+            if iv is not None and not _feedback_complete(iv):
+                iv.abandoned = True  # passed to the contact; the candidacy can still end
+        if not msg.content.plain_resend and msg.kind != "survey":
+            plain = msg.content.model_copy(deep=True)
+            plain.plain_resend = True
+            plain.feedback = []
+            plain.decision_lines = []
+            plain.withdrawal_reason = None
+            queued.append(_enqueue(s, msg.kind, "candidate", plain, now))
+        return queued + _maybe_finish(s, now)
     if msg.recipient == "candidate" and not s.candidate_unreachable:
         s.candidate_unreachable = True
         # Nothing more can reach them: drop what is queued for them, and tell the hiring team.
@@ -581,14 +904,36 @@ def _maybe_finish(s: CandidacyState, now: datetime) -> list[str]:
         return []
     if _owes_feedback(s) or _candidate_message_pending(s):
         return []
-    if s.role.survey_url and not s.survey_queued:
-        s.survey_queued = True
-        content = _content(s, now)
-        content.survey_url = s.role.survey_url
-        return [_enqueue(s, "survey", "candidate", content, now)]
+    if _v11(s):
+        if s.outcome == "offer" and (s.offer_details_due_at is not None or not s.offer_settled):
+            if s.offer_details_due_at is not None or s.outcome_at is None:
+                return []  # the written details are still owed
+            if now < s.outcome_at + s.policy.feedback_wait_max:
+                return []  # no survey to someone holding an offer until it is settled
+            s.offer_settled = True  # never settled: nothing more to wait for
+        wants_survey = bool(s.role.survey_url) and s.outcome != "withdrawn"
+        if wants_survey and not s.survey_queued:
+            if s.survey_due_at is None:
+                s.survey_due_at = (s.last_delivered_at or now) + s.policy.survey_delay
+            if now < s.survey_due_at:
+                return []  # the survey rule's deadline queues it
+            s.survey_due_at = None
+            return _queue_survey(s, now)
+    elif s.role.survey_url and not s.survey_queued:
+        return _queue_survey(s, now)
     if not s.outbox:
         s.state = "completed"
     return []
+
+
+def _queue_survey(s: CandidacyState, now: datetime) -> list[str]:
+    if s.survey_queued or s.state != "finishing" or not s.role.survey_url:
+        return []
+    s.survey_queued = True
+    content = _content(s, now)
+    content.survey_url = s.role.survey_url
+    content.survey_anonymous = s.role.survey_anonymous
+    return [_enqueue(s, "survey", "candidate", content, now)]
 
 
 def is_complete(s: CandidacyState) -> bool:
@@ -662,6 +1007,7 @@ def _enqueue(
 ) -> str:
     if to is None:
         to = s.candidate.email if recipient == "candidate" else s.role.contact_email
+    content.locale, content.time_zone = recipient_locale(s, recipient)
     message_id = _message_id(s.workflow_id, s.seq, kind)
     s.seq += 1
     s.outbox.append(
@@ -709,12 +1055,28 @@ def _content(s: CandidacyState, now: datetime) -> MessageContent:
         candidate_name=s.candidate.name,
         role_title=s.role.title,
         company=s.role.company,
-        stage=s.stage,
+        stage=stage_name(s, s.stage),
         hours_invested=hours_invested(s),
-        pending_feedback_stages=[iv.stage for iv in _missing_feedback(s)],
+        pending_feedback_stages=_names(s, [iv.stage for iv in _missing_feedback(s)]),
         candidacy_id=s.workflow_id,
         hold_until=s.hold_until,
+        interview_count=len(s.interviews),
     )
+
+
+def _names(s: CandidacyState, stages: list[str]) -> list[str]:
+    """Display names, each once, in order."""
+    return list(dict.fromkeys(stage_name(s, st) for st in stages))
+
+
+def recipient_locale(s: CandidacyState, recipient: Recipient) -> tuple[str, str]:
+    """(locale, time zone) a recipient reads in: the candidate's own, else the role's."""
+    if recipient == "candidate":
+        return (
+            s.candidate.locale or s.role.locale,
+            s.candidate.time_zone or s.role.time_zone,
+        )
+    return s.role.locale, s.role.time_zone
 
 
 def _next_contact_by(s: CandidacyState, now: datetime) -> datetime:
@@ -744,28 +1106,30 @@ def _dedupe(existing: list[str], new: list[str]) -> list[str]:
 
 
 def _undelivered_sections(
-    interviews: list[InterviewState],
+    s: CandidacyState, interviews: list[InterviewState]
 ) -> tuple[list[FeedbackSection], dict[str, int]]:
-    sections: list[FeedbackSection] = []
-    carries: dict[str, int] = {}
-    for iv in interviews:
-        fresh = iv.feedback[iv.delivered_lines :]
-        if fresh:
-            sections.append(FeedbackSection(stage=iv.stage, lines=fresh))
-            carries[iv.interview_id] = len(iv.feedback)
-    return sections, carries
+    return _sections(s, interviews, everything=False)
 
 
 def _all_sections(
-    interviews: list[InterviewState],
+    s: CandidacyState, interviews: list[InterviewState]
 ) -> tuple[list[FeedbackSection], dict[str, int]]:
-    sections: list[FeedbackSection] = []
+    return _sections(s, interviews, everything=True)
+
+
+def _sections(
+    s: CandidacyState, interviews: list[InterviewState], *, everything: bool
+) -> tuple[list[FeedbackSection], dict[str, int]]:
+    """Feedback grouped by stage (two interviews in one stage make one section), in order."""
+    by_stage: dict[str, list[str]] = {}
     carries: dict[str, int] = {}
     for iv in interviews:
-        if iv.feedback:
-            sections.append(FeedbackSection(stage=iv.stage, lines=list(iv.feedback)))
+        lines = list(iv.feedback) if everything else iv.feedback[iv.delivered_lines :]
+        if lines:
+            section = by_stage.setdefault(stage_name(s, iv.stage), [])
+            section.extend(line for line in lines if line not in section)
             carries[iv.interview_id] = len(iv.feedback)
-    return sections, carries
+    return [FeedbackSection(stage=st, lines=ls) for st, ls in by_stage.items()], carries
 
 
 def feedback_overdue_since(s: CandidacyState) -> datetime | None:
