@@ -15,8 +15,10 @@ from heardback.runtime import metrics
 from heardback.workflows.contract import ACTIVITY_DELIVER
 from heardback.workflows.errors import (
     ERR_DELIVERY_BUSY,
+    ERR_MESSAGE_REFUSED,
     ERR_UNDELIVERABLE,
     LedgerBusy,
+    MessageRefusedError,
     UndeliverableError,
 )
 from heardback.workflows.models import DeliveryReceipt, DeliveryRequest
@@ -86,6 +88,14 @@ class DeliveryActivities:
 
         try:
             await self._transport.send(msg.message_id, email, on_accepted=accepted)
+        except MessageRefusedError as err:  # first: it is an UndeliverableError too
+            # This message, never (its content, size or our sender refused for good); the
+            # address may still work, so the candidacy's later messages still go out.
+            bound.error("delivery_message_refused", error=str(err))
+            metrics.delivery_failed("refused")
+            if not recorded:
+                await self._ledger.release(msg.message_id)
+            raise ApplicationError(str(err), type=ERR_MESSAGE_REFUSED, non_retryable=True) from err
         except UndeliverableError as err:
             bound.warning("delivery_undeliverable", error=str(err))
             metrics.delivery_failed("undeliverable")

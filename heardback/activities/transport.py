@@ -5,8 +5,26 @@
 - :class:`SmtpTransport` hands messages to an SMTP server (smtplib, in a thread), with optional
   TLS and credentials.
 
-Errors a retry can fix (server down, timeouts, 4xx) raise :class:`TransientDeliveryError`;
-errors no retry can fix (every recipient refused with 5xx) raise :class:`UndeliverableError`.
+What the mail server answers decides what happens next:
+
+- a 4xx anywhere, a dropped connection, a timeout, a refused connection: not now,
+  :class:`TransientDeliveryError` (the delivery activity retries; an outage delays, never loses);
+- 5xx to RCPT TO: the address is bad, :class:`UndeliverableError` (escalated, not retried);
+- 5xx to DATA (the message itself: a line too long, too big, content refused): this message
+  never, the address may still work, :class:`MessageRefusedError` (skipped, not retried; the
+  candidacy's later messages still go out);
+- 5xx to MAIL FROM (our sender address, HEARDBACK_MAIL_FROM, refused): also
+  :class:`MessageRefusedError`, and an error-level log line an operator sees (every message
+  will meet the same answer until the setting is fixed);
+- 5xx to EHLO or AUTH stays transient: that is our configuration, and retrying loses nothing
+  while an operator fixes it.
+
+Messages from :func:`heardback.activities.mime.compose` are 7bit, so the transport asks for no
+extension: BODY=8BITMIME only for an 8-bit message and only if the server offers it, SMTPUTF8
+only for a non-ASCII address and only if the server offers it (if it does not, a non-ASCII
+recipient is an :class:`UndeliverableError`: the address cannot travel to that server).
+Log lines carry SMTP codes, never addresses, names or the server's own text (which often quotes
+the address).
 """
 
 from __future__ import annotations
@@ -22,11 +40,20 @@ import threading
 import time
 from collections.abc import Callable
 from email.message import Message
-from email.utils import parseaddr
+from email.policy import EmailPolicy
+from email.utils import getaddresses
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from heardback.workflows.errors import TransientDeliveryError, UndeliverableError
+import structlog
+
+from heardback.workflows.errors import (
+    MessageRefusedError,
+    TransientDeliveryError,
+    UndeliverableError,
+)
+
+log = structlog.get_logger("heardback.transport")
 
 # Called the moment the mail system has taken a message, before anything else can fail or be
 # killed: the delivery records it there, which keeps the sent-but-unrecorded window narrow.
@@ -138,14 +165,10 @@ class SmtpTransport:
     async def send(
         self, message_id: str, msg: Message, on_accepted: OnAccepted | None = None
     ) -> None:
-        # Serialise with the message's own policy (998-character lines), so ids stay unfolded.
-        data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
-        sender = parseaddr(str(msg["From"]))[1]
-        recipient = parseaddr(str(msg["To"]))[1]
         # The conversation runs in a thread of its own, which records the delivery (the
         # callback) the instant it reads the server's 250, without waiting for this busy event
         # loop to come round: that is as narrow as SMTP lets the sent-but-unrecorded window be.
-        await asyncio.to_thread(self._send_blocking, sender, recipient, data, on_accepted)
+        await asyncio.to_thread(self._send_blocking, msg, on_accepted)
 
     def _connect(self) -> smtplib.SMTP:
         smtp: smtplib.SMTP
@@ -199,13 +222,21 @@ class SmtpTransport:
             for _, smtp in self._idle:
                 smtp.close()
 
-    def _send_blocking(
-        self, sender: str, recipient: str, data: bytes, on_accepted: OnAccepted | None
-    ) -> None:
+    def _send_blocking(self, msg: Message, on_accepted: OnAccepted | None) -> None:
+        sender = _envelope_address(msg, "From")
+        recipient = _envelope_address(msg, "To")
         try:
             smtp = self._checkout()
             try:
-                refused = smtp.sendmail(sender, [recipient], data)
+                smtp.ehlo_or_helo_if_needed()
+                options = _mail_options(smtp, sender, recipient)
+                data = _wire_bytes(msg, utf8="SMTPUTF8" in options)
+                if not data.isascii() and smtp.has_extn("8bitmime"):
+                    options.append("BODY=8BITMIME")  # never for compose()'s 7bit messages
+                refused = smtp.sendmail(sender, [recipient], data, mail_options=options)
+            except UndeliverableError:
+                self._checkin(smtp)  # refused before MAIL FROM: the connection is fine
+                raise
             except BaseException:
                 smtp.close()  # in an unknown state: never reused
                 raise
@@ -220,9 +251,83 @@ class SmtpTransport:
             if codes and all(500 <= c < 600 for c in codes):
                 raise UndeliverableError(f"recipient refused by the mail server ({codes})") from err
             raise TransientDeliveryError(f"recipient deferred ({codes})") from err
+        except smtplib.SMTPSenderRefused as err:
+            if _permanent(err.smtp_code):
+                _log_sender_refused(err.smtp_code, err.smtp_error)
+                raise MessageRefusedError(
+                    f"the mail server refused our sender address ({err.smtp_code})"
+                ) from err
+            raise TransientDeliveryError(f"sender deferred ({err.smtp_code})") from err
+        except smtplib.SMTPDataError as err:
+            if _permanent(err.smtp_code):
+                raise MessageRefusedError(
+                    f"the mail server refused this message ({err.smtp_code}"
+                    f"{_enhanced(err.smtp_error, ' ')})"
+                ) from err
+            raise TransientDeliveryError(f"message deferred ({err.smtp_code})") from err
         except smtplib.SMTPResponseException as err:
-            # Refusals of our sender or of the message itself are ours to fix: keep retrying
-            # (an operator sees the attempts climb) rather than drop the candidate's message.
+            # EHLO or AUTH refused: our configuration; retried while an operator fixes it.
             raise TransientDeliveryError(f"mail server answered {err.smtp_code}") from err
         except (smtplib.SMTPException, OSError, TimeoutError) as err:
             raise TransientDeliveryError(f"mail server unreachable: {type(err).__name__}") from err
+
+
+def _permanent(code: int) -> bool:
+    return 500 <= code < 600
+
+
+_ENHANCED = re.compile(rb"^([245]\.\d{1,3}\.\d{1,3})(?:\s|$)")
+
+
+def _enhanced(response: bytes | str, prefix: str = "") -> str:
+    """The RFC 3463 status code at the start of a reply ("5.7.1"), or "": a code only, never
+    the server's text, which often quotes the address."""
+    raw = response.encode("utf-8", "replace") if isinstance(response, str) else response
+    found = _ENHANCED.match(raw)
+    return prefix + found.group(1).decode("ascii") if found else ""
+
+
+def _log_sender_refused(code: int | None, response: bytes | str) -> None:
+    log.error(
+        "smtp_sender_refused",
+        smtp_code=code,
+        enhanced_code=_enhanced(response) or None,
+        setting="HEARDBACK_MAIL_FROM",
+        hint="the mail server refuses our sender address; every message will fail until "
+        "HEARDBACK_MAIL_FROM is an address this server accepts from us",
+    )
+
+
+def _envelope_address(msg: Message, name: str) -> str:
+    """The address in header `name`, domain in ASCII (IDNA), for MAIL FROM or RCPT TO."""
+    header: Any = msg[name]
+    if header is None:
+        return ""
+    addresses = getattr(header, "addresses", None)  # the default policy's parsed header
+    addr = str(addresses[0].addr_spec) if addresses else getaddresses([str(header)])[0][1]
+    local, at, domain = addr.rpartition("@")
+    if at and not domain.isascii():
+        with contextlib.suppress(UnicodeError):
+            return f"{local}@{domain.encode('idna').decode('ascii')}"
+    return addr
+
+
+def _mail_options(smtp: smtplib.SMTP, sender: str, recipient: str) -> list[str]:
+    """SMTPUTF8 when an address needs it and the server offers it; [] otherwise."""
+    if sender.isascii() and recipient.isascii():
+        return []
+    if smtp.has_extn("smtputf8"):
+        return ["SMTPUTF8"]
+    if not recipient.isascii():
+        raise UndeliverableError("the mail server cannot take a non-ASCII address")
+    _log_sender_refused(None, "")
+    raise MessageRefusedError("the mail server cannot take our non-ASCII sender address")
+
+
+def _wire_bytes(msg: Message, *, utf8: bool) -> bytes:
+    """The message as sent: CRLF line ends, folded by its own policy; UTF-8 headers only for
+    an SMTPUTF8 transaction (otherwise encoded words)."""
+    policy = msg.policy
+    if isinstance(policy, EmailPolicy):
+        return msg.as_bytes(policy=policy.clone(linesep="\r\n", utf8=utf8))
+    return msg.as_bytes(policy=policy.clone(linesep="\r\n"))
