@@ -154,3 +154,17 @@ async def test_a_candidacy_is_due_for_erasure_when_its_latest_row_is(
     assert await due(11) == [done, busy]  # the longest due first
     assert await ledger.forget(done) == 2
     assert await due(11) == [busy]
+
+
+async def test_one_survey_per_address_per_cooldown_across_workers(make_ledger: MakeLedger) -> None:
+    """Two workers (two ledger handles on one database) agree: the first survey to an address
+    holds it for the cooldown, its own retry still may send, another candidacy's may not."""
+    first, second = make_ledger(), make_ledger()
+    key = f"survey:{uuid.uuid4().hex}"
+    period = timedelta(seconds=0.5)
+    assert await first.once_per(key, owner="candidacy-r1-c.004.survey", period=period)
+    assert await second.once_per(key, owner="candidacy-r1-c.004.survey", period=period)  # retry
+    assert not await second.once_per(key, owner="candidacy-r2-c.005.survey", period=period)
+    await asyncio.sleep(0.6)  # the cooldown ran out
+    assert await second.once_per(key, owner="candidacy-r2-c.005.survey", period=period)
+    assert not await first.once_per(key, owner="candidacy-r1-c.004.survey", period=period)

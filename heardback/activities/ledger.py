@@ -63,6 +63,12 @@ class Ledger(Protocol):
         """Give up this attempt's claim (the transport refused or failed): a retry may claim."""
         ...
 
+    async def once_per(self, key: str, *, owner: str, period: timedelta) -> bool:
+        """Take `key` (e.g. "a survey to this address") for `owner` (a message id) for
+        `period`. True when `owner` holds it: a new claim, an expired one, or `owner`'s own
+        (a retry); False while another owner's claim runs. Shared by every worker."""
+        ...
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -76,6 +82,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     erase_after  TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_workflow ON deliveries (workflow_id);
+CREATE TABLE IF NOT EXISTS once_per (
+    key    TEXT PRIMARY KEY,  -- a digest, never an address
+    owner  TEXT NOT NULL,
+    until  TEXT NOT NULL
+);
 """
 
 
@@ -188,6 +199,24 @@ class SqliteLedger:
             (_stamp(now), limit),
         )
         return [row[0] for row in rows]
+
+    async def once_per(self, key: str, *, owner: str, period: timedelta) -> bool:
+        return await asyncio.to_thread(self._once_per, key, owner, period)
+
+    def _once_per(self, key: str, owner: str, period: timedelta) -> bool:
+        now = datetime.now(UTC)
+        row = (
+            self._connect()
+            .execute(
+                "INSERT INTO once_per (key, owner, until) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until "
+                "WHERE once_per.until <= ? OR once_per.owner = excluded.owner "
+                "RETURNING owner",
+                (key, owner, _stamp(now + period), _stamp(now)),
+            )
+            .fetchone()
+        )
+        return row is not None
 
     def mark_delivered_now(self, message_id: str) -> None:
         # A local SQLite write (WAL, synchronous=NORMAL: no fsync) takes well under a

@@ -9,7 +9,7 @@ recorded by another.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS heardback_deliveries (
 );
 CREATE INDEX IF NOT EXISTS heardback_deliveries_by_workflow
     ON heardback_deliveries (workflow_id);
+CREATE TABLE IF NOT EXISTS heardback_once_per (
+    key    TEXT PRIMARY KEY,  -- a digest, never an address
+    owner  TEXT NOT NULL,
+    until  TIMESTAMPTZ NOT NULL
+);
 """
 
 
@@ -127,6 +132,21 @@ class PostgresLedger:
         if taken is None and entry.status == "sending":
             raise LedgerBusy(f"another attempt is delivering {message_id}")
         return entry
+
+    async def once_per(self, key: str, *, owner: str, period: timedelta) -> bool:
+        return await asyncio.to_thread(self._once_per, key, owner, period)
+
+    def _once_per(self, key: str, owner: str, period: timedelta) -> bool:
+        with self._pool.connection() as db:
+            row = db.execute(
+                "INSERT INTO heardback_once_per (key, owner, until) VALUES (%s, %s, now() + %s) "
+                "ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until "
+                "WHERE heardback_once_per.until <= now() "
+                "OR heardback_once_per.owner = excluded.owner "
+                "RETURNING owner",
+                (key, owner, period),
+            ).fetchone()
+        return row is not None
 
     async def due_for_erasure(self, now: datetime, limit: int) -> list[str]:
         return await asyncio.to_thread(self._due, now, limit)
