@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         CohortResult,
         Decide,
         InterviewCompleted,
+        OfferUpdate,
         PauseRole,
         Policy,
         Role,
@@ -74,6 +75,7 @@ _WHERE = {
     "Unavailable": "heardback.workflows.errors",
     "UpdateResult": "heardback.workflows.models",
     "Withdraw": "heardback.workflows.models",
+    "OfferUpdate": "heardback.workflows.models",
 }
 
 
@@ -99,6 +101,7 @@ __all__ = [
     "InterviewCompleted",
     "InvalidInput",
     "NotFound",
+    "OfferUpdate",
     "PauseRole",
     "Policy",
     "Refused",

@@ -35,6 +35,7 @@ from heardback.workflows.models import (
     CloseRole,
     Decide,
     InterviewCompleted,
+    OfferUpdate,
     PauseRole,
     Role,
     RoleInput,
@@ -282,6 +283,12 @@ async def cmd_decide(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int
 async def cmd_withdraw(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
     r = await c.withdraw(a.role_id, a.candidate_id, Withdraw(reason=a.reason))
     out.done("withdrawal recorded; the candidate will get a confirmation", r)
+    return EXIT_OK
+
+
+async def cmd_offer(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    r = await c.offer_update(a.role_id, a.candidate_id, OfferUpdate(event=a.event))
+    out.done(f"offer: {a.event.replace('_', ' ')} recorded", r)
     return EXIT_OK
 
 
@@ -550,6 +557,15 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
     sp = cmd(sub, "withdraw", cmd_withdraw, "Record that the candidate withdrew.")
     target(sp)
     sp.add_argument("--reason")
+
+    sp = cmd(
+        sub,
+        "offer",
+        cmd_offer,
+        "After an offer: its written details went out, or it was accepted or declined.",
+    )
+    target(sp)
+    sp.add_argument("event", choices=["details_sent", "accepted", "declined"])
 
     sp = cmd(sub, "status", cmd_status, "Where a candidacy stands: state, deadline, messages.")
     target(sp)

@@ -19,6 +19,7 @@ from heardback.workflows.models import (
     Decide,
     Id,
     InterviewCompleted,
+    OfferUpdate,
     Status,
     SubmitFeedback,
     UpdateResult,
@@ -88,6 +89,20 @@ async def withdraw(
 ) -> UpdateResult:
     """The candidate withdrew; they get a confirmation."""
     return await c.withdraw(role_id, candidate_id, body, request_id=key)
+
+
+@router.post(CANDIDACY + "/offer", tags=["candidacies"], response_model=UpdateResult)
+async def offer_update(
+    role_id: Id,
+    candidate_id: Id,
+    body: OfferUpdate,
+    c: Hb,
+    key: Annotated[str | None, update_id("offer")],
+) -> UpdateResult:
+    """After an offer: its written details went out (`details_sent`: heardback's promise "the
+    details follow by ..." is kept), or it was `accepted` or `declined` (settled: the survey may
+    follow)."""
+    return await c.offer_update(role_id, candidate_id, body, request_id=key)
 
 
 @router.get("/v1/overdue", tags=["operations"], response_model=list[CandidacyListing])

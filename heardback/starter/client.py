@@ -62,6 +62,7 @@ from heardback.workflows.models import (
     CohortResult,
     Decide,
     InterviewCompleted,
+    OfferUpdate,
     PauseRole,
     ResumeRole,
     RoleCommandResult,
@@ -398,6 +399,20 @@ class HeardbackClient:
         return await self._update(
             handle,
             contract.UPDATE_WITHDRAW,
+            cmd,
+            UpdateResult,
+            request_id=request_id,
+            what=f"candidacy {handle.id}",
+        )
+
+    async def offer_update(
+        self, role_id: str, candidate_id: str, cmd: OfferUpdate, *, request_id: str | None = None
+    ) -> UpdateResult:
+        """The written offer went out (`details_sent`), or it was `accepted` or `declined`."""
+        handle = self._candidacy(role_id, candidate_id)
+        return await self._update(
+            handle,
+            contract.UPDATE_OFFER,
             cmd,
             UpdateResult,
             request_id=request_id,
