@@ -337,6 +337,8 @@ async def test_non_ascii_headers_are_encoded_words_and_ids_fold_between_ids(
         [("From", FROM), ("To", TO), ("Bcc", "x@y.example")],
         [("From", FROM), ("To", "not an address")],
         [("From", FROM), ("To", TO), ("Message-ID", "<no-end@x")],
+        [("From", FROM), ("To", TO), ("Message-ID", "<a@x>"), ("Message-ID", "<b@x>")],
+        [("From", FROM), ("To", TO), ("Content-Type", "text/html")],
     ],
 )
 def test_a_header_that_could_inject_or_mislead_is_refused(headers: list[tuple[str, str]]) -> None:

@@ -74,6 +74,8 @@ class _MsgIdListHeader(UnstructuredHeader, BaseHeader):
     The default policy treats In-Reply-To and References as unstructured text and would turn
     an id longer than a line into encoded words, which no mail client reads as an id."""
 
+    max_count = 1  # RFC 5322: at most one of each
+
     def fold(self, *, policy: Any) -> str:
         ids = str(self).split()
         lines = [f"{self.name}: {ids[0]}" if ids else f"{self.name}:"]
@@ -283,6 +285,7 @@ def _idna(domain: str) -> str:
         raise ValueError("the address has a domain that cannot be written in ASCII") from err
 
 
+@functools.lru_cache(maxsize=1024)  # From and Reply-To repeat on every message: parse once
 def _addresses(name: str, value: str) -> tuple[Address, ...]:
     """`value` ("Name <addr>", bare addresses, comma-separated, encoded words or not) as
     Address objects: domains in ASCII (IDNA); a non-ASCII local part is kept (SMTPUTF8)."""
