@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import structlog
@@ -76,6 +77,13 @@ class DeliveryActivities:
         if entry.status == "delivered":
             bound.info("delivery_skipped_already_delivered")
             return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
+        if req.once_per_address is not None and not await self._ledger.once_per(
+            address_key(msg.kind, msg.to_email), owner=msg.message_id, period=req.once_per_address
+        ):
+            # e.g. a survey to an address that had one from another role within the cooldown
+            await self._ledger.release(msg.message_id)
+            bound.info("delivery_skipped_once_per_address")
+            return DeliveryReceipt(message_id=msg.message_id, skipped=f"{msg.kind}_cooldown")
         if entry.attempts > 1 and await self._transport.already_sent(msg.message_id):
             # An earlier attempt handed it over but died before recording it.
             return await self._recovered(msg.message_id, bound)
@@ -116,6 +124,13 @@ class DeliveryActivities:
         await self._ledger.mark_delivered(message_id)
         bound.info("delivery_recovered_unrecorded_send")
         return DeliveryReceipt(message_id=message_id, duplicate=True)
+
+
+def address_key(kind: str, address: str) -> str:
+    """The ledger's key for "a `kind` to this address": a digest, so the ledger holds no
+    address in the clear."""
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    return f"{kind}:{digest}"
 
 
 def _attempt() -> int:

@@ -3,11 +3,14 @@
 Runs against the stack from `make run`. Three candidates apply for one role, with the product's
 policy compressed from days into seconds, and you watch each promise keep itself:
 
-- Ada sits two rounds; the second interviewer forgets feedback (reminder, then escalation); she
-  is rejected with written reasons, the late feedback still reaches her, then the survey.
+- Emmy lives in Tokyo and reads German: every mail to her is in German, with dates in Japan
+  time. She sits two rounds; the second interviewer forgets feedback (reminder, then
+  escalation); she is rejected with written reasons, the late feedback still reaches her, and
+  the survey waits until a while after it.
 - Grace is held as a backup; the hold runs out, gets one last extension, then ends in a rejection
   rather than silence.
-- Linus hears nothing from the team: heardback explains the delay and escalates, then the offer.
+- Linus hears nothing from the team: heardback explains the delay and escalates, then the offer,
+  which says by when the written details follow; the team sends them, Linus accepts.
 - Katherine and Dorothy are still waiting when the role is filled: both are told, by themselves.
 """
 
@@ -31,6 +34,7 @@ from heardback.workflows.models import (
     CloseRole,
     Decide,
     InterviewCompleted,
+    OfferUpdate,
     Policy,
     Role,
     RoleInput,
@@ -44,10 +48,12 @@ COMPRESSED = Policy(
     hold_max=timedelta(seconds=30),
     effort_threshold=timedelta(hours=2),
     feedback_wait_max=timedelta(seconds=40),
+    survey_delay=timedelta(seconds=10),
+    offer_details_due=timedelta(seconds=20),
 )
 
 PEOPLE = {
-    "c-1001": ("Ada Lovelace", "ada@example.org"),
+    "c-1001": ("Emmy Noether", "emmy@example.org"),
     "c-1002": ("Grace Hopper", "grace@example.org"),
     "c-1003": ("Linus Pauling", "linus@example.org"),
     "c-1004": ("Katherine Johnson", "katherine@example.org"),
@@ -101,19 +107,24 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
         company="Acme",
         contact_email="hiring@acme.example",
         survey_url="https://acme.example/candidate-survey",
+        time_zone="Europe/Berlin",
+        holiday_calendar="DE",
+        stage_names={"technical": "technical interview", "onsite": "on-site day"},
     )
     demo = Demo(client, role.id)
     print(f"Role {role.id}: {role.title} at {role.company}; policy compressed to seconds.\n")
     role_workflow_id = await client.open_role(RoleInput(role=role, policy=COMPRESSED))
     for cid, (name, mail) in PEOPLE.items():
-        wf_id = await client.add_candidate(role.id, Candidate(id=cid, name=name, email=mail))
+        where = {"locale": "de", "time_zone": "Asia/Tokyo"} if cid == "c-1001" else {}
+        person = Candidate(id=cid, name=name, email=mail, **where)
+        wf_id = await client.add_candidate(role.id, person)
         demo.handles[cid] = client.temporal.get_workflow_handle(wf_id)
         demo.say(f"{name.split()[0]} applies")
     watcher = asyncio.create_task(demo.watch())
     ada, grace, linus = "c-1001", "c-1002", "c-1003"
 
     await asyncio.sleep(2)
-    demo.say("Ada's technical interview (1h30) is done, with feedback")
+    demo.say("Emmy's technical interview (1h30) is done, with feedback")
     await client.record_interview(
         role.id,
         ada,
@@ -122,7 +133,7 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
             stage="technical",
             interviewer_email="bob@acme.example",
             duration=timedelta(minutes=90),
-            feedback=["You explained the trade-offs of your cache design clearly."],
+            feedback=["Sie haben die Vor- und Nachteile Ihres Cache-Designs klar erklärt."],
             internal_notes="Strong on design, a bit slow on the coding part.",
         ),
     )
@@ -139,18 +150,20 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
         ),
     )
     await asyncio.sleep(2)
-    demo.say("Team advances Ada to the onsite")
+    demo.say("Team advances Emmy to the on-site day")
     await client.decide(
         role.id,
         ada,
-        Decide(outcome="advance", next_stage="onsite", feedback=["We enjoyed the conversation."]),
+        Decide(
+            outcome="advance", next_stage="onsite", feedback=["Das Gespräch hat uns Freude gemacht."]
+        ),
     )
     demo.say("Team holds Grace as a backup for 10 seconds")
     await client.decide(
         role.id, grace, Decide(outcome="hold", hold_until=datetime.now(UTC) + timedelta(seconds=10))
     )
     await asyncio.sleep(2)
-    demo.say("Ada's onsite (3h) is done; the interviewer writes no feedback")
+    demo.say("Emmy's on-site day (3h) is done; the interviewer writes no feedback")
     await client.record_interview(
         role.id,
         ada,
@@ -163,14 +176,15 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
         ),
     )
     await asyncio.sleep(10)
-    demo.say("Team rejects Ada, with written reasons (she invested 4h30)")
+    demo.say("Team rejects Emmy, with written reasons (she invested 4h30)")
     await client.decide(
         role.id,
         ada,
         Decide(
             outcome="reject",
             feedback=[
-                "We chose a candidate with more production experience in distributed queues.",
+                "Wir haben uns für jemanden mit mehr Praxiserfahrung im Betrieb verteilter "
+                "Warteschlangen entschieden; genau das braucht das Team in den nächsten Monaten.",
             ],
         ),
     )
@@ -178,17 +192,24 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
     demo.say("Linus's team finally decides: offer")
     await client.decide(role.id, linus, Decide(outcome="offer", feedback=["Welcome aboard!"]))
     await asyncio.sleep(2)
-    demo.say("Ada's onsite interviewer finally writes feedback")
+    demo.say("Emmy's on-site interviewer finally writes feedback")
     await client.submit_feedback(
         role.id,
         ada,
         SubmitFeedback(
             interview_id="i-3",
             feedback=[
-                "Your system design was solid; practise narrating your testing strategy.",
+                "Ihr Systementwurf war solide; erzählen Sie beim nächsten Mal mehr über Ihre "
+                "Teststrategie.",
             ],
         ),
     )
+
+    await asyncio.sleep(3)
+    demo.say("The team sends Linus the written offer; he accepts")
+    await client.offer_update(role.id, linus, OfferUpdate(event="details_sent"))
+    await asyncio.sleep(2)
+    await client.offer_update(role.id, linus, OfferUpdate(event="accepted"))
 
     try:
         await asyncio.wait_for(
@@ -207,12 +228,17 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
 
     print("\nEvery candidacy ended with its final message delivered.")
     if settings.mail_transport == "file":
-        print(f"Messages are in {settings.outbox_dir}/ (one .eml each). Ada's rejection:\n")
-        for path in sorted(settings.outbox_dir.glob(f"candidacy-{role.id}-c-1001.*.rejection.eml")):
-            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            body = msg.get_body(preferencelist=("plain",))
-            print(f"Subject: {msg['Subject']}\n")
-            print(body.get_content() if body is not None else "")
+        print(
+            f"Messages are in {settings.outbox_dir}/ (one .eml each). Emmy's rejection and "
+            "survey, in German with Tokyo dates:\n"
+        )
+        for kind in ("rejection", "survey"):
+            pattern = f"candidacy-{role.id}-c-1001.*.{kind}.eml"
+            for path in sorted(settings.outbox_dir.glob(pattern)):
+                msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                body = msg.get_body(preferencelist=("plain",))
+                print(f"Date: {msg['Date']}\nSubject: {msg['Subject']}\n")
+                print(body.get_content() if body is not None else "")
     print("Histories, in the Temporal UI:")
     for workflow_id in [role_workflow_id, *(h.id for h in demo.handles.values())]:
         print(
