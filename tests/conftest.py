@@ -196,7 +196,9 @@ def candidacy_input(**overrides: Any) -> CandidacyInput:
         },
         # The shared time-skipping clock only moves forward: keep each finished candidacy's
         # erasure far beyond anything the session skips (test_privacy tests retention itself).
-        "policy": {"retention": "P3650D"},
+        # Quiet hours off: a test must not depend on the hour it runs at (the tests of quiet
+        # hours set them, with a clock of their own).
+        "policy": {"retention": "P3650D", "quiet_hours": None},
     }
     for key, value in overrides.items():
         if key in ("role", "candidate", "policy"):
@@ -423,6 +425,8 @@ class SinkHandler:
         self.connections: set[object] = set()  # the client ends that sent a message
         self.refuse: set[str] = set()
         self.defer_remaining = 0  # answer 451 to this many DATA commands first
+        # a test's own verdict on a message's content: an SMTP answer to refuse it with, or None
+        self.refuse_data: Callable[[bytes], str | None] | None = None
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -436,6 +440,10 @@ class SinkHandler:
         if self.defer_remaining > 0:
             self.defer_remaining -= 1
             return "451 4.3.0 Try again later"
+        if self.refuse_data is not None:
+            answer = self.refuse_data(envelope.content)
+            if answer is not None:
+                return answer
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         self.received.append(msg)
