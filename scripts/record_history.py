@@ -1,9 +1,10 @@
 """Record the replay fixtures: real workflows on the time-skipping server, their histories saved.
 
-The 1.0 set (tests/histories/1.0/): a candidacy's whole lifecycle (a malformed signal, feedback
-chased, a hold with its one extension, a rejection, late feedback, the survey), a role's cohort
-advanced and the role paused and filled (with its three candidacies), and a candidacy that
-continues as new (both runs).
+Each set: a candidacy's whole lifecycle (a malformed signal, feedback chased, a hold with its one
+extension, a rejection, late feedback, the survey), a role's cohort advanced and the role paused
+and filled (with its three candidacies), and a candidacy that continues as new (both runs).
+From 1.1 the lifecycle's candidate reads German in Tokyo, the hold and the rejection carry written
+reasons, the survey waits `survey_delay`, and the offer's details and acceptance are recorded.
 
 `make record-history RELEASE=1.1` writes a new folder beside it, after a deliberate workflow
 change made through `workflow.patched` (README, "Changing workflow code"). A folder once committed
@@ -33,6 +34,7 @@ from heardback.workflows.models import (
     CandidacyInput,
     Decide,
     InterviewCompleted,
+    OfferUpdate,
     SubmitFeedback,
 )
 
@@ -72,7 +74,10 @@ async def main() -> int:
                         "id": "c-rec",
                         "name": "Ada Lovelace",
                         "email": "ada@example.org",
+                        "locale": "de",
+                        "time_zone": "Asia/Tokyo",
                     },
+                    "policy": {"quiet_hours": None},  # recordings must not depend on the hour
                 }
             )
             hb = HeardbackClient(env.client, task_queue=settings.task_queue)
@@ -102,11 +107,13 @@ async def main() -> int:
                 ),
             )
             await env.sleep(timedelta(days=3))  # reminder, escalation
-            await hb.decide("r-rec", "c-rec", Decide(outcome="hold"))
+            reasons = [
+                "Die Rolle braucht mehr Erfahrung mit dem Betrieb verteilter Systeme unter Last, "
+                "als Ihre Antworten gezeigt haben."
+            ]
+            await hb.decide("r-rec", "c-rec", Decide(outcome="hold", feedback=reasons))
             await env.sleep(timedelta(days=6))  # hold expires: one last extension
-            await hb.decide(
-                "r-rec", "c-rec", Decide(outcome="reject", feedback=["More depth needed."])
-            )
+            await hb.decide("r-rec", "c-rec", Decide(outcome="reject", feedback=reasons))
             await hb.submit_feedback(
                 "r-rec", "c-rec", SubmitFeedback(interview_id="i-2", feedback=["Good pairing."])
             )
@@ -156,6 +163,8 @@ async def record_continue_as_new(hb: HeardbackClient) -> list[WorkflowHistory]:
         await asyncio.sleep(0.1)
     await asyncio.sleep(1)
     await hb.decide("r-can", "c-can", Decide(outcome="offer"))
+    await hb.offer_update("r-can", "c-can", OfferUpdate(event="details_sent"))
+    await hb.offer_update("r-can", "c-can", OfferUpdate(event="accepted"))
     await h.result()
     first = hb.temporal.get_workflow_handle(h.id, run_id=first_run)
     return [await first.fetch_history(), await h.fetch_history()]
