@@ -632,7 +632,7 @@ def _hold(s: CandidacyState, cmd: Decide, now: datetime) -> list[str]:
         s.hold_started_at = now
         s.hold_extended = False
     limit = s.hold_started_at + p.hold_max
-    s.hold_until = cmd.hold_until or min(now + p.decision_due, limit)
+    s.hold_until = cmd.hold_until or min(staff_due(s, now, p.decision_due), limit)
     s.hold_lines = list(cmd.feedback)
     s.state = "on_hold"
     content = _content(s, now)
@@ -1083,7 +1083,7 @@ def _next_contact_by(s: CandidacyState, now: datetime) -> datetime:
     """The date the candidate will hear from us next, at the latest."""
     latest = now + s.policy.max_silence
     if s.state == "active":
-        latest = min(latest, max(now, s.decision_anchor) + s.policy.decision_due)
+        latest = min(latest, staff_due(s, max(now, s.decision_anchor), s.policy.decision_due))
     if s.state == "on_hold" and s.hold_until is not None:
         latest = min(latest, s.hold_until)
     return latest
