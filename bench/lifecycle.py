@@ -181,6 +181,9 @@ def candidacy(run: str, i: int) -> CandidacyInput:
                 "contact_email": "hiring@acme.example",
             },
             "candidate": {"id": f"c-{i}", "name": f"Person {i}", "email": f"p{i}@example.org"},
+            # Quiet hours off: the raw Temporal baseline has none, and a run at night must not
+            # wait for the morning.
+            "policy": {"quiet_hours": None},
         }
     )
 

@@ -90,7 +90,10 @@ async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[
                     "title": "Engineer",
                     "company": "Bench Co",
                     "contact_email": "jobs@bench.example",
-                }
+                },
+                # Quiet hours off: the raw Temporal baseline has none, and a run at night must
+                # not wait for the morning.
+                "policy": {"quiet_hours": None},
             },
             id="role-bench",
             task_queue=settings.task_queue,
