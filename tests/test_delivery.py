@@ -108,15 +108,16 @@ def test_every_template_reads_like_a_person_wrote_it(
 )
 def test_candidate_messages_say_by_when_they_will_hear_next(kind: MessageKind) -> None:
     _, body = renderer().render_text(request(kind))
-    assert re.search(r"by \w+day \d{1,2} \w+ 2026", body), body
+    # CLDR's English ("en"): "by Tuesday, December 8, 2026 at 9:00 AM (Coordinated Universal Time)"
+    assert re.search(r"by \w+day, \w+ \d{1,2}, 2026 at \d{1,2}:\d\d\s[AP]M \(", body), body
 
 
 def test_feedback_and_reasons_appear_in_the_interviewers_words() -> None:
-    _, body = renderer().render_text(request("rejection"))
+    _, body = renderer().render_text(request("rejection", thank_for_time=True, interview_count=3))
     assert "  - Clear trade-offs." in body
     assert "  - We chose someone with more on-call experience." in body
     assert "Feedback from your onsite round is still being written" in body
-    assert "Thank you for the 4 hours and 30 minutes" in body
+    assert "Thank you for the 4 hours and 30 minutes you put into 3 interviews" in body
 
 
 def test_headers_thread_candidate_messages_under_the_acknowledgement() -> None:
@@ -219,7 +220,7 @@ async def test_an_address_the_server_refuses_is_escalated_not_retried_forever(
         assert ack.error is not None and "refused" in ack.error
         [escalation] = smtp.handler.of_kind("escalation")
         assert escalation["To"] == "hiring@acme.example"
-        assert "cannot be reached" in str(escalation["Subject"])
+        assert "cannot be delivered" in body_of(escalation)
         # The hiring team can still close the candidacy; nothing waits on the dead address.
         await h.execute_update("decide", {"outcome": "reject", "feedback": ["Not a fit."]})
         final = await harness.result(h)

@@ -1,22 +1,48 @@
-"""Turn an `OutgoingMessage` into an email: Jinja2 plain-text templates, one per message kind.
+"""Turn an `OutgoingMessage` into an email: Jinja2 plain-text templates, one per message kind, in
+the recipient's language.
 
-Each template's first line is `Subject: ...`; the rest is the body. Headers carry the stable
-Message-ID, the kind and the candidacy, and thread every candidate message under the first one.
+Each template's first line is `Subject: ...`; the rest is the body. Every sentence is a gettext
+message (`jinja2.ext.i18n`, trimmed, new-style placeholders) whose words live in the catalogs
+under `locale/<lang>/LC_MESSAGES/messages.po`; the catalogs are read once per process, from the
+.po files themselves (no compile step: an editable install and the wheel behave alike). Dates,
+durations and lists are formatted by Babel (CLDR) for the recipient's locale, every date in the
+recipient's time zone with the zone named.
+
+A locale that is not shipped falls back to the nearest shipped one (fr-CA reads French, with
+Canadian French dates), then to English; the fallback is logged, never mentioned in the mail.
+
+Headers carry the stable Message-ID, the kind and the candidacy, and thread every candidate
+message under the first one.
 """
 
 from __future__ import annotations
 
 import email.policy
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.charset import Charset
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
+from functools import cache, lru_cache
+from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
+import structlog
+from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel.dates import format_date, format_time, get_timezone_name
+from babel.lists import format_list
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from babel.units import format_unit
 
-from heardback.workflows.models import DeliveryRequest
+from heardback.workflows.models import DeliveryRequest, MessageContent
 
 CANDIDATE_KINDS_NOT_THREADED = frozenset({"acknowledgement"})
 # RFC 5322 allows 998 characters a line: ids stay on one line and plain bodies stay readable
@@ -27,78 +53,225 @@ MAIL_POLICY = email.policy.compat32.clone(max_line_length=998)
 _UTF8_8BIT = Charset("utf-8")
 _UTF8_8BIT.body_encoding = None  # type: ignore[assignment]  # 8bit, not base64 (None: as is)
 
-
-def _text_header(value: str) -> str | Header:
-    """ASCII as is; anything else as an RFC 2047 encoded word."""
-    return value if value.isascii() else Header(value, "utf-8", header_name="Subject")
-
-
-def _when(value: datetime | None) -> str:
-    if value is None:
-        return "soon"  # never reached: the policy always sets a date for candidate messages
-    v = value.astimezone(UTC)
-    return f"{v:%A} {v.day} {v:%B %Y} at {v:%H:%M} UTC"
+# The languages a message can be written in (a catalog each); the first is the last resort.
+SHIPPED_LOCALES: tuple[str, ...] = ("en", "de")
+DEFAULT_LOCALE = "en"
+CATALOG_DOMAIN = "messages"
+_LOCALE_PACKAGE = "heardback.activities"
+_QUOTED = re.compile(r"'[^']*'")
 
 
-def _day(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    v = value.astimezone(UTC)
-    return f"{v:%A} {v.day} {v:%B %Y}"
+def catalog_path(lang: str) -> resources.abc.Traversable:
+    """Where a shipped language's catalog lives, installed or in a checkout."""
+    return (
+        resources.files(_LOCALE_PACKAGE) / "locale" / lang / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
+    )
 
 
-def _hours(value: float) -> str:
-    if value <= 0:
-        return ""
-    total_minutes = round(value * 60)
-    h, m = divmod(total_minutes, 60)
-    parts = []
-    if h:
-        parts.append(f"{h} hour{'s' if h != 1 else ''}")
-    if m:
-        parts.append(f"{m} minute{'s' if m != 1 else ''}")
-    return " and ".join(parts)
+@cache
+def load_translations(lang: str) -> Translations:
+    """A shipped language's catalog, read from its .po file (fuzzy entries left out)."""
+    with catalog_path(lang).open("rb") as fp:
+        catalog = read_po(fp, locale=lang, domain=CATALOG_DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=CATALOG_DOMAIN)
 
 
-def _stages(values: list[str]) -> str:
-    names = list(dict.fromkeys(values))
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+@cache
+def _environment(lang: str) -> jinja2.Environment:
+    """One environment per shipped language, its catalog installed (templates compile once)."""
+    # Plain text only: there is no HTML to escape into (S701 is about HTML autoescaping).
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("heardback.activities", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - plain-text mail, nothing to escape into
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
+    env.install_gettext_translations(  # type: ignore[attr-defined]  # added by ext.i18n
+        load_translations(lang), newstyle=True
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class ResolvedLocale:
+    requested: str
+    catalog: str  # the shipped language the words come from
+    formats: Locale  # dates, lists and units: the requested locale when it is that language
+
+    @property
+    def fallback(self) -> bool:
+        return self.requested != self.catalog
+
+
+@lru_cache(maxsize=512)
+def resolve_locale(tag: str) -> ResolvedLocale:
+    """The shipped catalog nearest a BCP 47 tag (fr-CA -> fr, pt-BR -> en, zz -> en)."""
+    try:
+        requested: Locale | None = Locale.parse(tag.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        requested = None
+    if requested is not None:
+        chosen = negotiate_locale([str(requested), requested.language], SHIPPED_LOCALES, sep="_")
+        if chosen is not None:
+            return ResolvedLocale(tag, chosen, requested)
+    return ResolvedLocale(tag, DEFAULT_LOCALE, Locale.parse(DEFAULT_LOCALE))
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        structlog.get_logger("heardback.render").warning("message_time_zone_unknown", zone=name)
+        return ZoneInfo("UTC")
+
+
+@dataclass
+class Formatted:
+    """What the templates show, formatted for one recipient (every date already in their zone)."""
+
+    next_contact_by: str | None = None
+    hold_until: str | None = None
+    overdue_since: str | None = None
+    feedback_expected_by: str | None = None
+    offer_details_by: str | None = None
+    stage: str = ""
+    next_stage: str = ""
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    pending: str = ""
+    pending_count: int = 0
+    unavailable: str = ""
+    unavailable_count: int = 0
+    thanks: bool = False
+    half_hour: bool = False
+    duration: str = ""
+    rounds: int = 1
+    long_effort: bool = False
+
+
+class _Formatter:
+    def __init__(self, loc: ResolvedLocale, zone: ZoneInfo, tr: Translations) -> None:
+        self._loc = loc.formats
+        self._zone = zone
+        self._tr = tr
+        pattern = _QUOTED.sub("", self._loc.time_formats["short"].pattern)
+        self._twelve_hour = "h" in pattern or "K" in pattern
+
+    def when(self, value: datetime | None) -> str | None:
+        """A moment in the recipient's zone, the zone named: 'Monday, December 14, 2026 at
+        9:00 AM (Japan Standard Time)', 'Montag, 14. Dezember 2026 um 09:00 Uhr (...)'."""
+        if value is None:
+            return None
+        local = value.astimezone(self._zone)
+        hour = (local.hour % 12 or 12) if self._twelve_hour else local.hour
+        # The hour picks the form: Spanish says "a la 1:00" but "a las 9:00".
+        # TRANSLATORS: a moment, e.g. "Monday, December 14, 2026 at 9:00 AM (Japan Standard
+        # Time)"; it follows "by" ("You will hear from us by ..."). The plural form is chosen by
+        # the hour shown, for languages whose article agrees with it.
+        pattern = self._tr.ngettext(
+            "%(date)s at %(time)s (%(zone)s)", "%(date)s at %(time)s (%(zone)s)", hour
+        )
+        return pattern % {
+            "date": format_date(local, "full", locale=self._loc),
+            "time": format_time(local, "short", tzinfo=self._zone, locale=self._loc),
+            "zone": get_timezone_name(local, "long", locale=self._loc),
+        }
+
+    def stage(self, name: str) -> str:
+        """A stage's display name as it stands in running text (quoted where the language
+        quotes names: „Onsite“, « Onsite »)."""
+        # TRANSLATORS: how a stage's name (the company's own words, e.g. Onsite) is set in a
+        # sentence: as it is in English, in quotation marks where your language quotes names.
+        quoted = str(self._tr.pgettext("a stage name in running text", "%(stage)s"))
+        return quoted % {"stage": name}
+
+    def stages(self, names: Sequence[str]) -> str:
+        unique = list(dict.fromkeys(names))
+        return format_list([self.stage(n) for n in unique], locale=self._loc) if unique else ""
+
+    def duration(self, minutes: int) -> str:
+        hours, rest = divmod(minutes, 60)
+        parts = []
+        if hours:
+            parts.append(format_unit(hours, "duration-hour", length="long", locale=self._loc))
+        if rest:
+            parts.append(format_unit(rest, "duration-minute", length="long", locale=self._loc))
+        return format_list(parts, locale=self._loc)
+
+    def content(self, c: MessageContent) -> Formatted:
+        minutes = _rounded_minutes(c.hours_invested)
+        rounds = max(c.interview_count, 1)
+        return Formatted(
+            next_contact_by=self.when(c.next_contact_by),
+            hold_until=self.when(c.hold_until),
+            overdue_since=self.when(c.overdue_since),
+            feedback_expected_by=self.when(c.feedback_expected_by),
+            offer_details_by=self.when(c.offer_details_by),
+            stage=self.stage(c.stage),
+            next_stage=self.stage(c.next_stage) if c.next_stage else "",
+            sections=[(self.stage(s.stage), list(s.lines)) for s in c.feedback if s.lines],
+            pending=self.stages(c.pending_feedback_stages),
+            pending_count=len(set(c.pending_feedback_stages)),
+            unavailable=self.stages(c.unavailable_feedback_stages),
+            unavailable_count=len(set(c.unavailable_feedback_stages)),
+            thanks=c.thank_for_time and minutes > 0,
+            half_hour=minutes == 30 and rounds == 1,
+            duration=self.duration(minutes),
+            rounds=rounds,
+            long_effort=minutes >= 180,
+        )
+
+
+def _rounded_minutes(hours: float) -> int:
+    """Time invested as a person would say it: to 5 minutes, to the quarter hour from 2 hours."""
+    if hours <= 0:
+        return 0
+    minutes = hours * 60
+    step = 15 if minutes >= 120 else 5
+    return max(step, round(minutes / step) * step)
 
 
 def rfc_message_id(message_id: str, domain: str) -> str:
     return f"<{message_id}@{domain}>"
 
 
+def _text_header(value: str) -> str | Header:
+    """ASCII as is; anything else as an RFC 2047 encoded word."""
+    return value if value.isascii() else Header(value, "utf-8", header_name="Subject")
+
+
 class Renderer:
     def __init__(self, *, mail_from: str, message_id_domain: str) -> None:
         self._from = mail_from
         self._domain = message_id_domain
-        # Plain text only: there is no HTML to escape into (S701 is about HTML autoescaping).
-        self._env = jinja2.Environment(
-            loader=jinja2.PackageLoader("heardback.activities", "templates"),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            autoescape=False,  # noqa: S701 - plain-text mail, nothing to escape into
-        )
-        self._env.filters["when"] = _when
-        self._env.filters["day"] = _day
-        self._env.filters["hours"] = _hours
-        self._env.filters["stages"] = _stages
+        for lang in SHIPPED_LOCALES:  # at startup: a broken catalog stops the worker, not a mail
+            _environment(lang)
 
     def render_text(self, req: DeliveryRequest) -> tuple[str, str]:
-        """(subject, body) for a message."""
-        template = self._env.get_template(f"{req.message.kind}.txt.j2")
-        text = template.render(c=req.message.content, to=req.message.recipient)
+        """(subject, body) for a message, in the recipient's language."""
+        msg = req.message
+        c = msg.content
+        loc = resolve_locale(c.locale)
+        if loc.fallback:
+            # No personal data: the tag, the language used and the kind.
+            structlog.get_logger("heardback.render").info(
+                "message_locale_fallback", requested=c.locale, used=loc.catalog, kind=msg.kind
+            )
+        env = _environment(loc.catalog)
+        formatter = _Formatter(loc, _zone(c.time_zone), load_translations(loc.catalog))
+        template = env.get_template(f"{msg.kind}.txt.j2")
+        text = template.render(c=c, f=formatter.content(c), to=msg.recipient)
         head, _, body = text.partition("\n")
         if not head.startswith("Subject: "):
-            raise ValueError(f"template {req.message.kind} must start with 'Subject: '")
+            raise ValueError(f"template {msg.kind} must start with 'Subject: '")
         subject = " ".join(head.removeprefix("Subject: ").split())
-        body = _tidy(body)
-        return subject, body
+        return subject, _tidy(body)
 
     def render(self, req: DeliveryRequest) -> Message:
         msg = req.message
@@ -113,6 +286,7 @@ class Renderer:
         email["Subject"] = _text_header(subject)  # type: ignore[assignment]  # a Header is fine
         email["Date"] = format_datetime(datetime.now(UTC))
         email["Message-ID"] = rfc_message_id(msg.message_id, self._domain)
+        email["Content-Language"] = resolve_locale(msg.content.locale).catalog
         if msg.recipient == "candidate":
             if msg.kind not in CANDIDATE_KINDS_NOT_THREADED:
                 root = rfc_message_id(req.thread_root_id, self._domain)
