@@ -54,7 +54,7 @@ _UTF8_8BIT = Charset("utf-8")
 _UTF8_8BIT.body_encoding = None  # type: ignore[assignment]  # 8bit, not base64 (None: as is)
 
 # The languages a message can be written in (a catalog each); the first is the last resort.
-SHIPPED_LOCALES: tuple[str, ...] = ("en", "de")
+SHIPPED_LOCALES: tuple[str, ...] = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
 CATALOG_DOMAIN = "messages"
 _LOCALE_PACKAGE = "heardback.activities"
