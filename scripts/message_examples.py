@@ -42,6 +42,16 @@ LINES = {
     "i-2": "Your tests named what they checked; we would have liked more edge cases.",
     "i-3": "The architecture sketch was easy to follow and well reasoned.",
 }
+# A considerate team writes to a German-speaking candidate in German.
+LINES_DE = {
+    "i-1": "Sie haben die Vor- und Nachteile Ihres Cache-Designs klar und ruhig erklärt.",
+    "i-2": "Ihre Tests sagten genau, was sie prüfen; mehr Randfälle hätten uns gefreut.",
+    "i-3": "Die Architekturskizze war leicht nachzuvollziehen und gut begründet.",
+}
+REASON_DE = (
+    "Wir brauchten jemanden, der PostgreSQL in großem Maßstab im Betrieb geführt hat; Ihre "
+    "Antworten zeigten davon weniger, als dieses Team gerade braucht."
+)
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "messages"
 SHIPPED = ("en", "de", "fr", "es")
 
@@ -53,6 +63,14 @@ class Run:
     s: CandidacyState
     now: datetime = T0
     sent: list[OutgoingMessage] = field(default_factory=list)
+
+    @property
+    def lines(self) -> dict[str, str]:
+        return LINES_DE if self.s.candidate.locale == "de" else LINES
+
+    @property
+    def reason(self) -> str:
+        return REASON_DE if self.s.candidate.locale == "de" else REASON
 
     def deliver(self) -> None:
         while self.s.outbox:
@@ -81,7 +99,7 @@ class Run:
                 stage=stage,
                 interviewer_email="bob@acme.example",
                 duration=timedelta(hours=hours),
-                feedback=[LINES[iid]] if feedback else [],
+                feedback=[self.lines[iid]] if feedback else [],
                 internal_notes=SECRET,
             ),
             self.now,
@@ -142,11 +160,11 @@ def _lifecycle(locale: str) -> dict[str, OutgoingMessage]:
     out["escalation"] = run.last("escalation")
     run.wait(timedelta(days=5))  # decision_due: five working days after the interview
     out["delay_explanation"] = run.last("delay_explanation")
-    run.decide(Decide(outcome="reject", feedback=[REASON]))
+    run.decide(Decide(outcome="reject", feedback=[run.reason]))
     out["rejection"] = run.last("rejection")
     run.wait(timedelta(hours=5))
     policy.submit_feedback(
-        run.s, SubmitFeedback(interview_id="i-2", feedback=[LINES["i-2"]]), run.now
+        run.s, SubmitFeedback(interview_id="i-2", feedback=[run.lines["i-2"]]), run.now
     )
     run.deliver()
     out["feedback_update"] = run.last("feedback_update")
@@ -166,7 +184,7 @@ def _hold_expired(locale: str) -> dict[str, OutgoingMessage]:
     run = start(locale)
     run.interview("i-1", "screen", 0.5)
     run.interview("i-3", "onsite", 3.0)
-    run.decide(Decide(outcome="hold", feedback=[REASON]))
+    run.decide(Decide(outcome="hold", feedback=[run.reason]))
     out = {"delay_explanation-hold": run.last("delay_explanation")}
     run.wait(timedelta(days=22))
     out["rejection-after-hold"] = run.last("rejection")
