@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from heardback.activities.delivery import DeliveryActivities
 from heardback.activities.ledger import SqliteLedger
+from heardback.activities.mime import opaque_message_id
 from heardback.activities.render import Renderer
 from heardback.activities.transport import FileTransport, SmtpTransport
 from heardback.workflows.models import (
@@ -122,15 +123,27 @@ def test_feedback_and_reasons_appear_in_the_interviewers_words() -> None:
 
 def test_headers_thread_candidate_messages_under_the_acknowledgement() -> None:
     ack = renderer().render(request("acknowledgement", seq=0))
-    later = renderer().render(request("stage_result", seq=3))
-    assert ack["Message-ID"] == f"<{WF}.000.acknowledgement@heardback.test>"
+    root = opaque_message_id(f"{WF}.000.acknowledgement", "heardback.test")
+    assert ack["Message-ID"] == root
     assert ack["In-Reply-To"] is None
-    assert later["Message-ID"] == f"<{WF}.003.stage_result@heardback.test>"
-    assert later["In-Reply-To"] == ack["Message-ID"]
-    assert later["References"] == ack["Message-ID"]
-    assert later["X-Heardback-Kind"] == "stage_result"
-    assert later["X-Heardback-Candidacy"] == WF
-    assert later["Reply-To"] == "hiring@acme.example"
+    # No earlier ids given: the thread root.
+    later = renderer().render(request("stage_result", seq=3))
+    assert later["Message-ID"] == opaque_message_id(f"{WF}.003.stage_result", "heardback.test")
+    assert later["In-Reply-To"] == root
+    assert later["References"] == root
+    # The conversation so far: In-Reply-To the last one, References all of them, oldest first.
+    req = request("rejection", seq=5)
+    req.references = [f"{WF}.000.acknowledgement", f"{WF}.003.stage_result"]
+    last = renderer().render(req)
+    assert last["In-Reply-To"] == later["Message-ID"]
+    assert str(last["References"]).split() == [root, str(later["Message-ID"])]
+    assert last["Reply-To"] == "hiring@acme.example"
+    assert last["Auto-Submitted"] == "auto-generated"
+    assert last.get_content_type() == "multipart/alternative"
+    # A candidate's headers say nothing of the kind, the outcome or the candidacy.
+    headers = " ".join(f"{k}: {v}" for k, v in last.items())
+    for word in ("rejection", "stage_result", WF, "X-Heardback"):
+        assert word not in headers, word
 
 
 def smtp_activities(smtp: SmtpSink, tmp_path: Path) -> DeliveryActivities:
@@ -149,7 +162,7 @@ async def test_a_retried_delivery_never_sends_twice_over_smtp(
     first = await acts.deliver(req)
     second = await acts.deliver(req)
     assert (first.duplicate, second.duplicate) == (False, True)
-    assert smtp.handler.ids() == [f"<{WF}.000.acknowledgement@heardback.test>"]
+    assert smtp.handler.ids() == [opaque_message_id(f"{WF}.000.acknowledgement", "heardback.test")]
     assert body_of(smtp.handler.received[0]).startswith("Hi Ada Lovelace,")
 
 
@@ -199,7 +212,7 @@ async def test_a_deferring_mail_server_delays_delivery_and_loses_nothing(
         h = await harness.start()
         st = await harness.delivered(h, 1)
     assert [m.kind for m in st.messages] == ["acknowledgement"]
-    assert len(smtp.handler.of_kind("acknowledgement")) == 1
+    assert len(smtp.handler.received) == 1  # the acknowledgement, once
     assert smtp.handler.defer_remaining == 0
 
 
@@ -218,8 +231,7 @@ async def test_an_address_the_server_refuses_is_escalated_not_retried_forever(
         ack = st.messages[0]
         assert (ack.kind, ack.status) == ("acknowledgement", "failed")
         assert ack.error is not None and "refused" in ack.error
-        [escalation] = smtp.handler.of_kind("escalation")
-        assert escalation["To"] == "hiring@acme.example"
+        [escalation] = [m for m in smtp.handler.received if m["To"] == "hiring@acme.example"]
         assert "cannot be delivered" in body_of(escalation)
         # The hiring team can still close the candidacy; nothing waits on the dead address.
         await h.execute_update("decide", {"outcome": "reject", "feedback": ["Not a fit."]})

@@ -11,22 +11,18 @@ recipient's time zone with the zone named.
 A locale that is not shipped falls back to the nearest shipped one (fr-CA reads French, with
 Canadian French dates), then to English; the fallback is logged, never mentioned in the mail.
 
-Headers carry the stable Message-ID, the kind and the candidacy, and thread every candidate
-message under the first one.
+The mail itself is mime.compose's (plain text and the same as HTML); its Message-IDs are
+opaque, and a candidate's headers never name the kind, the outcome or an internal id.
 """
 
 from __future__ import annotations
 
-import email.policy
 import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.charset import Charset
-from email.header import Header
 from email.message import Message
-from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from functools import cache, lru_cache
 from importlib import resources
@@ -42,16 +38,10 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from babel.units import format_unit
 
+from heardback.activities.mime import compose, opaque_message_id
 from heardback.workflows.models import DeliveryRequest, MessageContent
 
 CANDIDATE_KINDS_NOT_THREADED = frozenset({"acknowledgement"})
-# RFC 5322 allows 998 characters a line: ids stay on one line and plain bodies stay readable
-# (7bit, or 8bit UTF-8) instead of quoted-printable or base64. The compat32 policy stores
-# headers as given: the default policy parses every header it is handed, which made rendering
-# the most expensive step of a delivery (about 2.3 ms a message, measured; docs/PERFORMANCE.md).
-MAIL_POLICY = email.policy.compat32.clone(max_line_length=998)
-_UTF8_8BIT = Charset("utf-8")
-_UTF8_8BIT.body_encoding = None  # type: ignore[assignment]  # 8bit, not base64 (None: as is)
 
 # The languages a message can be written in (a catalog each); the first is the last resort.
 SHIPPED_LOCALES: tuple[str, ...] = ("en", "de", "fr", "es")
@@ -237,15 +227,6 @@ def _rounded_minutes(hours: float) -> int:
     return max(step, round(minutes / step) * step)
 
 
-def rfc_message_id(message_id: str, domain: str) -> str:
-    return f"<{message_id}@{domain}>"
-
-
-def _text_header(value: str) -> str | Header:
-    """ASCII as is; anything else as an RFC 2047 encoded word."""
-    return value if value.isascii() else Header(value, "utf-8", header_name="Subject")
-
-
 class Renderer:
     def __init__(self, *, mail_from: str, message_id_domain: str) -> None:
         self._from = mail_from
@@ -274,32 +255,37 @@ class Renderer:
         return subject, _tidy(body)
 
     def render(self, req: DeliveryRequest) -> Message:
+        """The mail, plain text and the same as HTML (mime.compose), threaded.
+
+        Message-IDs are opaque (they say nothing of the kind, the outcome or the candidacy).
+        A candidate message answers the last earlier message of the conversation (else the
+        first one) and lists them all in References; the acknowledgement starts the thread.
+        Staff mail threads under one root per candidacy. No header names the kind, the
+        outcome or an internal id (a forwarded staff mail reaches a candidate too)."""
         msg = req.message
         subject, body = self.render_text(req)
-        charset = "us-ascii" if body.isascii() else _UTF8_8BIT
-        # (typeshed says str; MIMEText takes a Charset too, and needs one for 8bit UTF-8)
-        email = MIMEText(body, "plain", charset, policy=MAIL_POLICY)  # type: ignore[arg-type]
-        sender = f"{msg.content.company} hiring team"
-        email["From"] = formataddr((sender, self._from))  # encodes a non-ASCII name
-        email["To"] = msg.to_email
-        email["Reply-To"] = req.reply_to
-        email["Subject"] = _text_header(subject)  # type: ignore[assignment]  # a Header is fine
-        email["Date"] = format_datetime(datetime.now(UTC))
-        email["Message-ID"] = rfc_message_id(msg.message_id, self._domain)
-        email["Content-Language"] = resolve_locale(msg.content.locale).catalog
+        lang = resolve_locale(msg.content.locale).catalog
+        # TRANSLATORS: the sender's name on every message (From: Acme hiring team).
+        name = load_translations(lang).pgettext("the sender's name", "%(company)s hiring team")
+        sender = str(name) % {"company": msg.content.company}
+        headers: list[tuple[str, str]] = [
+            ("From", formataddr((sender, self._from))),
+            ("To", msg.to_email),
+            ("Reply-To", req.reply_to),
+            ("Date", format_datetime(datetime.now(UTC))),
+            ("Message-ID", opaque_message_id(msg.message_id, self._domain)),
+        ]
         if msg.recipient == "candidate":
-            if msg.kind not in CANDIDATE_KINDS_NOT_THREADED:
-                root = rfc_message_id(req.thread_root_id, self._domain)
-                email["In-Reply-To"] = root
-                email["References"] = root
+            thread = [opaque_message_id(ref, self._domain) for ref in req.references]
+            if not thread and msg.kind not in CANDIDATE_KINDS_NOT_THREADED:
+                thread = [opaque_message_id(req.thread_root_id, self._domain)]
+            if thread:
+                headers += [("In-Reply-To", thread[-1]), ("References", " ".join(thread))]
         else:
-            staff_root = rfc_message_id(f"{req.workflow_id}.staff", self._domain)
-            email["In-Reply-To"] = staff_root
-            email["References"] = staff_root
-        email["X-Heardback-Kind"] = msg.kind
-        email["X-Heardback-Candidacy"] = req.workflow_id
-        email["Auto-Submitted"] = "auto-generated"
-        return email
+            staff_root = opaque_message_id(f"{req.workflow_id}.staff", self._domain)
+            headers += [("In-Reply-To", staff_root), ("References", staff_root)]
+        headers.append(("Auto-Submitted", "auto-generated"))
+        return compose(subject=subject, text=body, lang=lang, headers=headers)
 
 
 def _tidy(body: str) -> str:
