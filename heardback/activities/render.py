@@ -97,7 +97,7 @@ class ResolvedLocale:
 
     @property
     def fallback(self) -> bool:
-        return self.requested != self.catalog
+        return self.requested.lower() != self.catalog
 
 
 @lru_cache(maxsize=512)
