@@ -47,6 +47,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.concurrency import bounded
 from bench.lifecycle_baseline import TASK_QUEUE as BASELINE_QUEUE
+from heardback.activities.mime import opaque_message_id
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.temporal import run_and_exit
 from heardback.starter.client import HeardbackClient
@@ -71,6 +72,11 @@ BILLABLE = {
 
 
 # --- a real SMTP server, stamping arrivals ---------------------------------------------------
+
+
+def wire(message_id: str) -> str:
+    """What a mail server sees of a message id: the opaque digest in its Message-ID."""
+    return opaque_message_id(message_id, "heardback.localhost").strip("<>").split("@")[0]
 
 
 class Arrivals:
@@ -306,7 +312,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             await client.get_workflow_handle(
                 contract.candidacy_workflow_id(f"bench-{run}", f"c-{i}")
             ).result()
-            rejections.append(mid)
+            rejections.append(wire(mid))
 
         rounds = max(1, min(args.rounds, n))
         for r in range(rounds):
@@ -331,7 +337,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         baseline_s, heardback_s = spent["baseline"].wall, spent["heardback"].wall
         peak_busy = rss_mb(heardback_worker.pid, "VmHWM")
         owed = {
-            f"candidacy-bench-{run}-c-{i}.{k}"
+            wire(f"candidacy-bench-{run}-c-{i}.{k}")
             for i in range(n)
             for k in ("000.acknowledgement", "001.stage_result", "002.rejection")
         }
@@ -342,8 +348,9 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         latencies = []
         for i in range(args.latency_samples):
             mid, decided_at = await heardback_lifecycle(hb, f"{run}-lat", i)
-            await until(lambda m=mid: m in arrivals.at, timeout=60)  # type: ignore[misc]
-            latencies.append(arrivals.at[mid] - decided_at)
+            seen = wire(mid)
+            await until(lambda m=seen: m in arrivals.at, timeout=60)  # type: ignore[misc]
+            latencies.append(arrivals.at[seen] - decided_at)
 
         sample = [f"candidacy-bench-{run}-c-{i}" for i in range(min(n, 5))]
         figures = await history_figures(client, sample)
@@ -361,7 +368,9 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             opened += 1
 
         await bounded(range(args.open), open_one, 100)
-        acks = [f"candidacy-bench-{run}-open-c-{i}.000.acknowledgement" for i in range(args.open)]
+        acks = [
+            wire(f"candidacy-bench-{run}-open-c-{i}.000.acknowledgement") for i in range(args.open)
+        ]
         await until(lambda: all(a in arrivals.at for a in acks), timeout=3600)
         open_s = time.monotonic() - t0
         await asyncio.sleep(3.0)

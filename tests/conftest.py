@@ -57,13 +57,20 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 def read_outbox(outbox: Path) -> list[EmailMessage]:
-    """Every delivered message, oldest first (by the sequence in its message id)."""
+    """Every delivered message, oldest first (by the sequence in its message id).
+
+    The mail's own headers say nothing of the kind or the candidacy (its Message-ID is opaque);
+    the outbox file is named by the internal id (`{workflow_id}.NNN.{kind}.eml`), so the reader
+    adds both as X-Heardback-Kind / X-Heardback-Candidacy for the tests (never sent)."""
     found = []
-    for path in outbox.glob("*.eml"):
+    for path in sorted(outbox.glob("*.eml"), key=lambda p: p.name):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
+        workflow_id, _seq, kind = path.name.removesuffix(".eml").rsplit(".", 2)
+        msg["X-Heardback-Kind"] = kind
+        msg["X-Heardback-Candidacy"] = workflow_id
         found.append(msg)
-    return sorted(found, key=lambda m: str(m["Message-ID"]))
+    return found
 
 
 def body_of(msg: EmailMessage) -> str:
@@ -427,6 +434,7 @@ class SinkHandler:
         self.defer_remaining = 0  # answer 451 to this many DATA commands first
         # a test's own verdict on a message's content: an SMTP answer to refuse it with, or None
         self.refuse_data: Callable[[bytes], str | None] | None = None
+        self.known: dict[str, tuple[str, str]] = {}  # opaque Message-ID -> (workflow id, kind)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -453,8 +461,22 @@ class SinkHandler:
     def ids(self) -> list[str]:
         return [str(m["Message-ID"]) for m in self.received]
 
+    def learn(self, *statuses: Status, domain: str = "heardback.localhost") -> None:
+        """Map the opaque Message-IDs of these candidacies' messages to their kinds (the mail
+        itself says nothing of its kind or candidacy)."""
+        from heardback.activities.mime import opaque_message_id
+
+        for st in statuses:
+            for rec in st.messages:
+                self.known[opaque_message_id(rec.message_id, domain)] = (st.workflow_id, rec.kind)
+
+    def kind_of(self, msg: EmailMessage) -> str | None:
+        known = self.known.get(str(msg["Message-ID"]))
+        return known[1] if known else None
+
     def of_kind(self, kind: str) -> list[EmailMessage]:
-        return [m for m in self.received if m["X-Heardback-Kind"] == kind]
+        """Received messages of a kind, among the candidacies `learn` was given."""
+        return [m for m in self.received if self.kind_of(m) == kind]
 
 
 class SmtpSink:

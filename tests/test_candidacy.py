@@ -17,6 +17,7 @@ from heardback.workflows import contract, errors
 from tests.conftest import Harness, body_of, candidacy_input
 
 SECRET = "INTERNAL-only: weak on SQL, seemed nervous"
+REASON = "We need someone who has run Kafka in production at scale; your answers showed less."
 
 
 def interview(
@@ -89,25 +90,30 @@ async def test_starting_the_same_candidacy_twice_sends_one_acknowledgement(
     assert harness.kinds() == ["acknowledgement"]
 
 
-async def test_a_raw_start_and_the_clients_start_behave_alike_and_record_no_markers(
+async def test_a_raw_start_and_the_clients_start_behave_alike_and_record_only_temporal_patches(
     harness: Harness,
 ) -> None:
     """Which client starts a candidacy changes nothing in what it does: no field of the start
-    input chooses a code path, and the 1.0 baseline carries no version markers."""
+    input chooses a code path; the only markers are Temporal's own patch markers."""
     raw = await harness.start()
     ours = await harness.start_with_client(candidacy_input())
     for h in (raw, ours):
         await harness.delivered(h, 1)
         await h.execute_update(contract.UPDATE_DECIDE, {"outcome": "offer"})
+        await h.execute_update(contract.UPDATE_OFFER, {"event": "accepted"})
     done = [await harness.until(h, lambda s: s.state == "completed") for h in (raw, ours)]
     assert [m.kind for m in done[0].messages] == [m.kind for m in done[1].messages]
     assert [m.kind for m in done[0].messages] == ["acknowledgement", "offer"]
 
-    def markers(history: Any) -> int:
-        return sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in history.events)
+    def markers(history: Any) -> list[str]:
+        return [
+            e.marker_recorded_event_attributes.marker_name
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        ]
 
-    assert markers(await raw.fetch_history()) == 0
-    assert markers(await ours.fetch_history()) == 0
+    assert markers(await raw.fetch_history()) == ["core_patch"]  # candidate-mail-1.1
+    assert markers(await ours.fetch_history()) == ["core_patch"]
 
 
 async def test_silence_is_broken_by_a_status_update_every_max_silence(harness: Harness) -> None:
@@ -130,7 +136,7 @@ async def test_silence_is_broken_by_a_status_update_every_max_silence(harness: H
 async def test_overdue_decision_explains_the_delay_and_escalates_to_the_contact(
     harness: Harness,
 ) -> None:
-    h = await harness.start()
+    h = await harness.start(policy={"staff_days": "calendar"})
     await record(harness, h, interview(feedback=["Clear explanations."]))
     await harness.delivered(h, 1)
     await harness.sleep(timedelta(days=5, hours=1), h)
@@ -145,7 +151,7 @@ async def test_overdue_decision_explains_the_delay_and_escalates_to_the_contact(
 async def test_missing_feedback_is_chased_escalated_and_the_candidate_told_it_is_pending(
     harness: Harness,
 ) -> None:
-    h = await harness.start()
+    h = await harness.start(policy={"staff_days": "calendar"})
     await record(harness, h, interview())
     st = await harness.delivered(h, 2)
     [reminder] = harness.messages("feedback_reminder")
@@ -218,11 +224,11 @@ async def test_rejection_carries_every_rounds_feedback_and_the_written_reasons(
     await record(harness, h, interview("i-1", feedback=["Clear API design."]))
     await update(h, "decide", {"outcome": "advance", "next_stage": "onsite"})
     await record(harness, h, interview("i-2", feedback=["Good pairing."], stage="onsite", hours=2))
-    await update(h, "decide", {"outcome": "reject", "feedback": ["We need more Kafka depth."]})
+    await update(h, "decide", {"outcome": "reject", "feedback": [REASON]})
     final = await harness.result(h)
     assert final.outcome == "rejected"
-    body = body_of(harness.messages("rejection")[0])
-    for line in ("Clear API design.", "Good pairing.", "We need more Kafka depth."):
+    body = " ".join(body_of(harness.messages("rejection")[0]).split())
+    for line in ("Clear API design.", "Good pairing.", REASON):
         assert line in body
     assert "Thank you for the 3 hours and 30 minutes" in body
 
@@ -269,10 +275,18 @@ async def test_offer_is_final_and_the_workflow_completes(harness: Harness) -> No
     h = await harness.start()
     await record(harness, h, interview(feedback=["Excellent system design."]))
     await update(h, "decide", {"outcome": "offer", "feedback": ["Welcome!"]})
+    await harness.idle(h)
+    offer = body_of(harness.messages("offer")[0])
+    assert "Excellent system design." in offer
+    assert "The written details of the offer will follow by" in offer
+    st = await harness.status(h)
+    assert st.state == "finishing"  # the written details are still owed
+    assert st.next_deadline is not None and st.next_deadline.kind == "offer_details"
+    await update(h, "offer_update", {"event": "details_sent"})
+    await update(h, "offer_update", {"event": "accepted"})
     final = await harness.result(h)
     assert (final.state, final.outcome) == ("completed", "offer")
     assert harness.kinds() == ["acknowledgement", "offer"]  # no survey_url: no survey
-    assert "Excellent system design." in body_of(harness.messages("offer")[0])
 
 
 async def test_withdrawal_is_confirmed_and_the_workflow_completes(harness: Harness) -> None:
@@ -288,6 +302,8 @@ async def test_survey_comes_last_after_outcome_and_all_feedback(harness: Harness
     h = await harness.start(role={"survey_url": "https://acme.example/survey"})
     await record(harness, h, interview())
     await update(h, "decide", {"outcome": "offer"})
+    await update(h, "offer_update", {"event": "details_sent"})
+    await update(h, "offer_update", {"event": "accepted"})
     await harness.idle(h)
     await harness.env.sleep(timedelta(hours=1))
     assert "survey" not in harness.kinds()  # feedback still owed
@@ -302,7 +318,7 @@ async def test_internal_notes_never_reach_anyone(harness: Harness) -> None:
     h = await harness.start(role={"survey_url": "https://acme.example/survey"})
     await record(harness, h, interview("i-1", feedback=["Kind and precise."]))
     await record(harness, h, interview("i-2", stage="onsite"))
-    await update(h, "decide", {"outcome": "reject", "feedback": ["Not this time."]})
+    await update(h, "decide", {"outcome": "reject", "feedback": [REASON]})
     await update(h, "submit_feedback", {"interview_id": "i-2", "feedback": ["Solid."]})
     final = await harness.result(h)
     assert final.state == "completed"
@@ -322,7 +338,11 @@ async def test_invalid_commands_are_refused_with_reasons_and_leave_history_untou
     err = await refused(h, "decide", {"outcome": "reject"})
     assert err.type == errors.ERR_REFUSED
     assert "written reasons" in err.message
-    err = await refused(h, "decide", {"outcome": "hold", "hold_until": "2099-01-01T00:00:00Z"})
+    err = await refused(
+        h,
+        "decide",
+        {"outcome": "hold", "hold_until": "2099-01-01T00:00:00Z", "feedback": [REASON]},
+    )
     assert "hold_max" in err.message
     err = await refused(h, "decide", {"outcome": "reject", "feedback": ["  "]})
     assert err.type == errors.ERR_INVALID_PAYLOAD

@@ -19,6 +19,7 @@ from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, Work
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from heardback.activities.mime import opaque_message_id
 from heardback.starter.client import HeardbackClient
 from heardback.workflows import contract
 from heardback.workflows.models import (
@@ -27,11 +28,12 @@ from heardback.workflows.models import (
     Candidate,
     Decide,
     InterviewCompleted,
+    OfferUpdate,
     Status,
     SubmitFeedback,
     Withdraw,
 )
-from tests.conftest import SmtpSink
+from tests.conftest import SmtpSink, read_outbox
 
 pytestmark = pytest.mark.devserver
 
@@ -42,6 +44,8 @@ POLICY = {
     "hold_max": "PT10S",
     "effort_threshold": "PT2H",
     "feedback_wait_max": "PT20S",
+    "survey_delay": "PT2S",
+    "offer_details_due": "PT4S",
 }
 
 
@@ -109,6 +113,8 @@ async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
     )
     await asyncio.sleep(3)  # Bob's decision is overdue by now
     await hb.decide(role, "c-2", Decide(outcome="offer"))
+    await hb.offer_update(role, "c-2", OfferUpdate(event="details_sent"))
+    await hb.offer_update(role, "c-2", OfferUpdate(event="accepted"))
 
     results = [await wait_done(h) for h in (ada, bob, cy)]
     assert [r.outcome for r in results] == ["rejected", "offer", "withdrawn"]
@@ -118,7 +124,9 @@ async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
     assert len(ids) == len(set(ids))
     recorded = [m for r in results for m in r.messages]
     assert all(m.status == "delivered" for m in recorded)
-    assert sorted(ids) == sorted(f"<{m.message_id}@heardback.localhost>" for m in recorded)
+    assert sorted(ids) == sorted(
+        opaque_message_id(m.message_id, "heardback.localhost") for m in recorded
+    )
 
     # The silence clock counted delivery: the first delivery came after the server came back.
     first = results[0].messages[0]
@@ -172,7 +180,8 @@ async def test_a_deadline_that_falls_during_a_mail_outage_waits_for_the_stuck_me
             break
         await asyncio.sleep(0.05)
     assert [(m.kind, m.status) for m in st.messages] == [("acknowledgement", "delivered")]
-    assert [m["X-Heardback-Kind"] for m in smtp.handler.received] == ["acknowledgement"]
+    smtp.handler.learn(st)
+    assert [smtp.handler.kind_of(m) for m in smtp.handler.received] == ["acknowledgement"]
     await h.terminate(reason="test over")
 
 
@@ -261,20 +270,19 @@ async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(
     assert st.hours_invested == 1.0  # carried across runs
     assert len(st.rejected_inputs) == 50  # bounded, newest kept
     await hb.decide(role, "c-9", Decide(outcome="offer"))
+    await hb.offer_update(role, "c-9", OfferUpdate(event="declined"))
     final = await wait_done(h)
     candidate = [m.kind for m in final.messages if m.recipient == "candidate"]
     assert candidate.count("offer") == 1
     ids = smtp.handler.ids()
     assert len(ids) == len(set(ids))
+    smtp.handler.learn(final)
     assert len(smtp.handler.of_kind("offer")) == 1
 
 
 async def test_a_worker_killed_halfway_through_a_close_still_tells_each_candidate_once(
     devserver: tuple[WorkflowEnvironment, int], worker_factory: Any, tmp_path: Path
 ) -> None:
-    import email
-    import email.policy
-
     env, _ = devserver
     client: Client = env.client
     first = worker_factory(transport="file")
@@ -321,8 +329,7 @@ async def test_a_worker_killed_halfway_through_a_close_still_tells_each_candidat
     else:
         raise AssertionError(f"close never completed: {summary}")
     finals: dict[str, list[str]] = {}
-    for path in outbox.glob("*.eml"):
-        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    for msg in read_outbox(outbox):  # the outbox file names say the kind and candidacy
         if msg["X-Heardback-Kind"] in FINAL_KINDS:
             finals.setdefault(str(msg["X-Heardback-Candidacy"]), []).append(
                 str(msg["X-Heardback-Kind"])

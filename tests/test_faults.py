@@ -50,6 +50,8 @@ POLICY = {
     "hold_max": "PT30S",
     "effort_threshold": "PT2H",
     "feedback_wait_max": "PT30S",
+    "survey_delay": "PT2S",
+    "offer_details_due": "PT10S",
 }
 
 

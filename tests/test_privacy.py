@@ -29,6 +29,7 @@ from heardback.workflows.models import (
     CandidacyInput,
     Decide,
     InterviewCompleted,
+    OfferUpdate,
     Status,
     SubmitFeedback,
     SweepResult,
@@ -200,10 +201,12 @@ async def test_nothing_personal_at_rest_in_temporals_database(
             "r-priv", "c-priv", SubmitFeedback(interview_id="i-1", feedback=[secrets[2]])
         )
         await hb.decide("r-priv", "c-priv", Decide(outcome="offer", feedback=[secrets[3]]))
+        await hb.offer_update("r-priv", "c-priv", OfferUpdate(event="accepted"))
         handle = client.get_workflow_handle(workflow_id, result_type=Status)
         final = await asyncio.wait_for(handle.result(), 60)
         assert final.state == "completed" and final.outcome == "offer"
         # The candidate got the mail in plain words: encryption is at rest only.
+        smtp.handler.learn(final)
         offers = smtp.handler.of_kind("offer")
         assert any(secrets[0].split()[0] in body_of(m) for m in offers)
         desc = await handle.describe()

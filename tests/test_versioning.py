@@ -21,7 +21,13 @@ from heardback.worker.versioning import deployment_version, make_current
 from heardback.worker.wiring import WORKFLOWS, build_replayer, build_worker
 from heardback.workflows import contract
 from heardback.workflows.candidacy import Candidacy
-from heardback.workflows.models import Decide, InterviewCompleted, Status, UpdateResult
+from heardback.workflows.models import (
+    Decide,
+    InterviewCompleted,
+    OfferUpdate,
+    Status,
+    UpdateResult,
+)
 from heardback.workflows.retention import RetentionSweep
 from heardback.workflows.role import RoleWorkflow
 from tests.conftest import candidacy_input, make_settings
@@ -135,6 +141,7 @@ async def test_a_new_build_takes_over_a_running_candidacy_and_its_patch_replays(
     await running_old
     try:
         await hb.decide(role_id, candidate_id, Decide(outcome="offer"))
+        await hb.offer_update(role_id, candidate_id, OfferUpdate(event="accepted"))
         final = await until(
             lambda: _completed(status), "the offer delivered and the candidacy complete"
         )
