@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -1038,13 +1039,13 @@ def _record(
     s: CandidacyState,
     message_id: str,
     *,
-    status: str,
+    status: Literal["delivered", "failed", "skipped"],
     at: datetime | None,
     error: str | None = None,
 ) -> None:
     for rec in s.messages:
         if rec.message_id == message_id:
-            rec.status = "delivered" if status == "delivered" else "failed"
+            rec.status = status
             rec.delivered_at = at
             rec.error = error
             return
