@@ -15,6 +15,7 @@ from heardback.workflows.models import (
     CandidacyInput,
     Decide,
     InterviewCompleted,
+    OfferUpdate,
     RoleInput,
     SubmitFeedback,
 )
@@ -81,6 +82,7 @@ async def test_typed_errors_carry_the_workflows_reason(harness: Harness) -> None
     assert [m.kind for m in st.messages].count("offer") == 1
 
     # Starting a finished candidacy again is a conflict, not a second acknowledgement.
+    await c.offer_update(role, cand, OfferUpdate(event="accepted"))
     await harness.result(h)
     with pytest.raises(Conflict):
         await c.start_candidacy(inp)
@@ -119,7 +121,10 @@ async def test_report_figures_on_a_known_scenario(harness: Harness) -> None:
     await c.decide(
         a.role.id,
         a.candidate.id,
-        Decide(outcome="reject", feedback=["We went with deeper Go experience."]),
+        Decide(
+            outcome="reject",
+            feedback=["We went with deeper Go experience: the team runs Go services at scale."],
+        ),
     )
     final_a = await harness.result(ha)
     st_b = await harness.status(hb_)
