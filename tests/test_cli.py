@@ -123,7 +123,14 @@ async def test_exit_codes_mean_something(cli: Cli, tmp_path: Path) -> None:
 
     r = await cli("feedback", role, cand, "--interview", "i-1", "--line", "Clear SQL.")
     assert r.code == 0
-    r = await cli("decide", role, cand, "reject", "--feedback", "We chose deeper Spark work.")
+    r = await cli(
+        "decide",
+        role,
+        cand,
+        "reject",
+        "--feedback",
+        "We chose someone with deeper Spark work in production, which this team needs now.",
+    )
     assert r.code == 0, r.err
 
     page = tmp_path / "report.html"

@@ -273,7 +273,12 @@ async def test_a_role_and_a_candidacy_over_http(gateway: Gateway) -> None:
 
         # An update retried with the same Idempotency-Key is applied once.
         key = {"Idempotency-Key": "hold-once"}
-        hold = {"outcome": "hold", "feedback": ["You are our strong second choice."]}
+        hold = {
+            "outcome": "hold",
+            "feedback": [
+                "Another candidate has deeper Spark experience; you are our strong second choice."
+            ],
+        }
         first = await c.post(base + "/decision", json=hold, headers=key)
         second = await c.post(base + "/decision", json=hold, headers=key)
         assert first.status_code == second.status_code == 200
