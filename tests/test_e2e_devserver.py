@@ -106,7 +106,14 @@ async def test_a_hiring_round_end_to_end_over_smtp_every_message_exactly_once(
     )
     await hb.withdraw(role, "c-3", Withdraw(reason="relocating"))
     await asyncio.sleep(3)  # feedback_due passes: reminder, then escalation
-    await hb.decide(role, "c-1", Decide(outcome="reject", feedback=["We needed more Spark."]))
+    await hb.decide(
+        role,
+        "c-1",
+        Decide(
+            outcome="reject",
+            feedback=["We needed someone with more Spark in production than you could show us."],
+        ),
+    )
     await asyncio.sleep(2)
     await hb.submit_feedback(
         role, "c-1", SubmitFeedback(interview_id="i-1", feedback=["Your SQL was excellent."])

@@ -25,6 +25,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from heardback.activities.mime import opaque_message_id
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.starter.client import HeardbackClient
 from heardback.workflows import search
@@ -147,7 +148,13 @@ async def wait_all(hb: HeardbackClient, ids: list[str], timeout: float) -> list[
 
 
 def message_ids(smtp: SmtpSink) -> Counter[str]:
+    """Received Message-IDs (opaque digests), counted."""
     return Counter(str(m["Message-ID"]).strip("<>").split("@")[0] for m in smtp.handler.received)
+
+
+def wire(message_id: str) -> str:
+    """The digest a mail server sees for an internal message id."""
+    return opaque_message_id(message_id, "heardback.localhost").strip("<>").split("@")[0]
 
 
 def ledger_attempts(path: Path) -> dict[str, int]:
@@ -192,7 +199,7 @@ async def test_worker_killed_repeatedly_mid_flight_loses_nothing(
         for w in workers:
             w.kill()
     received = message_ids(smtp)
-    owed = [m.message_id for st in statuses for m in st.messages]
+    owed = [wire(m.message_id) for st in statuses for m in st.messages]
     assert killed == kills
     assert len(owed) >= count * 3  # acknowledgement, stage result, rejection at least
     missing = [mid for mid in owed if received[mid] == 0]
@@ -278,7 +285,7 @@ async def test_dev_server_restarted_mid_run_every_candidacy_continues(
         worker.kill()
         await env.shutdown()
     received = message_ids(smtp)
-    owed = [m.message_id for st in statuses for m in st.messages]
+    owed = [wire(m.message_id) for st in statuses for m in st.messages]
     assert [mid for mid in owed if received[mid] != 1] == []
     kinds = Counter(m.kind for st in statuses for m in st.messages)
     assert kinds["acknowledgement"] == kinds["rejection"] == count

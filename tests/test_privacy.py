@@ -239,6 +239,9 @@ async def test_personal_data_is_swept_after_retention(harness: Harness) -> None:
     await harness.idle(done)
     await harness.idle(still_open)
     await done.execute_update("decide", Decide(outcome="offer"), result_type=UpdateResult)
+    await done.execute_update(
+        "offer_update", OfferUpdate(event="accepted"), result_type=UpdateResult
+    )
     await harness.until(done, lambda s: s.state == "completed")  # no time skipped meanwhile
 
     def files(handle: Any) -> list[Path]:

@@ -66,10 +66,16 @@ def build_ids(history: WorkflowHistory) -> list[str]:
     ]
 
 
-def patch_markers(history: WorkflowHistory) -> int:
+def patch_markers(history: WorkflowHistory, patch: str = PATCH) -> int:
+    """Temporal's patch markers for `patch` (the marker's details carry the patch id)."""
     return sum(
         e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
         and e.marker_recorded_event_attributes.marker_name == "core_patch"
+        and any(
+            patch.encode() in p.data
+            for d in e.marker_recorded_event_attributes.details.values()
+            for p in d.payloads
+        )
         for e in history.events
     )
 
