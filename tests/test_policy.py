@@ -286,7 +286,29 @@ def test_an_offer_keeps_its_promise_of_written_details_and_gets_no_survey_until_
     policy.offer_update(sim.s, OfferUpdate(event="accepted"), now)
     sim.advance(now + timedelta(days=3))
     assert sim.kinds("candidate")[-1] == "survey"
-    assert sim.s.state == "completed"
+    assert policy.is_complete(sim.s)
+
+
+def test_a_round_sat_during_a_hold_that_crosses_the_threshold_asks_for_reasons() -> None:
+    sim = Sim(make_state())
+    sim.deliver()
+    policy.record_interview(sim.s, interview("i-1", hours=1, feedback=["ok"]), T0)
+    policy.decide(sim.s, Decide(outcome="hold"), T0)  # 1 h: no reasons needed yet
+    sim.deliver()
+    policy.record_interview(sim.s, interview("i-2", hours=2.5, feedback=["ok"]), T0)
+    sim.deliver()
+    asks = [m for _, m in sim.delivered if m.content.reason == "hold_needs_reasons"]
+    assert [(m.kind, m.recipient) for m in asks] == [("escalation", "contact")]
+    # Asked once; a new hold with reasons is accepted and carries them to any expiry.
+    policy.record_interview(sim.s, interview("i-3", hours=0.5, feedback=["ok"]), T0)
+    sim.deliver()
+    assert len([m for _, m in sim.delivered if m.content.reason == "hold_needs_reasons"]) == 1
+    cmd = Decide(outcome="hold", feedback=[REASON])
+    assert policy.validate_decision(sim.s, cmd, T0) is None
+    policy.decide(sim.s, cmd, T0)
+    sim.advance(T0 + timedelta(days=22))
+    rejection = sim.candidate_messages()[-1][1]
+    assert rejection.kind == "rejection" and rejection.content.decision_lines == [REASON]
 
 
 def test_staff_deadlines_count_working_days_of_the_roles_calendar() -> None:
@@ -484,7 +506,9 @@ def apply(sim: Sim, kind: str, payload: object, book: Ledger) -> None:
             assert s.model_dump_json() == before
         return
     if kind == "hold":
-        hours, fb = payload  # type: ignore[misc]
+        assert isinstance(payload, tuple)
+        hours: int | None = payload[0]
+        fb: list[str] = payload[1]
         hold_until = None if hours is None else now + timedelta(hours=hours)
         cmd = Decide(outcome="hold", hold_until=hold_until, feedback=fb)
     elif kind == "withdraw":

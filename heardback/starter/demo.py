@@ -155,7 +155,9 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
         role.id,
         ada,
         Decide(
-            outcome="advance", next_stage="onsite", feedback=["Das Gespräch hat uns Freude gemacht."]
+            outcome="advance",
+            next_stage="onsite",
+            feedback=["Das Gespräch hat uns Freude gemacht."],
         ),
     )
     demo.say("Team holds Grace as a backup for 10 seconds")

@@ -584,6 +584,7 @@ class CandidacyState(BaseModel):
     offer_details_due_at: datetime | None = None  # open while the details are owed
     offer_settled: bool = False
     promised_by: datetime | None = None  # the next contact date the candidate was last given
+    hold_reasons_asked: bool = False  # the contact was asked for a hold's missing reasons
 
 
 class InterviewSummary(InterviewFacts):

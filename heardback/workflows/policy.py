@@ -514,14 +514,35 @@ def record_interview(s: CandidacyState, ev: InterviewCompleted, now: datetime) -
     s.interviews[iv.interview_id] = iv
     if s.state == "active":
         s.decision_anchor = max(s.decision_anchor, now)
+    queued = _ask_for_hold_reasons(s, now)
     if iv.feedback:
-        return []
+        return queued
     reminder = _content(s, now)
     reminder.reason = "feedback_missing"
     reminder.interview_id = iv.interview_id
     reminder.stage = stage_name(s, iv.stage)
     reminder.overdue_since = staff_due(s, now, s.policy.feedback_due)
-    return [_enqueue(s, "feedback_reminder", "interviewer", reminder, now, to=iv.interviewer_email)]
+    to = iv.interviewer_email
+    return [*queued, _enqueue(s, "feedback_reminder", "interviewer", reminder, now, to=to)]
+
+
+def _ask_for_hold_reasons(s: CandidacyState, now: datetime) -> list[str]:
+    """A round sat during a hold can carry the candidate past the effort threshold: the hold
+    then owes written reasons it was not asked for when it began. Ask the contact once (from
+    1.1); a new hold decision with reasons replaces the old lines."""
+    if (
+        not _v11(s)
+        or s.state != "on_hold"
+        or s.hold_reasons_asked
+        or not effort_requires_reasons(s)
+        or written_reasons_problem(s.hold_lines) is None
+    ):
+        return []
+    s.hold_reasons_asked = True
+    staff = _content(s, now)
+    staff.reason = "hold_needs_reasons"
+    staff.hold_until = s.hold_until
+    return [_enqueue(s, "escalation", "contact", staff, now)]
 
 
 def validate_feedback(s: CandidacyState, cmd: SubmitFeedback) -> str | None:
@@ -635,6 +656,7 @@ def _hold(s: CandidacyState, cmd: Decide, now: datetime) -> list[str]:
     limit = s.hold_started_at + p.hold_max
     s.hold_until = cmd.hold_until or min(staff_due(s, now, p.decision_due), limit)
     s.hold_lines = list(cmd.feedback)
+    s.hold_reasons_asked = False
     s.state = "on_hold"
     content = _content(s, now)
     content.hold_until = s.hold_until
