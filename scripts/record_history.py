@@ -117,6 +117,9 @@ async def main() -> int:
             await hb.submit_feedback(
                 "r-rec", "c-rec", SubmitFeedback(interview_id="i-2", feedback=["Good pairing."])
             )
+            # The survey waits survey_delay (from 1.1). A handle from get_workflow_handle does not
+            # unlock time skipping while it waits for the result: skip explicitly.
+            await env.sleep(timedelta(days=3))
             await h.result()
             histories = [await h.fetch_history()]
             histories += await record_role(env, settings.task_queue)
@@ -206,6 +209,7 @@ async def record_role(env: WorkflowEnvironment, task_queue: str) -> list[Workflo
         },
     )
     await client.get_workflow_handle(ids[2]).execute_update("decide", {"outcome": "offer"})
+    await client.get_workflow_handle(ids[2]).execute_update("offer_update", {"event": "accepted"})
     await role.execute_update("pause", {"until": "2099-01-01T00:00:00Z"})
     await role.execute_update("close", {"reason": "filled"})
     for wf_id in ids:
