@@ -202,7 +202,12 @@ def _offer(locale: str) -> dict[str, OutgoingMessage]:
     run = start(locale, survey=True)
     run.interview("i-1", "screen", 0.5)
     run.interview("i-3", "onsite", 4.0)
-    run.decide(Decide(outcome="offer", feedback=["We would love you to join the team."]))
+    welcome = (
+        "Wir würden uns sehr freuen, Sie im Team zu haben."
+        if locale == "de"
+        else "We would love you to join the team."
+    )
+    run.decide(Decide(outcome="offer", feedback=[welcome]))
     out = {"offer": run.last("offer")}
     run.wait(timedelta(days=4))
     out["delay_explanation-offer-details"] = run.last("delay_explanation")

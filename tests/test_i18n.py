@@ -590,7 +590,7 @@ def test_rule_10_every_english_message_fits_a_phone() -> None:
 
 def test_staff_mail_says_what_to_do_in_plain_words_without_ids() -> None:
     reminder = flat(render("feedback_reminder", "en"))
-    assert "Reply to this email with one or two lines the candidate can read" in reminder
+    assert "Add one or two lines the candidate can read in your hiring tool" in reminder
     for reason in (
         "decision_overdue",
         "feedback_overdue",

@@ -43,7 +43,8 @@ async def start_role(harness: Harness, role_id: str, **policy: str) -> WorkflowH
             "role": {**ROLE, "id": role_id},
             "stages": ["application", "screen", "onsite"],
             # Erasures far beyond anything the shared test clock skips (see conftest).
-            "policy": {"retention": "P3650D", **policy},
+            # Quiet hours off: a test must not depend on the hour it runs at.
+            "policy": {"retention": "P3650D", "quiet_hours": None, **policy},
         },
         id=contract.role_workflow_id(role_id),
         task_queue=harness.settings.task_queue,
@@ -168,7 +169,10 @@ async def test_a_role_opened_later_hears_of_candidacies_started_after_it(
         raise AssertionError("the first candidacy never tried to report to its role")
     role_id = await client.open_role(
         RoleInput.model_validate(
-            {"role": {**ROLE, "id": "r-later"}, "policy": {"retention": "P3650D"}}
+            {
+                "role": {**ROLE, "id": "r-later"},
+                "policy": {"retention": "P3650D", "quiet_hours": None},
+            }
         )
     )
     role = harness.track(harness.client.get_workflow_handle(role_id))
@@ -301,7 +305,9 @@ async def test_an_unknown_stage_or_candidate_is_refused_before_anything_happens(
 async def test_pausing_explains_the_wait_with_a_date_and_stops_the_decision_clock(
     harness: Harness,
 ) -> None:
-    role = await start_role(harness, "r-pause", decision_due="P3D", max_silence="P30D")
+    role = await start_role(
+        harness, "r-pause", decision_due="P3D", max_silence="P30D", staff_days="calendar"
+    )
     h = await add(harness, role, "c-1")
     st = await harness.delivered(h, 1)
     until = st.messages[0].queued_at + timedelta(days=10)

@@ -13,11 +13,10 @@ What the mail server answers decides what happens next:
 - 5xx to DATA (the message itself: a line too long, too big, content refused): this message
   never, the address may still work, :class:`MessageRefusedError` (skipped, not retried; the
   candidacy's later messages still go out);
-- 5xx to MAIL FROM (our sender address, HEARDBACK_MAIL_FROM, refused): also
-  :class:`MessageRefusedError`, and an error-level log line an operator sees (every message
-  will meet the same answer until the setting is fixed);
-- 5xx to EHLO or AUTH stays transient: that is our configuration, and retrying loses nothing
-  while an operator fixes it.
+- 5xx to MAIL FROM (our sender address, HEARDBACK_MAIL_FROM, refused), to EHLO or to AUTH
+  stays transient, with an error-level log line an operator sees: that is our configuration,
+  every message would meet the same answer, and skipping them would drop every candidate's mail
+  (and the escalations that would report it); retrying loses nothing while it is fixed.
 
 Messages from :func:`heardback.activities.mime.compose` are 7bit, so the transport asks for no
 extension: BODY=8BITMIME only for an 8-bit message and only if the server offers it, SMTPUTF8
@@ -253,8 +252,11 @@ class SmtpTransport:
             raise TransientDeliveryError(f"recipient deferred ({codes})") from err
         except smtplib.SMTPSenderRefused as err:
             if _permanent(err.smtp_code):
+                # Our configuration, not this message: skipping would drop every message (and
+                # the escalations that would report it). Retried, loudly, until an operator fixes
+                # HEARDBACK_MAIL_FROM: an outage of our own making delays mail, never loses it.
                 _log_sender_refused(err.smtp_code, err.smtp_error)
-                raise MessageRefusedError(
+                raise TransientDeliveryError(
                     f"the mail server refused our sender address ({err.smtp_code})"
                 ) from err
             raise TransientDeliveryError(f"sender deferred ({err.smtp_code})") from err
@@ -321,7 +323,7 @@ def _mail_options(smtp: smtplib.SMTP, sender: str, recipient: str) -> list[str]:
     if not recipient.isascii():
         raise UndeliverableError("the mail server cannot take a non-ASCII address")
     _log_sender_refused(None, "")
-    raise MessageRefusedError("the mail server cannot take our non-ASCII sender address")
+    raise TransientDeliveryError("the mail server cannot take our non-ASCII sender address")
 
 
 def _wire_bytes(msg: Message, *, utf8: bool) -> bytes:

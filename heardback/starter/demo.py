@@ -107,6 +107,7 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
         company="Acme",
         contact_email="hiring@acme.example",
         survey_url="https://acme.example/candidate-survey",
+        survey_anonymous=True,
         time_zone="Europe/Berlin",
         holiday_calendar="DE",
         stage_names={"technical": "technical interview", "onsite": "on-site day"},

@@ -241,8 +241,9 @@ class Role(Command):
     contact_email: Email
     survey_url: Url | None = None
     # Added in 1.1 (defaults keep 1.0 inputs valid):
-    # whether the survey's answers are anonymous; the survey says so either way
-    survey_anonymous: bool = True
+    # whether the survey's answers are anonymous; the survey says so either way. Unset, it says
+    # they are not (heardback cannot promise an anonymity it does not know of).
+    survey_anonymous: bool | None = None
     locale: Locale = "en"  # the default for its candidates
     time_zone: TimeZone = "UTC"  # the hiring team's; the default for its candidates
     holiday_calendar: Country | None = None  # staff deadlines skip this country's holidays

@@ -353,6 +353,11 @@ def _silence_broken(s: CandidacyState, _: InterviewState | None, now: datetime) 
     content.next_contact_by = _next_contact_by(s, now)
     content.waiting_on = _waiting_on(s)
     content.hold_until = s.hold_until if s.state == "on_hold" else None
+    if _v11(s) and s.state == "finishing" and s.outcome_at is not None:
+        if content.pending_feedback_stages:
+            content.feedback_expected_by = s.outcome_at + s.policy.feedback_wait_max
+        if s.outcome == "withdrawn":
+            content.waiting_on = "feedback_after_withdrawal"
     return [_enqueue(s, "status_update", "candidate", content, now)]
 
 
@@ -437,6 +442,8 @@ def tick(s: CandidacyState, now: datetime) -> list[str]:
         s.paused_until = None  # the pause has run out; the decision clock restarted at `until`
     queued: list[str] = []
     for rule in RULES:
+        if s.state in DONE_STATES:
+            break  # a rule ended the candidacy (e.g. an offer that was never settled)
         for due_at, subject in rule.due(s):
             if now >= due_at:
                 queued += rule.act(s, subject, now)
@@ -461,6 +468,8 @@ def _hold_expired(s: CandidacyState, now: datetime) -> list[str]:
         staff.hold_until = limit
         queued.append(_enqueue(s, "escalation", "contact", staff, now))
         return queued
+    if _v11(s) and effort_requires_reasons(s) and written_reasons_problem(s.hold_lines) is not None:
+        return _hold_without_reasons(s, now)
     return _finalize(
         s,
         "rejected",
@@ -469,6 +478,26 @@ def _hold_expired(s: CandidacyState, now: datetime) -> list[str]:
         decision_lines=list(s.hold_lines),
         automatic=True,
     )
+
+
+def _hold_without_reasons(s: CandidacyState, now: datetime) -> list[str]:
+    """From 1.1: a hold that ran out past the effort threshold with no written reasons does not
+    end in a rejection without them. The decision is overdue instead: the candidate is told it is
+    taking longer (and again every decision_due), and the contact is asked for the reasons."""
+    s.state = "active"
+    s.hold_started_at = None
+    s.hold_until = None
+    s.hold_extended = False
+    s.decision_anchor = now
+    queued: list[str] = []
+    if not s.candidate_unreachable:
+        content = _content(s, now)
+        content.next_contact_by = _next_contact_by(s, now)
+        queued.append(_enqueue(s, "delay_explanation", "candidate", content, now))
+    staff = _content(s, now)
+    staff.reason = "hold_needs_reasons"
+    queued.append(_enqueue(s, "escalation", "contact", staff, now))
+    return queued
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -853,6 +882,9 @@ def on_delivered(
     _record(s, message_id, status="delivered", at=now)
     if msg.recipient == "candidate":
         s.last_delivered_at = now
+        if s.survey_due_at is not None and msg.kind != "survey":
+            # Something reached them meanwhile (late feedback): the survey waits again.
+            s.survey_due_at = now + s.policy.survey_delay
         if msg.content.next_contact_by is not None:
             s.promised_by = msg.content.next_contact_by
         for interview_id, count in msg.carries_feedback.items():
@@ -955,7 +987,7 @@ def _queue_survey(s: CandidacyState, now: datetime) -> list[str]:
     s.survey_queued = True
     content = _content(s, now)
     content.survey_url = s.role.survey_url
-    content.survey_anonymous = s.role.survey_anonymous
+    content.survey_anonymous = bool(s.role.survey_anonymous)
     return [_enqueue(s, "survey", "candidate", content, now)]
 
 
