@@ -277,6 +277,7 @@ def main() -> None:
             msg = renderer.render(req)
             del msg["Date"]
             msg["Date"] = "Mon, 07 Dec 2026 01:00:00 +0000"  # stable files
+            msg.set_boundary("heardback-example-boundary")
             (folder / f"{name}.eml").write_bytes(msg.as_bytes(policy=email.policy.SMTP))
             subject, text = renderer.render_text(req)
             (folder / f"{name}.txt").write_text(f"Subject: {subject}\n\n{text}")
