@@ -683,3 +683,19 @@ def test_any_history_keeps_every_promise(
         assert shown, "past the threshold, a rejection must show its written reasons"
         assert sum(words(line) for line in shown) >= policy.REASON_MIN_WORDS
         assert any(line not in ("Not this time.", "Weak tests.") for line in shown)
+
+
+def test_references_chain_the_candidates_conversation_from_its_root() -> None:
+    sim = Sim(make_state(Policy(max_silence=timedelta(days=1), decision_due=timedelta(days=60))))
+    sim.deliver()
+    sim.advance(T0 + timedelta(days=25, hours=1))  # a status update every day
+    sent = [m for _, m in sim.candidate_messages()]
+    assert len(sent) > policy.REFERENCES_KEPT + 1
+    policy.decide(sim.s, Decide(outcome="reject"), sim.now)
+    rejection = sim.s.outbox[-1]
+    chain = policy.references(sim.s, rejection)
+    # The thread's root, then the latest messages, oldest first, at most REFERENCES_KEPT.
+    assert chain[0] == sent[0].message_id == policy.thread_root_id(sim.s)
+    assert chain[1:] == [m.message_id for m in sent[-(policy.REFERENCES_KEPT - 1) :]]
+    assert len(chain) == policy.REFERENCES_KEPT
+    assert policy.references(sim.s, sent[0]) == []  # the acknowledgement starts the thread

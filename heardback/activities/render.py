@@ -179,6 +179,10 @@ class _Formatter:
         # TRANSLATORS: how a stage's name (the company's own words, e.g. Onsite) is set in a
         # sentence: as it is in English, in quotation marks where your language quotes names.
         quoted = str(self._tr.pgettext("a stage name in running text", "%(stage)s"))
+        if name == "application":
+            # heardback's own first stage (a role names the others): in the reader's language
+            # TRANSLATORS: the first stage of every application, before any interview
+            name = str(self._tr.pgettext("heardback's first stage", "application"))
         return quoted % {"stage": name}
 
     def stages(self, names: Sequence[str]) -> str:
