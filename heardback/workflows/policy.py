@@ -271,13 +271,21 @@ def _decision_overdue(s: CandidacyState, _: InterviewState | None, now: datetime
     """Nobody decided in time: explain the delay to the candidate, escalate to the contact."""
     overdue_since = staff_due(s, s.decision_anchor, s.policy.decision_due)
     s.decision_anchor = now
+    return _explain_delay_and_escalate(s, now, "decision_overdue", overdue_since)
+
+
+def _explain_delay_and_escalate(
+    s: CandidacyState, now: datetime, reason: str, overdue_since: datetime | None = None
+) -> list[str]:
+    """The candidate hears that it is taking longer (and when they will hear next); the contact
+    hears why."""
     queued: list[str] = []
     if not s.candidate_unreachable:
         content = _content(s, now)
         content.next_contact_by = _next_contact_by(s, now)
         queued.append(_enqueue(s, "delay_explanation", "candidate", content, now))
     staff = _content(s, now)
-    staff.reason = "decision_overdue"
+    staff.reason = reason
     staff.overdue_since = overdue_since
     queued.append(_enqueue(s, "escalation", "contact", staff, now))
     return queued
@@ -489,15 +497,7 @@ def _hold_without_reasons(s: CandidacyState, now: datetime) -> list[str]:
     s.hold_until = None
     s.hold_extended = False
     s.decision_anchor = now
-    queued: list[str] = []
-    if not s.candidate_unreachable:
-        content = _content(s, now)
-        content.next_contact_by = _next_contact_by(s, now)
-        queued.append(_enqueue(s, "delay_explanation", "candidate", content, now))
-    staff = _content(s, now)
-    staff.reason = "hold_needs_reasons"
-    queued.append(_enqueue(s, "escalation", "contact", staff, now))
-    return queued
+    return _explain_delay_and_escalate(s, now, "hold_needs_reasons")
 
 
 # --- events ------------------------------------------------------------------------------------
