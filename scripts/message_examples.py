@@ -191,6 +191,19 @@ def _hold_expired(locale: str) -> dict[str, OutgoingMessage]:
     return out
 
 
+def _hold_without_reasons(locale: str) -> dict[str, OutgoingMessage]:
+    """A hold at half an hour; a 3-hour round during it carries the candidate past the effort
+    threshold; nobody writes the reasons: the contact is asked, then the hold runs out."""
+    run = start(locale)
+    run.interview("i-1", "screen", 0.5)
+    run.decide(Decide(outcome="hold"))
+    run.interview("i-3", "onsite", 3.0)
+    asked = [m for m in run.sent if m.content.reason == "hold_needs_reasons"]
+    run.wait(timedelta(days=22))
+    ran_out = [m for m in run.sent if m.content.reason == "hold_needs_reasons"]
+    return {"escalation-hold-needs-reasons": asked[-1], "escalation-hold-ran-out": ran_out[-1]}
+
+
 def _short(locale: str) -> dict[str, OutgoingMessage]:
     run = start(locale)
     run.interview("i-1", "screen", 0.5)
@@ -238,6 +251,7 @@ SCENARIOS: tuple[Callable[[str], dict[str, OutgoingMessage]], ...] = (
     _lifecycle,
     _silence,
     _hold_expired,
+    _hold_without_reasons,
     _short,
     _offer,
     _withdrawal,
