@@ -9,6 +9,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowHandle
@@ -207,3 +208,22 @@ async def test_a_hold_past_the_threshold_without_reasons_is_refused_with_why(
     await harness.hb.decide("r-7", cid, Decide(outcome="hold", feedback=[REASON]))
     st = await harness.status(handle)
     assert st.state == "on_hold"
+
+
+async def test_working_days_and_a_holiday_calendar_run_in_the_workflow_sandbox(
+    harness: Harness,
+) -> None:
+    """The holiday calendar is computed inside the workflow (deterministically): an interview's
+    feedback falls due two working days later in the role's zone, skipping weekends."""
+    handle = await harness.start(
+        role={"time_zone": "Europe/Berlin", "holiday_calendar": "DE"},
+        policy={"feedback_due": "P2D"},
+    )
+    await interview(harness, handle, "i-1", 1.0, [])
+    st = await harness.until(handle, lambda s: len(s.interviews) == 1)
+    done = st.interviews[0].completed_at
+    assert st.next_deadline is not None
+    due = st.next_deadline.due_at
+    assert st.next_deadline.kind == "feedback_due"
+    assert due - done >= timedelta(days=2)  # never sooner than two calendar days
+    assert due.astimezone(ZoneInfo("Europe/Berlin")).weekday() < 5  # a working day

@@ -28,8 +28,13 @@ WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, RetentionSweep)
 # The workflow modules are pure (no I/O, no mutable module state: see workflows/), so they are
 # imported once and passed through the sandbox instead of re-imported for every workflow run,
 # which cut the worker's CPU per candidacy (docs/PERFORMANCE.md). Determinism checks still apply.
+# Passed through (imported once per process, not per workflow run): our own code, and the
+# holiday calendars the policy reads for working days, which load a country's module on first
+# use (a dynamic import inside a workflow otherwise).
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("heardback")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "heardback", "holidays", "dateutil"
+    )
 )
 
 

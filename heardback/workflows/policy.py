@@ -19,6 +19,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
+from temporalio import workflow
 
 from heardback.workflows.models import (
     FINAL_KINDS,
@@ -188,7 +189,13 @@ def _calendar(country: str | None, year: int) -> tuple[frozenset[int], frozenset
     holidays without a calendar. Deterministic for a pinned `holidays` release."""
     if country is None:
         return frozenset({5, 6}), frozenset()
-    cal = holidays.country_holidays(country, years=year)
+    if workflow.unsafe.in_sandbox():
+        # The library names holidays through gettext and the locale module, which the sandbox
+        # forbids; the dates it returns do not depend on them (pinned release, passed through).
+        with workflow.unsafe.sandbox_unrestricted():
+            cal = holidays.country_holidays(country, years=year)
+    else:
+        cal = holidays.country_holidays(country, years=year)
     return frozenset(cal.weekend), frozenset(cal.keys())
 
 
