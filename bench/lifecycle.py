@@ -47,7 +47,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.concurrency import bounded
 from bench.lifecycle_baseline import TASK_QUEUE as BASELINE_QUEUE
-from heardback.activities.mime import opaque_message_id
+from heardback.activities.mime import message_id_digest as wire
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.temporal import run_and_exit
 from heardback.starter.client import HeardbackClient
@@ -72,11 +72,6 @@ BILLABLE = {
 
 
 # --- a real SMTP server, stamping arrivals ---------------------------------------------------
-
-
-def wire(message_id: str) -> str:
-    """What a mail server sees of a message id: the opaque digest in its Message-ID."""
-    return opaque_message_id(message_id, "heardback.localhost").strip("<>").split("@")[0]
 
 
 class Arrivals:

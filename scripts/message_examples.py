@@ -53,7 +53,6 @@ REASON_DE = (
     "Antworten zeigten davon weniger, als dieses Team gerade braucht."
 )
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "messages"
-SHIPPED = ("en", "de", "fr", "es")
 
 
 @dataclass

@@ -25,7 +25,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from heardback.activities.mime import opaque_message_id
+from heardback.activities.mime import message_id_digest as wire
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.starter.client import HeardbackClient
 from heardback.workflows import search
@@ -150,11 +150,6 @@ async def wait_all(hb: HeardbackClient, ids: list[str], timeout: float) -> list[
 def message_ids(smtp: SmtpSink) -> Counter[str]:
     """Received Message-IDs (opaque digests), counted."""
     return Counter(str(m["Message-ID"]).strip("<>").split("@")[0] for m in smtp.handler.received)
-
-
-def wire(message_id: str) -> str:
-    """The digest a mail server sees for an internal message id."""
-    return opaque_message_id(message_id, "heardback.localhost").strip("<>").split("@")[0]
 
 
 def ledger_attempts(path: Path) -> dict[str, int]:

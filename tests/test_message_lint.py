@@ -11,14 +11,16 @@ from __future__ import annotations
 import email.policy
 import re
 from email.message import EmailMessage
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import get_month_names
 
+from heardback.activities.render import SHIPPED_LOCALES as SHIPPED
 from heardback.activities.render import Renderer
-from heardback.workflows.models import DeliveryRequest
-from scripts.message_examples import SECRET, SHIPPED, examples
+from heardback.workflows.models import DeliveryRequest, MessageKind
+from scripts.message_examples import SECRET, examples
 
 RENDERER = Renderer(mail_from="hiring@heardback.example", message_id_domain="acme.example")
 # Words a hiring team says to itself, never to a candidate (any language: these are loanwords).
@@ -67,20 +69,7 @@ def flat(text: str) -> str:
 
 def test_there_is_an_example_of_every_kind() -> None:
     kinds = {req.message.kind for req in examples("en").values()}
-    assert kinds == {
-        "acknowledgement",
-        "status_update",
-        "delay_explanation",
-        "escalation",
-        "feedback_reminder",
-        "stage_result",
-        "rejection",
-        "offer",
-        "withdrawal_confirmation",
-        "role_closed",
-        "feedback_update",
-        "survey",
-    }
+    assert kinds == set(get_args(MessageKind))
 
 
 @pytest.mark.parametrize(("lang", "name"), CASES)

@@ -132,17 +132,22 @@ def check_header_text(value: str) -> str:
     return value
 
 
+def message_id_digest(internal_id: str) -> str:
+    """The opaque part of a message's Message-ID (the left of the @), as a mail server sees it."""
+    check_header_text(internal_id)
+    if not internal_id:
+        raise ValueError("an internal message id is needed")
+    return hashlib.sha256(internal_id.encode("utf-8")).hexdigest()[:32]
+
+
 def opaque_message_id(internal_id: str, domain: str) -> str:
     """`<hex@domain>`: the first 32 hex digits of the internal id's SHA-256, so the same
     message always gets the same id (retries, threading) and the id says nothing of the
     outcome or kind. (Not a secret: someone who can guess an internal id can check the guess.)
     """
-    check_header_text(internal_id)
-    if not internal_id:
-        raise ValueError("an internal message id is needed")
+    digest = message_id_digest(internal_id)
     if not _DOMAIN.match(domain) or ".." in domain:
         raise ValueError("the message id domain must be a host name (letters, digits, '.', '-')")
-    digest = hashlib.sha256(internal_id.encode("utf-8")).hexdigest()[:32]
     return f"<{digest}@{domain}>"
 
 
