@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run worker demo test lint fmt record-history openapi faults bench clean
+.PHONY: setup run worker demo test lint fmt record-history openapi screenshots faults bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench: $(STAMP) ## heardback vs raw Temporal: 1,000 lifecycles, 10,000 open cand
 
 openapi: $(STAMP) ## regenerate docs/openapi.json after changing the gateway or the models
 	$(BIN)/python -m heardback.gateway --openapi > docs/openapi.json
+
+screenshots: $(STAMP) ## regenerate docs/pages/*.png (the one-step pages at phone and desktop widths)
+	$(BIN)/python -m scripts.page_screenshots
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
