@@ -26,6 +26,7 @@ demo: $(STAMP) ## drive a compressed, realistic scenario against the running sta
 
 test: $(STAMP) ## the whole test suite (time-skipping server, dev server, SMTP and PostgreSQL on loopback)
 	@scripts/ensure-postgres.sh
+	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
@@ -38,7 +39,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 record-history: $(STAMP) ## re-record the replay fixture after a deliberate workflow change
-	$(BIN)/python -m scripts.record_history --release $(or $(RELEASE),1.1)
+	$(BIN)/python -m scripts.record_history --release $(or $(RELEASE),1.2)
 
 faults: $(STAMP) ## the long form of the fault tests (more candidacies, more SIGKILLs); prints figures
 	HEARDBACK_FAULTS=long $(BIN)/python -m pytest -s tests/test_faults.py tests/test_e2e_devserver.py

@@ -195,7 +195,7 @@ def interview(n: int) -> InterviewCompleted:
         stage="screen" if n == 1 else "onsite",
         interviewer_email="iv@acme.example",
         duration=timedelta(hours=1),
-        feedback=["Clear, structured answers."],
+        feedback=["You gave clear, structured answers throughout."],
     )
 
 

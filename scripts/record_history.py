@@ -6,7 +6,7 @@ and filled (with its three candidacies), and a candidacy that continues as new (
 From 1.1 the lifecycle's candidate reads German in Tokyo, the hold and the rejection carry written
 reasons, the survey waits `survey_delay`, and the offer's details and acceptance are recorded.
 
-`make record-history RELEASE=1.1` writes a new folder beside it, after a deliberate workflow
+`make record-history RELEASE=1.2` writes a new folder beside it, after a deliberate workflow
 change made through `workflow.patched` (README, "Changing workflow code"). A folder once committed
 is never re-recorded: it is what running workflows of that release look like, and CI replays
 every folder against the current code.
@@ -36,6 +36,7 @@ from heardback.workflows.models import (
     InterviewCompleted,
     OfferUpdate,
     SubmitFeedback,
+    Via,
 )
 
 # One file per recorded workflow, named by its workflow id (replay needs the id: the workflow
@@ -91,7 +92,7 @@ async def main() -> int:
                     stage="technical",
                     interviewer_email="bob@acme.example",
                     duration=timedelta(hours=1),
-                    feedback=["Clear trade-offs."],
+                    feedback=["You explained the trade-offs clearly."],
                 ),
             )
             await hb.decide("r-rec", "c-rec", Decide(outcome="advance", next_stage="onsite"))
@@ -104,6 +105,8 @@ async def main() -> int:
                     interviewer_email="eve@acme.example",
                     duration=timedelta(hours=3),
                     internal_notes="notes",
+                    # From 1.2 screening holds this line back: the interviewer is reminded.
+                    feedback=["Not a culture fit."],
                 ),
             )
             await env.sleep(timedelta(days=3))  # reminder, escalation
@@ -114,9 +117,13 @@ async def main() -> int:
             await hb.decide("r-rec", "c-rec", Decide(outcome="hold", feedback=reasons))
             await env.sleep(timedelta(days=6))  # hold expires: one last extension
             await hb.decide("r-rec", "c-rec", Decide(outcome="reject", feedback=reasons))
-            await hb.submit_feedback(
-                "r-rec", "c-rec", SubmitFeedback(interview_id="i-2", feedback=["Good pairing."])
+            late = SubmitFeedback(
+                interview_id="i-2",
+                feedback=["You paired well with the interviewer."],
+                internal_notes="written late, from the page",
+                via=Via(channel="page", actor="interviewer", link="0" * 32),
             )
+            await hb.submit_feedback("r-rec", "c-rec", late)
             # The survey waits survey_delay (from 1.1). A handle from get_workflow_handle does not
             # unlock time skipping while it waits for the result: skip explicitly.
             await env.sleep(timedelta(days=3))
@@ -205,7 +212,7 @@ async def record_role(env: WorkflowEnvironment, task_queue: str) -> list[Workflo
             "stage": "application",
             "advanced": ["c-a", "c-c"],
             "others": "reject",
-            "feedback": ["Many strong applications."],
+            "feedback": ["We had many strong applications for this role."],
         },
     )
     await client.get_workflow_handle(ids[2]).execute_update("decide", {"outcome": "offer"})

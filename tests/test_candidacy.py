@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from heardback.activities.mime import opaque_message_id
-from heardback.workflows import contract, errors
+from heardback.workflows import contract, errors, policy
 from tests.conftest import Harness, body_of, candidacy_input
 
 SECRET = "INTERNAL-only: weak on SQL, seemed nervous"
@@ -112,8 +112,9 @@ async def test_a_raw_start_and_the_clients_start_behave_alike_and_record_only_te
             if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
         ]
 
-    assert markers(await raw.fetch_history()) == ["core_patch"]  # candidate-mail-1.1
-    assert markers(await ours.fetch_history()) == ["core_patch"]
+    # candidate-mail-1.1 and feedback-screening-1.2
+    assert markers(await raw.fetch_history()) == ["core_patch"] * len(policy.CURRENT_PATCHES)
+    assert markers(await ours.fetch_history()) == ["core_patch"] * len(policy.CURRENT_PATCHES)
 
 
 async def test_silence_is_broken_by_a_status_update_every_max_silence(harness: Harness) -> None:
@@ -137,7 +138,7 @@ async def test_overdue_decision_explains_the_delay_and_escalates_to_the_contact(
     harness: Harness,
 ) -> None:
     h = await harness.start(policy={"staff_days": "calendar"})
-    await record(harness, h, interview(feedback=["Clear explanations."]))
+    await record(harness, h, interview(feedback=["You gave clear explanations of each step."]))
     await harness.delivered(h, 1)
     await harness.sleep(timedelta(days=5, hours=1), h)
     [delay] = harness.messages("delay_explanation")
@@ -179,11 +180,15 @@ async def test_feedback_after_the_rejection_is_still_delivered_then_it_completes
     st = await harness.idle(h)
     assert st.state == "finishing"  # outcome out, feedback still owed
     assert "still being written" in body_of(harness.messages("rejection")[0])
-    await update(h, "submit_feedback", {"interview_id": "i-1", "feedback": ["Great tests."]})
+    await update(
+        h,
+        "submit_feedback",
+        {"interview_id": "i-1", "feedback": ["Your tests were great and covered the edge cases."]},
+    )
     final = await harness.result(h)
     assert final.state == "completed"
     [late] = harness.messages("feedback_update")
-    assert "Great tests." in body_of(late)
+    assert "Your tests were great and covered the edge cases." in body_of(late)
     assert final.interviews[0].feedback_delivered
 
 
@@ -221,14 +226,26 @@ async def test_rejection_carries_every_rounds_feedback_and_the_written_reasons(
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await record(harness, h, interview("i-1", feedback=["Clear API design."]))
+    await record(
+        harness, h, interview("i-1", feedback=["Your API design was clear and consistent."])
+    )
     await update(h, "decide", {"outcome": "advance", "next_stage": "onsite"})
-    await record(harness, h, interview("i-2", feedback=["Good pairing."], stage="onsite", hours=2))
+    await record(
+        harness,
+        h,
+        interview(
+            "i-2", feedback=["You paired well with the interviewer."], stage="onsite", hours=2
+        ),
+    )
     await update(h, "decide", {"outcome": "reject", "feedback": [REASON]})
     final = await harness.result(h)
     assert final.outcome == "rejected"
     body = " ".join(body_of(harness.messages("rejection")[0]).split())
-    for line in ("Clear API design.", "Good pairing.", REASON):
+    for line in (
+        "Your API design was clear and consistent.",
+        "You paired well with the interviewer.",
+        REASON,
+    ):
         assert line in body
     assert "Thank you for the 3 hours and 30 minutes" in body
 
@@ -237,7 +254,7 @@ async def test_an_expired_hold_gets_one_last_extension_then_a_rejection(
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await record(harness, h, interview(feedback=["Thoughtful questions."]))
+    await record(harness, h, interview(feedback=["You asked thoughtful questions about the team."]))
     st = await harness.delivered(h, 1)
     started = st.messages[0].queued_at
     hold_until = (started + timedelta(days=3)).isoformat()
@@ -265,7 +282,7 @@ async def test_an_expired_hold_gets_one_last_extension_then_a_rejection(
     assert "We promised you an answer by" in body
     assert "the end of the time we kept your application open" in body
     assert "We have decided" not in body
-    assert "Thoughtful questions." in body
+    assert "You asked thoughtful questions about the team." in body
     assert "Another candidate was slightly ahead." in body
     kinds = [m.kind for m in final.messages if m.recipient == "candidate"]
     assert kinds.count("status_update") >= 2  # never silent during a three-week hold
@@ -273,11 +290,15 @@ async def test_an_expired_hold_gets_one_last_extension_then_a_rejection(
 
 async def test_offer_is_final_and_the_workflow_completes(harness: Harness) -> None:
     h = await harness.start()
-    await record(harness, h, interview(feedback=["Excellent system design."]))
-    await update(h, "decide", {"outcome": "offer", "feedback": ["Welcome!"]})
+    await record(
+        harness, h, interview(feedback=["Your system design was excellent and well argued."])
+    )
+    await update(
+        h, "decide", {"outcome": "offer", "feedback": ["We are delighted to offer you the role."]}
+    )
     await harness.idle(h)
     offer = body_of(harness.messages("offer")[0])
-    assert "Excellent system design." in offer
+    assert "Your system design was excellent and well argued." in offer
     assert "The written details of the offer will follow by" in offer
     st = await harness.status(h)
     assert st.state == "finishing"  # the written details are still owed
@@ -307,7 +328,11 @@ async def test_survey_comes_last_after_outcome_and_all_feedback(harness: Harness
     await harness.idle(h)
     await harness.env.sleep(timedelta(hours=1))
     assert "survey" not in harness.kinds()  # feedback still owed
-    await update(h, "submit_feedback", {"interview_id": "i-1", "feedback": ["Sharp."]})
+    await update(
+        h,
+        "submit_feedback",
+        {"interview_id": "i-1", "feedback": ["Your questions about the design were sharp."]},
+    )
     final = await harness.result(h)
     candidate_kinds = [m.kind for m in final.messages if m.recipient == "candidate"]
     assert candidate_kinds == ["acknowledgement", "offer", "feedback_update", "survey"]
@@ -316,10 +341,14 @@ async def test_survey_comes_last_after_outcome_and_all_feedback(harness: Harness
 
 async def test_internal_notes_never_reach_anyone(harness: Harness) -> None:
     h = await harness.start(role={"survey_url": "https://acme.example/survey"})
-    await record(harness, h, interview("i-1", feedback=["Kind and precise."]))
+    await record(harness, h, interview("i-1", feedback=["Your answers were kind and precise."]))
     await record(harness, h, interview("i-2", stage="onsite"))
     await update(h, "decide", {"outcome": "reject", "feedback": [REASON]})
-    await update(h, "submit_feedback", {"interview_id": "i-2", "feedback": ["Solid."]})
+    await update(
+        h,
+        "submit_feedback",
+        {"interview_id": "i-2", "feedback": ["Your solution was solid and well tested."]},
+    )
     final = await harness.result(h)
     assert final.state == "completed"
     everything = b"".join(p.read_bytes() for p in harness.outbox.glob("*.eml"))
@@ -332,7 +361,9 @@ async def test_invalid_commands_are_refused_with_reasons_and_leave_history_untou
     harness: Harness,
 ) -> None:
     h = await harness.start()
-    await record(harness, h, interview(hours=3, feedback=["Good."]))
+    await record(
+        harness, h, interview(hours=3, feedback=["Your answers were good and well paced."])
+    )
     await harness.delivered(h, 1)
 
     err = await refused(h, "decide", {"outcome": "reject"})
@@ -378,7 +409,9 @@ async def test_malformed_signals_are_kept_as_rejected_inputs_and_the_candidacy_r
     await signal_interview(h, "not an object")
     await signal_interview(h, {**interview("i-3"), "feedback": [""]})
     await h.signal("interview_complete", interview("i-4"))  # a typo in the signal name
-    await signal_interview(h, interview("i-5", feedback=["Fine."]))
+    await signal_interview(
+        h, interview("i-5", feedback=["Your pairing session went fine overall."])
+    )
     st = await harness.until(h, lambda s: len(s.interviews) == 1 and len(s.rejected_inputs) == 5)
     reasons = [r.reason for r in st.rejected_inputs]
     assert "interviewer_email: Field required" in reasons[0]

@@ -121,7 +121,15 @@ async def test_exit_codes_mean_something(cli: Cli, tmp_path: Path) -> None:
     assert [item["workflow_id"] for item in listed] == [f"candidacy-{role}-{cand}"]
     assert (await cli("--json", "overdue", "--role", role)).json() == []  # nothing late yet
 
-    r = await cli("feedback", role, cand, "--interview", "i-1", "--line", "Clear SQL.")
+    r = await cli(
+        "feedback",
+        role,
+        cand,
+        "--interview",
+        "i-1",
+        "--line",
+        "Your SQL was clear and well indexed.",
+    )
     assert r.code == 0
     r = await cli(
         "decide",

@@ -71,7 +71,13 @@ async def test_typed_errors_carry_the_workflows_reason(harness: Harness) -> None
             )
         )
 
-    await c.submit_feedback(role, cand, SubmitFeedback(interview_id="i-1", feedback=["Sharp."]))
+    await c.submit_feedback(
+        role,
+        cand,
+        SubmitFeedback(
+            interview_id="i-1", feedback=["Your questions about the design were sharp."]
+        ),
+    )
     # A decision retried with the same request id is applied once.
     first = await c.decide(role, cand, Decide(outcome="offer"), request_id="req-1")
     again = await c.decide(role, cand, Decide(outcome="offer"), request_id="req-1")
@@ -115,7 +121,7 @@ async def test_report_figures_on_a_known_scenario(harness: Harness) -> None:
     await c.submit_feedback(
         a.role.id,
         a.candidate.id,
-        SubmitFeedback(interview_id="i-1", feedback=["Clear about trade-offs."]),
+        SubmitFeedback(interview_id="i-1", feedback=["You were clear about the trade-offs."]),
     )
     await harness.sleep(timedelta(days=1), ha)
     await c.decide(

@@ -52,7 +52,9 @@ def request(
         "company": "Acme",
         "stage": "technical",
         "next_stage": "onsite",
-        "feedback": [FeedbackSection(stage="technical", lines=["Clear trade-offs."])],
+        "feedback": [
+            FeedbackSection(stage="technical", lines=["You explained the trade-offs clearly."])
+        ],
         "decision_lines": ["We chose someone with more on-call experience."],
         "pending_feedback_stages": ["onsite"],
         "hours_invested": 4.5,
@@ -115,7 +117,7 @@ def test_candidate_messages_say_by_when_they_will_hear_next(kind: MessageKind) -
 
 def test_feedback_and_reasons_appear_in_the_interviewers_words() -> None:
     _, body = renderer().render_text(request("rejection", thank_for_time=True, interview_count=3))
-    assert "  - Clear trade-offs." in body
+    assert "  - You explained the trade-offs clearly." in body
     assert "  - We chose someone with more on-call experience." in body
     assert "Feedback from your onsite round is still being written" in body
     assert "Thank you for the 4 hours and 30 minutes you put into 3 interviews" in body
@@ -234,7 +236,13 @@ async def test_an_address_the_server_refuses_is_escalated_not_retried_forever(
         [escalation] = [m for m in smtp.handler.received if m["To"] == "hiring@acme.example"]
         assert "cannot be delivered" in body_of(escalation)
         # The hiring team can still close the candidacy; nothing waits on the dead address.
-        await h.execute_update("decide", {"outcome": "reject", "feedback": ["Not a fit."]})
+        await h.execute_update(
+            "decide",
+            {
+                "outcome": "reject",
+                "feedback": ["We will not move forward with your application this time."],
+            },
+        )
         final = await harness.result(h)
     assert final.state == "completed"
     assert [m.kind for m in final.messages if m.recipient == "candidate"] == [

@@ -252,7 +252,7 @@ async def test_a_long_history_continues_as_new_and_keeps_state_and_promises(
             stage="technical",
             interviewer_email="ivy@globex.example",
             duration=timedelta(hours=1),
-            feedback=["Clear."],
+            feedback=["Your explanations were clear throughout."],
         ),
     )
     first_run = (await h.describe()).run_id

@@ -217,7 +217,9 @@ async def finish(hb: HeardbackClient, role: str, cand: str, wf: str) -> None:
         return await hb.submit_feedback(
             role,
             cand,
-            SubmitFeedback(interview_id="i-1", feedback=["Thoughtful answers."]),
+            SubmitFeedback(
+                interview_id="i-1", feedback=["You gave thoughtful answers to each question."]
+            ),
             request_id=f"{wf}-fb",
         )
 

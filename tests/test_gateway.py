@@ -268,7 +268,13 @@ async def test_a_role_and_a_candidacy_over_http(gateway: Gateway) -> None:
         assert r.status_code == 409
         assert "written reasons" in r.json()["message"]
 
-        r = await c.post(base + "/feedback", json={"interview_id": "i-1", "feedback": ["Sharp."]})
+        r = await c.post(
+            base + "/feedback",
+            json={
+                "interview_id": "i-1",
+                "feedback": ["Your questions about the design were sharp."],
+            },
+        )
         assert r.status_code == 200 and r.json()["state"] == "active"
 
         # An update retried with the same Idempotency-Key is applied once.
@@ -407,7 +413,7 @@ async def test_ats_webhooks_are_verified_deduplicated_and_mapped(gateway: Gatewa
                 "stage": "screen",
                 "interviewer": {"email": "bob@acme.example"},
                 "duration_minutes": 45,
-                "candidate_feedback": ["Clear, structured answers."],
+                "candidate_feedback": ["You gave clear, structured answers throughout."],
             },
         )
         assert (await _deliver(ats, interview)).json()["status"] == "processed"

@@ -111,6 +111,8 @@ async def test_overdue_feedback_and_silence_are_one_query_away(hb: HeardbackClie
 
     # Feedback arrives: the attribute clears and the candidacy leaves the list.
     await hb.submit_feedback(
-        role, "c-1", SubmitFeedback(interview_id="i-1", feedback=["Calm under pressure."])
+        role,
+        "c-1",
+        SubmitFeedback(interview_id="i-1", feedback=["You stayed calm under time pressure."]),
     )
     await listed(hb.temporal, FEEDBACK_OVERDUE.format(now=ts(now)), workflow_id, present=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heardback.activities.render import Renderer
-from heardback.workflows import policy
+from heardback.workflows import policy, views
 from heardback.workflows.models import (
     FINAL_KINDS,
     CandidacyInput,
@@ -441,10 +442,19 @@ def test_feedback_never_written_ends_with_an_honest_apology() -> None:
     assert sim.s.state == "completed"
 
 
-def test_internal_notes_are_not_kept_in_state() -> None:
+def test_internal_notes_reach_the_contacts_page_and_no_message_or_status() -> None:
+    """Since 1.2 the notes are kept (encrypted, like all state) for the hiring contact's
+    decision page; they never enter a message, the status, or what the candidate's page shows."""
     s = make_state()
     policy.record_interview(s, interview("i-1", feedback=["x"]), T0)
-    assert SECRET not in s.model_dump_json()
+    policy.decide(s, Decide(outcome="advance", next_stage="onsite"), T0 + timedelta(hours=1))
+    assert s.outbox, "the decision queued a message"
+    for msg in s.outbox:
+        assert SECRET not in msg.model_dump_json()
+    assert SECRET not in policy.status(s).model_dump_json()
+    view = views.page_view(s)
+    assert view.interviews[0].internal_notes == [SECRET]
+    assert SECRET not in json.dumps([r.model_dump(mode="json") for r in view.received])
 
 
 # --- properties ------------------------------------------------------------------------------

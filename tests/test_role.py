@@ -346,7 +346,16 @@ async def test_decisions_and_withdrawals_racing_a_close_still_give_one_final_mes
 
     await asyncio.gather(
         role.execute_update(contract.UPDATE_CLOSE, {"reason": "cancelled"}),
-        *(decide(h, {"outcome": "reject", "feedback": ["Not this time."]}) for h in people[:4]),
+        *(
+            decide(
+                h,
+                {
+                    "outcome": "reject",
+                    "feedback": ["We will not move forward with your application this time."],
+                },
+            )
+            for h in people[:4]
+        ),
         *(decide(h, {"outcome": "offer"}) for h in people[4:6]),
         *(withdraw(h) for h in people[6:8]),
     )
@@ -376,7 +385,7 @@ async def test_an_offer_made_during_a_cohort_advance_is_not_overridden(harness: 
             "stage": "application",
             "advanced": ["c-1"],
             "others": "reject",
-            "feedback": ["Thank you."],
+            "feedback": ["We had many strong applications for this role."],
         },
     )
     assert result["advanced"] == ["c-1"]

@@ -130,7 +130,7 @@ async def test_a_new_build_takes_over_a_running_candidacy_and_its_patch_replays(
             stage="technical",
             interviewer_email="bob@acme.example",
             duration=timedelta(hours=1),
-            feedback=["Clear trade-offs."],
+            feedback=["You explained the trade-offs clearly."],
         ),
     )
     await until(lambda: _interviews(status), "the interview recorded by build 1.0")

@@ -38,6 +38,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from babel.units import format_unit
 
+from heardback.activities.mail_links import LinkMaker, MailLinks
 from heardback.activities.mime import compose, opaque_message_id
 from heardback.workflows.models import DeliveryRequest, MessageContent
 
@@ -222,6 +223,10 @@ class _Formatter:
         )
 
 
+# The pages' dates read as the mail's (heardback.gateway.i18n).
+Formatter = _Formatter
+
+
 def _rounded_minutes(hours: float) -> int:
     """Time invested as a person would say it: to 5 minutes, to the quarter hour from 2 hours."""
     if hours <= 0:
@@ -232,14 +237,22 @@ def _rounded_minutes(hours: float) -> int:
 
 
 class Renderer:
-    def __init__(self, *, mail_from: str, message_id_domain: str) -> None:
+    def __init__(
+        self, *, mail_from: str, message_id_domain: str, links: LinkMaker | None = None
+    ) -> None:
         self._from = mail_from
         self._domain = message_id_domain
+        self._links = links  # None: no one-step links (no link keys configured)
         for lang in SHIPPED_LOCALES:  # at startup: a broken catalog stops the worker, not a mail
             _environment(lang)
 
-    def render_text(self, req: DeliveryRequest) -> tuple[str, str]:
+    def links(self, req: DeliveryRequest) -> MailLinks:
+        """The one-step links this message carries (none without link keys)."""
+        return self._links.for_request(req) if self._links is not None else MailLinks()
+
+    def render_text(self, req: DeliveryRequest, links: MailLinks | None = None) -> tuple[str, str]:
         """(subject, body) for a message, in the recipient's language."""
+        links = self.links(req) if links is None else links
         msg = req.message
         c = msg.content
         loc = resolve_locale(c.locale)
@@ -251,7 +264,7 @@ class Renderer:
         env = _environment(loc.catalog)
         formatter = _Formatter(loc, _zone(c.time_zone), load_translations(loc.catalog))
         template = env.get_template(f"{msg.kind}.txt.j2")
-        text = template.render(c=c, f=formatter.content(c), to=msg.recipient)
+        text = template.render(c=c, f=formatter.content(c), to=msg.recipient, links=links)
         head, _, body = text.partition("\n")
         if not head.startswith("Subject: "):
             raise ValueError(f"template {msg.kind} must start with 'Subject: '")
@@ -267,7 +280,8 @@ class Renderer:
         Staff mail threads under one root per candidacy. No header names the kind, the
         outcome or an internal id (a forwarded staff mail reaches a candidate too)."""
         msg = req.message
-        subject, body = self.render_text(req)
+        links = self.links(req)
+        subject, body = self.render_text(req, links)
         lang = resolve_locale(msg.content.locale).catalog
         # TRANSLATORS: the sender's name on every message (From: Acme hiring team).
         name = load_translations(lang).pgettext("the sender's name", "%(company)s hiring team")
@@ -275,7 +289,7 @@ class Renderer:
         headers: list[tuple[str, str]] = [
             ("From", formataddr((sender, self._from))),
             ("To", msg.to_email),
-            ("Reply-To", req.reply_to),
+            ("Reply-To", links.reply_to or req.reply_to),
             ("Date", format_datetime(datetime.now(UTC))),
             ("Message-ID", opaque_message_id(msg.message_id, self._domain)),
         ]

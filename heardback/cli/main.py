@@ -39,8 +39,10 @@ from heardback.workflows.models import (
     PauseRole,
     Role,
     RoleInput,
+    ScreeningOverride,
     Status,
     SubmitFeedback,
+    Via,
     Withdraw,
 )
 
@@ -257,10 +259,21 @@ async def cmd_interview(c: HeardbackClient, a: argparse.Namespace, out: Out) -> 
     return EXIT_OK
 
 
+OVERRIDE_HELP = (
+    "send lines that screening refused as written (e.g. a word it misread); the reason is "
+    "recorded in the workflow's history"
+)
+
+
 async def cmd_feedback(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
-    r = await c.submit_feedback(
-        a.role_id, a.candidate_id, SubmitFeedback(interview_id=a.interview, feedback=a.line)
+    cmd = SubmitFeedback(
+        interview_id=a.interview,
+        feedback=a.line,
+        internal_notes=a.notes,
+        override=_override(a),
+        via=Via(channel="cli"),
     )
+    r = await c.submit_feedback(a.role_id, a.candidate_id, cmd)
     out.done(f"feedback recorded; {len(r.message_ids)} message(s) queued", r)
     return EXIT_OK
 
@@ -274,10 +287,18 @@ async def cmd_decide(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int
             next_stage=a.next_stage,
             hold_until=a.hold_until,
             feedback=a.feedback,
+            override=_override(a),
+            via=Via(channel="cli", actor="contact"),
         ),
     )
     out.done(f"decided: {a.outcome}; now {r.state} at {r.stage}", r)
     return EXIT_OK
+
+
+def _override(a: argparse.Namespace) -> ScreeningOverride | None:
+    """`--send-as-written REASON`: lines screening refused are sent anyway, the reason kept in
+    the workflow's history."""
+    return ScreeningOverride(reason=a.send_as_written) if a.send_as_written else None
 
 
 async def cmd_withdraw(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
@@ -540,6 +561,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
     target(sp)
     sp.add_argument("--interview", required=True)
     sp.add_argument("--line", action="append", required=True, help="repeat for several lines")
+    sp.add_argument("--notes", help="internal notes: for the hiring team, never the candidate")
+    sp.add_argument("--send-as-written", metavar="REASON", help=OVERRIDE_HELP)
 
     sp = cmd(
         sub,
@@ -553,6 +576,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
     sp.add_argument("--next-stage")
     sp.add_argument("--hold-until", type=moment)
     sp.add_argument("--feedback", action="append", default=[], help="a reason for the candidate")
+    sp.add_argument("--send-as-written", metavar="REASON", help=OVERRIDE_HELP)
 
     sp = cmd(sub, "withdraw", cmd_withdraw, "Record that the candidate withdrew.")
     target(sp)

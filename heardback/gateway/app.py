@@ -19,7 +19,13 @@ from datetime import timedelta
 import structlog
 from fastapi import Depends, FastAPI
 
-from heardback.gateway import routes_candidacies, routes_health, routes_roles, routes_webhooks
+from heardback.gateway import (
+    pages,
+    routes_candidacies,
+    routes_health,
+    routes_roles,
+    routes_webhooks,
+)
 from heardback.gateway.deps import ClientHolder, known_query_only, secret_of
 from heardback.gateway.errors import add_error_handlers
 from heardback.gateway.request_ids import request_ids
@@ -42,9 +48,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     if not app.state.tokens:
         log.warning("gateway_no_tokens", detail="HEARDBACK_API_TOKENS is empty: all refused")
+    if app.state.pages.signer is None:
+        log.warning("gateway_no_link_keys", detail="HEARDBACK_LINK_KEYS unset: pages refuse links")
+    if settings.inbound_smtp_port is not None:
+        # Imported only when replies are received (the SMTP listener is aiosmtpd).
+        from heardback.gateway.inbound import inbound_from_settings  # noqa: PLC0415
+
+        app.state.inbound = inbound_from_settings(settings, app.state.holder)
+    if app.state.inbound is not None:
+        app.state.inbound.start()
+        log.info("inbound_smtp_listening", port=settings.inbound_smtp_port)
     try:
         yield
     finally:
+        if app.state.inbound is not None:
+            app.state.inbound.stop()
         if app.state.dedupe is not None:
             app.state.dedupe.close()
 
@@ -70,7 +88,9 @@ def create_app(settings: Settings, *, client: HeardbackClient | None = None) -> 
     app.state.holder = ClientHolder(settings, client)
     app.state.tokens = [t.encode() for t in tokens(settings)]
     app.state.dedupe = None  # opened by the lifespan
-    for routes in (routes_health, routes_roles, routes_candidacies, routes_webhooks):
+    app.state.inbound = None  # started by the lifespan when HEARDBACK_INBOUND_SMTP_PORT is set
+    app.state.pages = pages.Pages(settings)
+    for routes in (routes_health, routes_roles, routes_candidacies, routes_webhooks, pages):
         app.include_router(routes.router)
     app.middleware("http")(request_ids)
     add_error_handlers(app)

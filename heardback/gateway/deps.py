@@ -142,6 +142,8 @@ async def known_query_only(request: Request) -> None:
     if not request.query_params:
         return
     route = request.scope.get("route")
+    if "pages" in getattr(route, "tags", ()):
+        return  # a person's page: a mail client's tracking parameters must not break the link
     dependant = getattr(route, "dependant", None)
     allowed = _query_names(dependant) if dependant is not None else set()
     unknown = sorted(set(request.query_params) - allowed)

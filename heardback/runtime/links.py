@@ -8,11 +8,22 @@ salt per purpose, so a status link can never be replayed as a decision link), wi
 at once for rotation: the first key signs, every key verifies, so a new key can be introduced
 ahead of the old one's retirement without breaking links already sent.
 
-Nothing here is used by a page yet (the pages are not built): this is the mechanism they share.
+Reply addresses carry a token too (:meth:`LinkSigner.sign_reply`): the same keys, but a compact
+base32 form (case-insensitive, as some mail systems lower-case addresses, and short, as an
+address's local part should stay within 64 characters): 4 bytes of expiry, 10 bytes of
+HMAC-SHA256 and the ids.
+
+:func:`link_digest` names a link in a workflow's history (who acted through which link) without
+being the link: a short SHA-256 of the token, which cannot be turned back into it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -34,7 +45,19 @@ class Link:
     purpose: Purpose
     workflow_id: str
     expires_at: datetime
-    interview_id: str | None = None
+    interview_id: str | None = None  # feedback links: the interview the lines are for
+    round: int | None = None  # decision links: the stage round the decision is owed for
+    actor: str | None = None  # who it was sent to: interviewer, contact, candidate
+
+
+def link_digest(token: str) -> str:
+    """How a history names the link a command came through (not the link: it cannot be
+    reversed into one)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+_REPLY_MAC = 10
+_WF_PREFIX = "candidacy-"
 
 
 class LinkSigner:
@@ -54,7 +77,48 @@ class LinkSigner:
         }
         if link.interview_id is not None:
             payload["i"] = link.interview_id
+        if link.round is not None:
+            payload["r"] = link.round
+        if link.actor is not None:
+            payload["a"] = link.actor
         return str(self._serializer(link.purpose).dumps(payload))
+
+    def sign_reply(self, workflow_id: str, interview_id: str, expires_at: datetime) -> str:
+        """The token of a feedback reminder's reply address (lower-case base32)."""
+        body = _reply_body(workflow_id, interview_id)
+        expiry = struct.pack(">I", int(expires_at.timestamp()))
+        mac = _reply_mac(self._keys[0], expiry + body)
+        return base64.b32encode(expiry + mac + body).decode().rstrip("=").lower()
+
+    def verify_reply(self, token: str, *, now: datetime | None = None) -> Link:
+        """The feedback link a reply token stands for, or :class:`LinkRefused`."""
+        try:
+            padded = token.upper() + "=" * (-len(token) % 8)
+            raw = base64.b32decode(padded)
+        except (binascii.Error, ValueError):
+            raise LinkRefused("this reply address is not valid") from None
+        if len(raw) < 4 + _REPLY_MAC + 3:
+            raise LinkRefused("this reply address is not valid")
+        expiry, mac, body = raw[:4], raw[4 : 4 + _REPLY_MAC], raw[4 + _REPLY_MAC :]
+        matched = False
+        for key in self._keys:  # every key, always: nothing to learn from timing
+            matched |= hmac.compare_digest(_reply_mac(key, expiry + body), mac)
+        if not matched:
+            raise LinkRefused("this reply address is not valid (it was changed, or is not ours)")
+        expires = datetime.fromtimestamp(struct.unpack(">I", expiry)[0], UTC)
+        if (now or datetime.now(UTC)) >= expires:
+            raise LinkRefused("this reply address has expired")
+        try:
+            short, interview = body.decode().split("\x1f")
+        except ValueError:
+            raise LinkRefused("this reply address is not valid") from None
+        return Link(
+            purpose="feedback",
+            workflow_id=_WF_PREFIX + short,
+            expires_at=expires,
+            interview_id=interview,
+            actor="interviewer",
+        )
 
     def verify(self, token: str, purpose: Purpose, *, now: datetime | None = None) -> Link:
         """The link a token stands for, or :class:`LinkRefused` saying why not."""
@@ -68,9 +132,23 @@ class LinkSigner:
         if (now or datetime.now(UTC)) >= expires:
             raise LinkRefused("this link has expired")
         interview = data.get("i")
+        rnd = data.get("r")
+        actor = data.get("a")
         return Link(
             purpose=purpose,
             workflow_id=data["w"],
             expires_at=expires,
             interview_id=interview if isinstance(interview, str) else None,
+            round=rnd if isinstance(rnd, int) else None,
+            actor=actor if isinstance(actor, str) else None,
         )
+
+
+def _reply_body(workflow_id: str, interview_id: str) -> bytes:
+    if not workflow_id.startswith(_WF_PREFIX):
+        raise ValueError("reply tokens are for candidacy workflows")
+    return f"{workflow_id.removeprefix(_WF_PREFIX)}\x1f{interview_id}".encode()
+
+
+def _reply_mac(key: str, data: bytes) -> bytes:
+    return hmac.new(key.encode(), b"heardback-reply" + data, hashlib.sha256).digest()[:_REPLY_MAC]

@@ -89,6 +89,27 @@ class Settings(BaseSettings):
     webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
     webhook_dedupe_days: int = 14
 
+    # One-step links and pages (served by the gateway). Every link in a mail starts with
+    # public_url. Links are signed with link_keys (comma-separated, each >= 32 characters; the
+    # first signs, all verify, so a key is rotated by putting a new one first), read from
+    # link_keys_file when unset (`make run` generates one). Without keys, mail carries no links.
+    public_url: str = "http://localhost:8080"
+    link_keys: SecretStr | None = None
+    link_keys_file: Path = Path("var/link-keys")
+    decision_link_ttl: timedelta = timedelta(days=7)  # a decision is owed soon
+    feedback_link_ttl: timedelta = timedelta(days=30)  # as long as heardback waits for lines
+    # Digests of links revoked one by one (the `link` of a command's `via`), comma-separated.
+    revoked_links: str = ""
+    # Requests per client address per window on every public page (the `limits` syntax).
+    page_rate_limit: str = "30/minute;300/hour"
+    # Reply by email: the gateway listens for replies over SMTP on this port when set
+    # (production puts it behind the company's MX or a provider's inbound route); reminders
+    # then say Reply-To: <local>+<token>@<domain> of reply_address.
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int | None = None
+    reply_address: str = "reply@heardback.localhost"
+    inbound_max_bytes: int = 1_000_000
+
     # Worker Versioning. The worker is version <name>.<build id> of the Worker Deployment
     # `worker_deployment_name` (the image sets the build id from the git revision), and Temporal
     # routes each workflow task to the deployment's current version: a rollout is `temporal
@@ -166,6 +187,17 @@ def encryption_keys(settings: Settings) -> str | None:
             f"{settings.encryption_keys_file}"
         )
     return None
+
+
+def link_keys(settings: Settings) -> list[str]:
+    """The link signing keys (first signs), from the environment or the key file; [] when none
+    are configured (then mail carries no one-step links and the pages refuse every link)."""
+    if settings.link_keys is not None:
+        return _split(settings.link_keys)
+    if settings.link_keys_file.exists():
+        text = settings.link_keys_file.read_text(encoding="utf-8")
+        return [k.strip() for k in text.replace("\n", ",").split(",") if k.strip()]
+    return []
 
 
 @lru_cache(maxsize=1)

@@ -63,6 +63,7 @@ from heardback.workflows.models import (
     Decide,
     InterviewCompleted,
     OfferUpdate,
+    PageView,
     PauseRole,
     ResumeRole,
     RoleCommandResult,
@@ -417,6 +418,33 @@ class HeardbackClient:
             UpdateResult,
             request_id=request_id,
             what=f"candidacy {handle.id}",
+        )
+
+    # -- by workflow id (the one-step pages and replies, whose signed links carry only that) --
+
+    async def page_view(self, workflow_id: str) -> PageView:
+        """What the one-step pages show of a candidacy, running or finished (carries personal
+        data: for the pages only, never to be logged)."""
+        handle = self.temporal.get_workflow_handle(workflow_id)
+
+        async def run() -> PageView:
+            view: PageView = await handle.query(contract.QUERY_PAGE_VIEW, result_type=PageView)
+            return view
+
+        return await self._call(f"candidacy {workflow_id}", run)
+
+    async def update_candidacy(
+        self,
+        workflow_id: str,
+        name: str,
+        cmd: BaseModel,
+        *,
+        request_id: str | None = None,
+    ) -> UpdateResult:
+        """Send one of the candidacy updates (`contract.UPDATE_*`) by workflow id."""
+        handle = self.temporal.get_workflow_handle(workflow_id)
+        return await self._update(
+            handle, name, cmd, UpdateResult, request_id=request_id, what=f"candidacy {workflow_id}"
         )
 
     async def status(self, role_id: str, candidate_id: str) -> Status:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import re
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -30,6 +32,7 @@ from heardback.runtime.settings import get_settings
 from heardback.runtime.temporal import connect, run_and_exit
 from heardback.starter.client import HeardbackClient
 from heardback.workflows.models import (
+    CandidacyInput,
     Candidate,
     CloseRole,
     Decide,
@@ -193,7 +196,11 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
     )
     await asyncio.sleep(2)
     demo.say("Linus's team finally decides: offer")
-    await client.decide(role.id, linus, Decide(outcome="offer", feedback=["Welcome aboard!"]))
+    await client.decide(
+        role.id,
+        linus,
+        Decide(outcome="offer", feedback=["We are delighted to offer you the role."]),
+    )
     await asyncio.sleep(2)
     demo.say("Emmy's on-site interviewer finally writes feedback")
     await client.submit_feedback(
@@ -242,13 +249,121 @@ async def main() -> int:  # noqa: PLR0915 - a scripted scenario reads top to bot
                 body = msg.get_body(preferencelist=("plain",))
                 print(f"Date: {msg['Date']}\nSubject: {msg['Subject']}\n")
                 print(body.get_content() if body is not None else "")
+    ada_id = await your_turn(client, settings, role_id=f"{role.id}-links")
     print("Histories, in the Temporal UI:")
-    for workflow_id in [role_workflow_id, *(h.id for h in demo.handles.values())]:
+    ids = [role_workflow_id, *(h.id for h in demo.handles.values()), *([ada_id] if ada_id else [])]
+    for workflow_id in ids:
         print(
             f"  http://localhost:{settings.dev_ui_port}/namespaces/{settings.namespace}"
             f"/workflows/{workflow_id}"
         )
     return 0
+
+
+LINK = re.compile(r"https?://\S+/([fds])/[A-Za-z0-9._-]+")
+WAIT_FOR_YOU = 900.0  # seconds the demo waits for you at each link
+
+
+def _links_in(outbox: Path, workflow_id: str, kind: str) -> dict[str, str]:
+    """The one-step links (f, d, s) in the mails of one kind to one candidacy, newest last."""
+    found: dict[str, str] = {}
+    for path in sorted(outbox.glob(f"{workflow_id}.*.{kind}.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = msg.get_body(preferencelist=("plain",))
+        for match in LINK.finditer(body.get_content() if body is not None else ""):
+            found[match.group(1)] = match.group(0)
+        reply_to = str(msg.get("Reply-To", ""))
+        if "+" in reply_to:
+            found["reply"] = reply_to
+    return found
+
+
+async def _wait_for(check: Any, what: str, seconds: float = WAIT_FOR_YOU) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        got = await check()
+        if got:
+            return got
+        await asyncio.sleep(1)
+    print(f"  (gave up waiting for {what})")
+    return None
+
+
+async def your_turn(client: HeardbackClient, settings: Any, role_id: str) -> str | None:
+    """Ada's candidacy is driven by you, through the links in her mails only: write the
+    interviewer's line, decide as the contact, read what Ada reads."""
+    if settings.mail_transport != "file":
+        print("\n(The one-step links are in the mails your SMTP server received.)")
+        return None
+    outbox = settings.outbox_dir
+    role = Role(
+        id=role_id,
+        title="Data Engineer",
+        company="Acme",
+        contact_email="hiring@acme.example",
+        time_zone="Europe/Berlin",
+        stage_names={"onsite": "on-site day"},
+    )
+    ada = Candidate(id="c-1006", name="Ada Lovelace", email="ada@example.org")
+    policy = COMPRESSED.model_copy(update={"quiet_hours": None, "max_silence": timedelta(hours=1)})
+    wf = await client.start_candidacy(CandidacyInput(role=role, candidate=ada, policy=policy))
+    await client.record_interview(
+        role.id,
+        ada.id,
+        InterviewCompleted(
+            interview_id="i-ada-1",
+            stage="technical",
+            interviewer_email="alan@acme.example",
+            duration=timedelta(hours=2, minutes=30),
+        ),
+    )
+    print(
+        "\nYour turn. Ada Lovelace applied for Data Engineer and sat a 2h30 technical "
+        "interview; the interviewer wrote no feedback. Everything from here happens through "
+        "the links in the mails, with no API call."
+    )
+
+    async def reminder() -> dict[str, str]:
+        return _links_in(outbox, wf, "feedback_reminder")
+
+    async def ack() -> dict[str, str]:
+        return _links_in(outbox, wf, "acknowledgement")
+
+    first = await _wait_for(ack, "the acknowledgement", 60)
+    chase = await _wait_for(reminder, "the feedback reminder", 60)
+    if first:
+        print(f"\n  Ada's status page (what she sees at any time):\n    {first.get('s')}")
+    if chase:
+        print(f"\n  1. As the interviewer, write a line for Ada:\n    {chase.get('f')}")
+        if chase.get("reply"):
+            print(f"     (or reply by mail to {chase['reply']})")
+
+    async def has_feedback() -> bool:
+        status = await client.status_of(wf)
+        return any(iv.feedback_lines for iv in status.interviews)
+
+    if not await _wait_for(has_feedback, "Ada's feedback"):
+        return wf
+
+    async def escalation() -> str | None:
+        return _links_in(outbox, wf, "escalation").get("d")
+
+    decision = await _wait_for(escalation, "the decision escalation", 120)
+    if decision:
+        print(
+            "\n  2. Thanks. The decision is now overdue; as the hiring contact, decide "
+            f"(say no with reasons, or make an offer):\n    {decision}"
+        )
+
+    async def decided() -> bool:
+        return (await client.status_of(wf)).outcome is not None
+
+    if await _wait_for(decided, "the decision"):
+        print(
+            "\n  3. Done. Open Ada's status page again to read what she now sees:\n"
+            f"    {first.get('s') if first else '(see her mails)'}\n"
+        )
+    return wf
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from temporalio.runtime import Runtime
 from heardback.runtime.codec import new_key_spec
 from heardback.runtime.logs import configure_logging
 from heardback.runtime.metrics import build_runtime
-from heardback.runtime.settings import Settings, encryption_keys, get_settings
+from heardback.runtime.settings import Settings, encryption_keys, get_settings, link_keys
 from heardback.runtime.temporal import connect, run_and_exit
 from heardback.worker.health import observed
 from heardback.worker.retention import keep_retention_schedule
@@ -42,6 +42,7 @@ log = structlog.get_logger("heardback.stack")
 # Registered for operators' list filters; the workflows upsert them.
 SEARCH_ATTRIBUTES = REQUIRED
 TOKEN_FILE = Path("var/gateway-token")
+DEV_INBOUND_PORT = 2525
 
 
 KEYS_FILE_MODE = 0o600
@@ -57,6 +58,20 @@ def with_local_keys(settings: Settings) -> Settings:
     path.write_text(new_key_spec("local-1") + "\n", encoding="utf-8")
     path.chmod(KEYS_FILE_MODE)
     log.info("encryption_key_generated", file=str(path))
+    return settings
+
+
+def with_link_keys(settings: Settings) -> Settings:
+    """`make run` signs one-step links from the first start: with no link keys configured it
+    generates one into var/link-keys, which the worker (signing) and the gateway (verifying)
+    both read."""
+    if link_keys(settings):
+        return settings
+    path = settings.link_keys_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_urlsafe(48) + "\n", encoding="utf-8")
+    path.chmod(KEYS_FILE_MODE)
+    log.info("link_key_generated", file=str(path))
     return settings
 
 
@@ -192,10 +207,14 @@ async def _connect_when_up(
 async def main() -> int:
     settings = with_local_keys(get_settings())
     # Metrics and health on by default here (loopback), as a deployment would have them.
+    settings = with_link_keys(settings)
     settings = settings.model_copy(
         update={
             "metrics_address": settings.metrics_address or "127.0.0.1:9464",
             "health_port": settings.health_port or 8090,
+            # Replies to reminders reach the gateway's inbound listener (the worker puts the
+            # reply address in reminders only when the listener runs).
+            "inbound_smtp_port": settings.inbound_smtp_port or DEV_INBOUND_PORT,
         }
     )
     runtime = build_runtime(settings.metrics_address)
@@ -218,7 +237,10 @@ async def main() -> int:
         worker = build_worker(client, settings)
         token = gateway_settings(settings).api_tokens
         assert token is not None
-        shared = {"HEARDBACK_API_TOKENS": token.get_secret_value()}
+        shared = {
+            "HEARDBACK_API_TOKENS": token.get_secret_value(),
+            "HEARDBACK_INBOUND_SMTP_PORT": str(settings.inbound_smtp_port),
+        }
         services.append(start_service("heardback.gateway", shared))
         if encryption_keys(settings) is not None:
             # The local UI cannot send a token: trust its origin, on this loopback stack only.
@@ -248,6 +270,10 @@ async def main() -> int:
                 f"  (token: {TOKEN_FILE if settings.api_tokens is None else 'from settings'})\n"
                 f"  Codec server: http://localhost:{settings.codec_port}"
                 f" (payloads encrypted; keys: {keys_from})\n"
+                f"  Pages:        {settings.public_url}/  (one-step links in every mail;"
+                f" keys: {settings.link_keys_file if settings.link_keys is None else 'settings'})\n"
+                f"  Replies:      SMTP on {settings.inbound_smtp_host}:"
+                f"{settings.inbound_smtp_port} (reply to a feedback reminder)\n"
                 f"  Outbox:       {settings.outbox_dir}/\n"
                 f"  Try:          make demo   (in another terminal)\n"
                 f"  Stop:         Ctrl-C\n",

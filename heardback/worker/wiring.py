@@ -6,23 +6,28 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import structlog
 from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from heardback.activities.delivery import DeliveryActivities
 from heardback.activities.ledger import Ledger, SqliteLedger
+from heardback.activities.mail_links import LinkMaker
 from heardback.activities.pg_ledger import PostgresLedger
 from heardback.activities.render import Renderer
 from heardback.activities.retention import RetentionActivities
 from heardback.activities.roles import RoleActivities
 from heardback.activities.transport import FileTransport, SmtpTransport, Transport
 from heardback.runtime.converter import DATA_CONVERTER
-from heardback.runtime.settings import Settings
+from heardback.runtime.links import LinkSigner
+from heardback.runtime.settings import Settings, link_keys
 from heardback.worker.versioning import deployment_config, deployment_version, make_current
 from heardback.workflows.candidacy import Candidacy
 from heardback.workflows.retention import RetentionSweep
 from heardback.workflows.role import RoleWorkflow
+
+log = structlog.get_logger("heardback.worker")
 
 WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, RetentionSweep)
 # The workflow modules are pure (no I/O, no mutable module state: see workflows/), so they are
@@ -86,8 +91,25 @@ def build_activities(settings: Settings) -> DeliveryActivities:
         transport=build_transport(settings),
         ledger=build_ledger(settings),
         renderer=Renderer(
-            mail_from=settings.mail_from, message_id_domain=settings.message_id_domain
+            mail_from=settings.mail_from,
+            message_id_domain=settings.message_id_domain,
+            links=build_link_maker(settings),
         ),
+    )
+
+
+def build_link_maker(settings: Settings) -> LinkMaker | None:
+    """The signer of the one-step links in mail; None (no links) without link keys."""
+    keys = link_keys(settings)
+    if not keys:
+        log.warning("no_link_keys", detail="mail carries no one-step links (HEARDBACK_LINK_KEYS)")
+        return None
+    return LinkMaker(
+        signer=LinkSigner(keys),
+        public_url=settings.public_url,
+        decision_ttl=settings.decision_link_ttl,
+        feedback_ttl=settings.feedback_link_ttl,
+        reply_address=settings.reply_address if settings.inbound_smtp_port else None,
     )
 
 

@@ -18,7 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from heardback.workflows import contract, errors, policy, search
+    from heardback.workflows import contract, errors, policy, search, views
     from heardback.workflows.decoding import decode as _decode
     from heardback.workflows.decoding import describe_errors
     from heardback.workflows.models import (
@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         InterviewCompleted,
         OfferUpdate,
         OutgoingMessage,
+        PageView,
         PauseRole,
         RejectedInput,
         ResumeRole,
@@ -320,6 +321,9 @@ class Candidacy:
         if problem is not None:
             self._reject(source, problem)
             return
+        ev, held_back = policy.screen_interview(s, ev)
+        if held_back is not None:
+            self._reject(source, held_back)
         policy.record_interview(s, ev, now)
         self._wake = True
 
@@ -454,3 +458,9 @@ class Candidacy:
                 return self._refused
             raise ApplicationError("candidacy not started yet", type=errors.ERR_NOT_STARTED)
         return policy.status(self._s)
+
+    @workflow.query(name=contract.QUERY_PAGE_VIEW)
+    def page_view(self) -> PageView:
+        if self._s is None:
+            raise ApplicationError("candidacy not started", type=errors.ERR_NOT_STARTED)
+        return views.page_view(self._s)

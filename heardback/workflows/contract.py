@@ -16,6 +16,7 @@ UPDATE_DECIDE = "decide"
 UPDATE_WITHDRAW = "withdraw"
 UPDATE_OFFER = "offer_update"  # added in 1.1
 QUERY_STATUS = "status"
+QUERY_PAGE_VIEW = "page_view"  # added in 1.2: what the one-step pages show (carries PII)
 # Sent by the Role to each of its candidacies (any client may send them too).
 UPDATE_ROLE_CLOSED = "role_closed"
 UPDATE_ROLE_PAUSED = "role_paused"

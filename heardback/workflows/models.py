@@ -299,14 +299,33 @@ class CandidacyInput(Command):
 # --- signals and updates -----------------------------------------------------------------------
 
 
+class ScreeningOverride(Command):
+    """A deliberate decision to send candidate-facing lines that screening refused, recorded in
+    the workflow's history with the reason."""
+
+    reason: Note = Field(min_length=3, max_length=500)
+
+
+class Via(Command):
+    """Who acted and through which channel, without personal data: recorded in the history with
+    the command. `link` is the digest of the signed link used (never the link itself)."""
+
+    channel: Literal["api", "cli", "webhook", "page", "reply"] = "api"
+    actor: Literal["interviewer", "contact", "candidate", "backend"] | None = None
+    link: str | None = Field(default=None, pattern=r"^[0-9a-f]{16,64}$")
+
+
 class InterviewCompleted(Command):
     interview_id: Id
     stage: Text
     interviewer_email: Email
     duration: Duration
     feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
-    # Kept out of workflow state and of every message: interviewers write candidly here.
+    # Kept out of every message: interviewers write candidly here. From 1.2 they are kept
+    # (encrypted, like all state) for the hiring contact's decision page, labelled internal.
     internal_notes: str | None = Field(default=None, max_length=20000)
+    override: ScreeningOverride | None = None  # 1.2: send `feedback` as written (see screening)
+    via: Via | None = None
 
     @model_validator(mode="after")
     def _plausible_duration(self) -> InterviewCompleted:
@@ -318,6 +337,10 @@ class InterviewCompleted(Command):
 class SubmitFeedback(Command):
     interview_id: Id
     feedback: list[FeedbackLine] = Field(min_length=1, max_length=50)
+    # Never reach the candidate; shown to the hiring contact on the decision page (1.2).
+    internal_notes: str | None = Field(default=None, max_length=20000)
+    override: ScreeningOverride | None = None
+    via: Via | None = None
 
 
 class Decide(Command):
@@ -325,6 +348,8 @@ class Decide(Command):
     feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
     next_stage: Text | None = None
     hold_until: Moment | None = None
+    override: ScreeningOverride | None = None
+    via: Via | None = None
 
     @model_validator(mode="after")
     def _fields_match_outcome(self) -> Decide:
@@ -339,6 +364,7 @@ class Decide(Command):
 
 class Withdraw(Command):
     reason: Note | None = Field(default=None, max_length=2000)
+    via: Via | None = None
 
 
 class OfferUpdate(Command):
@@ -422,6 +448,7 @@ class MessageContent(BaseModel):
     reason: str | None = None  # staff messages: why; role messages: filled/cancelled/paused
     interview_id: str | None = None
     candidacy_id: str = ""
+    round: int | None = None  # 1.2: the stage round it was written in (scopes decision links)
     waiting_on: str = ""  # for status updates: what the next step is
     overdue_since: datetime | None = None
     # Added in 1.1:
@@ -524,6 +551,7 @@ class InterviewState(InterviewFacts):
     round_closed: bool = False
     escalations: int = 0
     abandoned: bool = False
+    internal_notes: list[str] = Field(default_factory=list)  # 1.2; never in a message
 
 
 class RejectedInput(BaseModel):
@@ -544,6 +572,20 @@ class StageRecord(BaseModel):
     entered_at: datetime
     decided_at: datetime | None = None
     decision: StageDecision | None = None
+
+
+class DecisionRecord(BaseModel):
+    """A decision as made (1.2): what, when, its candidate-facing lines, and through which
+    channel and link, so a decision page can show what its link decided and never decide twice."""
+
+    at: datetime
+    stage: str
+    outcome: Outcome
+    next_stage: str | None = None
+    hold_until: datetime | None = None
+    lines: list[str] = Field(default_factory=list)
+    via: Via | None = None
+    overridden: bool = False
 
 
 class CandidacyState(BaseModel):
@@ -586,6 +628,7 @@ class CandidacyState(BaseModel):
     offer_settled: bool = False
     promised_by: datetime | None = None  # the next contact date the candidate was last given
     hold_reasons_asked: bool = False  # the contact was asked for a hold's missing reasons
+    decisions: list[DecisionRecord] = Field(default_factory=list)  # 1.2: every decision made
 
 
 class InterviewSummary(InterviewFacts):
@@ -616,6 +659,53 @@ class Status(BaseModel):
     stages: list[StageRecord] = Field(default_factory=list)  # every stage, the current one last
 
 
+class PageInterview(BaseModel):
+    """One interview as the one-step pages see it (part of :class:`PageView`)."""
+
+    interview_id: str
+    stage: str  # the display name
+    completed_at: datetime
+    interviewer_email: str
+    feedback: list[str]
+    delivered_lines: int  # how many of `feedback` the candidate has received
+    internal_notes: list[str]
+    this_round: bool  # sat at the current stage
+
+
+class PageView(BaseModel):
+    """What the one-step pages show (the `page_view` query, 1.2). It carries personal data, so
+    it travels only through the data converter (encrypted like every payload), is never logged,
+    and each page shows its own reader only their part of it."""
+
+    workflow_id: str
+    candidate_name: str
+    candidate_locale: str
+    candidate_time_zone: str
+    staff_locale: str
+    staff_time_zone: str
+    role_title: str
+    company: str
+    state: State
+    stage: str  # the display name
+    round: int
+    outcome: FinalOutcome | None
+    outcome_at: datetime | None
+    hours_invested: float
+    effort_threshold_hours: float
+    reasons_required: bool  # a rejection or a hold needs written reasons now
+    next_deadline: Deadline | None
+    promised_by: datetime | None  # the date the candidate was last told they would hear by
+    hold_until: datetime | None
+    latest_hold_until: datetime | None  # the latest a hold decided now may last
+    stage_options: dict[str, str] = Field(default_factory=dict)  # stage -> display name
+    interviews: list[PageInterview] = Field(default_factory=list)
+    received: list[FeedbackSection] = Field(default_factory=list)  # what the candidate has read
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    hold_max: timedelta = timedelta(days=21)  # how long a hold may last from its start
+    # When the decision on this stage was first due (its round's last interview + decision_due).
+    decision_due_at: datetime | None = None
+
+
 CandidacyInput.model_rebuild()
 
 
@@ -643,6 +733,8 @@ class AdvanceCohort(Command):
     advanced: list[Id] = Field(default_factory=list, max_length=10_000)
     others: CohortOthers
     feedback: list[FeedbackLine] = Field(default_factory=list, max_length=50)
+    override: ScreeningOverride | None = None  # passed on to every decision
+    via: Via | None = None
 
 
 class CandidacyEntry(BaseModel):

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from temporalio import workflow
 
+from heardback.workflows import screening
 from heardback.workflows.models import (
     FINAL_KINDS,
     CandidacyInput,
@@ -29,6 +30,7 @@ from heardback.workflows.models import (
     Deadline,
     DeadlineKind,
     Decide,
+    DecisionRecord,
     FeedbackSection,
     FinalOutcome,
     InterviewCompleted,
@@ -50,6 +52,7 @@ from heardback.workflows.models import (
 )
 
 MAX_REJECTED_INPUTS = 50
+MAX_DECISIONS_KEPT = 50
 OPEN_STATES = ("active", "on_hold")
 DONE_STATES = ("completed", "refused")
 
@@ -62,7 +65,12 @@ DONE_STATES = ("completed", "refused")
 # by `offer_details_due`; staff deadlines count working days; candidate mail respects quiet
 # hours.
 PATCH_MAIL = "candidate-mail-1.1"
-CURRENT_PATCHES = (PATCH_MAIL,)
+# PATCH_SCREENING (1.2): candidate-facing lines that arrive with `interview_completed` (a signal,
+# so nobody can be answered) are screened like every other entry: a line screening refuses is
+# not sent to the candidate; it is kept for the hiring contact as an internal note, the refusal
+# is recorded as a rejected input, and the interviewer is asked for lines as if none had come.
+PATCH_SCREENING = "feedback-screening-1.2"
+CURRENT_PATCHES = (PATCH_MAIL, PATCH_SCREENING)
 DAY = timedelta(days=1)
 REFERENCES_KEPT = 20
 
@@ -534,6 +542,41 @@ def _same_interview(known: InterviewState, ev: InterviewCompleted) -> bool:
     )
 
 
+def screening_problem(s: CandidacyState, lines: list[str]) -> str | None:
+    """Why screening refuses some of these candidate-facing lines (one English sentence, as
+    every refusal; the pages show each finding in the reader's language), or None. Applied to every entry: the update validators, and `interview_completed` from 1.2."""
+    findings = screening.screen(lines, s.role.locale)
+    return screening.describe(findings) if findings else None
+
+
+def screen_interview(
+    s: CandidacyState, ev: InterviewCompleted
+) -> tuple[InterviewCompleted, str | None]:
+    """From 1.2: the interview with the lines screening refuses held back (kept for the contact
+    as internal notes, never sent), and the reason to record (None: nothing held back)."""
+    if PATCH_SCREENING not in s.patched or ev.override is not None or not ev.feedback:
+        return ev, None
+    if ev.interview_id in s.interviews:
+        return ev, None  # a resent signal: the first one counts
+    findings = screening.screen(ev.feedback, s.role.locale)
+    if not findings:
+        return ev, None
+    first = {f.line: f for f in reversed(findings)}  # the first finding of each line
+    refused = set(first)
+    held = [f"[{_held_note(first[i])}] {ev.feedback[i]}" for i in sorted(refused)]
+    notes = "\n".join([*held, *([ev.internal_notes] if ev.internal_notes else [])])
+    kept = [line for i, line in enumerate(ev.feedback) if i not in refused]
+    reason = (
+        f"interview {ev.interview_id}: {len(refused)} feedback line(s) held back, not sent: "
+        + screening.describe(findings)
+    )
+    return ev.model_copy(update={"feedback": kept, "internal_notes": notes}), reason
+
+
+def _held_note(f: screening.Finding) -> str:
+    return f"not sent to the candidate: {f.problem.replace('_', ' ')}"
+
+
 def record_interview(s: CandidacyState, ev: InterviewCompleted, now: datetime) -> list[str]:
     """An interview or assignment is done. Without feedback, the chase starts at once."""
     if ev.interview_id in s.interviews:
@@ -546,6 +589,7 @@ def record_interview(s: CandidacyState, ev: InterviewCompleted, now: datetime) -
         completed_at=now,
         round=s.round,
         feedback=_dedupe([], ev.feedback),
+        internal_notes=[ev.internal_notes] if ev.internal_notes else [],
     )
     s.interviews[iv.interview_id] = iv
     if s.state == "active":
@@ -590,12 +634,16 @@ def validate_feedback(s: CandidacyState, cmd: SubmitFeedback) -> str | None:
             f"unknown interview id {cmd.interview_id!r} (known: {known}); "
             "send interview_completed first"
         )
+    if cmd.override is None:
+        return screening_problem(s, list(cmd.feedback))
     return None
 
 
 def submit_feedback(s: CandidacyState, cmd: SubmitFeedback, now: datetime) -> list[str]:
     """Store candidate-facing lines; if that round's outcome already went out, send them now."""
     iv = s.interviews[cmd.interview_id]
+    if cmd.internal_notes and cmd.internal_notes not in iv.internal_notes:
+        iv.internal_notes.append(cmd.internal_notes)
     before = len(iv.feedback)
     iv.feedback = _dedupe(iv.feedback, cmd.feedback)
     new_lines = iv.feedback[before:]
@@ -637,6 +685,10 @@ def validate_decision(s: CandidacyState, cmd: Decide, now: datetime) -> str | No
             )
     if cmd.outcome == "advance" and cmd.next_stage == s.stage:
         return f"the candidate is already at stage {s.stage!r}; next_stage must differ"
+    if cmd.feedback and cmd.override is None:
+        problem = screening_problem(s, list(cmd.feedback))
+        if problem is not None:
+            return problem
     if cmd.outcome == "hold" and cmd.hold_until is not None:
         hold_start = s.hold_started_at if s.state == "on_hold" and s.hold_started_at else now
         latest = hold_start + s.policy.hold_max
@@ -651,6 +703,19 @@ def validate_decision(s: CandidacyState, cmd: Decide, now: datetime) -> str | No
 
 
 def decide(s: CandidacyState, cmd: Decide, now: datetime) -> list[str]:
+    s.decisions.append(
+        DecisionRecord(
+            at=now,
+            stage=s.stage,
+            outcome=cmd.outcome,
+            next_stage=cmd.next_stage,
+            hold_until=cmd.hold_until,
+            lines=list(cmd.feedback),
+            via=cmd.via,
+            overridden=cmd.override is not None,
+        )
+    )
+    del s.decisions[:-MAX_DECISIONS_KEPT]
     if cmd.outcome == "advance":
         assert cmd.next_stage is not None
         return _advance(s, cmd.next_stage, cmd.feedback, now)
@@ -1123,6 +1188,7 @@ def _content(s: CandidacyState, now: datetime) -> MessageContent:
         candidacy_id=s.workflow_id,
         hold_until=s.hold_until,
         interview_count=len(s.interviews),
+        round=s.round,
     )
 
 

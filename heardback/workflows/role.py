@@ -251,12 +251,21 @@ class RoleWorkflow:
             RoleCommand(
                 candidate_id=cid,
                 update=contract.UPDATE_DECIDE,
-                command=Decide(outcome="advance", next_stage=target, feedback=cmd.feedback),
+                command=Decide(
+                    outcome="advance",
+                    next_stage=target,
+                    feedback=cmd.feedback,
+                    override=cmd.override,
+                    via=cmd.via,
+                ),
             )
             for cid in advance
         ]
         other = Decide(
-            outcome="reject" if cmd.others == "reject" else "hold", feedback=cmd.feedback
+            outcome="reject" if cmd.others == "reject" else "hold",
+            feedback=cmd.feedback,
+            override=cmd.override,
+            via=cmd.via,
         )
         commands += [
             RoleCommand(candidate_id=cid, update=contract.UPDATE_DECIDE, command=other)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from heardback.workflows import screening
 from heardback.workflows.models import (
     AdvanceCohort,
     CandidacyChanged,
@@ -49,6 +50,10 @@ def validate_cohort(rs: RoleState, cmd: AdvanceCohort) -> str | None:
     unknown = [cid for cid in cmd.advanced if cid not in rs.candidacies]
     if unknown:
         return f"not open candidacies of this role: {', '.join(sorted(set(unknown))[:20])}"
+    if cmd.feedback and cmd.override is None:
+        findings = screening.screen(list(cmd.feedback), rs.role.locale)
+        if findings:
+            return screening.describe(findings)
     return None
 
 
