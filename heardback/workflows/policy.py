@@ -543,8 +543,9 @@ def _same_interview(known: InterviewState, ev: InterviewCompleted) -> bool:
 
 
 def screening_problem(s: CandidacyState, lines: list[str]) -> str | None:
-    """Why screening refuses some of these candidate-facing lines (one English sentence, as
-    every refusal; the pages show each finding in the reader's language), or None. Applied to every entry: the update validators, and `interview_completed` from 1.2."""
+    """Why screening refuses some of these candidate-facing lines, or None: one English
+    sentence, as every refusal (the pages show each finding in the reader's language). Applied
+    to every entry: the update validators, and `interview_completed` from 1.2."""
     findings = screening.screen(lines, s.role.locale)
     return screening.describe(findings) if findings else None
 
