@@ -3,10 +3,13 @@ server, the gateway on loopback. What a person following a link gets, and what i
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
+import smtplib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -15,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from heardback.runtime.links import Link, LinkSigner, link_digest
 from heardback.workflows.models import Decide, SubmitFeedback
-from tests.conftest import body_of
+from tests.conftest import body_of, free_port
 from tests.pages_stack import LINK_KEY, PagesStack, extra_gateway, pages_stack
 
 pytestmark = pytest.mark.timeout(120)
@@ -284,3 +287,39 @@ def _feedback(line: str) -> SubmitFeedback:
 
 def _decide(outcome: str, **fields: Any) -> Decide:
     return Decide.model_validate({"outcome": outcome, **fields})
+
+
+async def test_replying_to_the_reminder_records_the_lines_through_the_gateways_listener(
+    devserver: tuple[WorkflowEnvironment, int], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`make run`'s wiring: the worker puts a reply address in the reminder because the gateway
+    listens for replies; a real reply over SMTP to that address records the lines."""
+    tmp = tmp_path_factory.mktemp("replies")
+    port = free_port()
+    async with pages_stack(
+        devserver, tmp, inbound_smtp_port=port, webhook_dedupe_path=tmp / "webhooks.sqlite3"
+    ) as replies:
+        _, wf = await replies.candidacy()
+        reminder = await replies.mail(wf, "feedback_reminder")
+        reply_to = str(reminder["Reply-To"])
+        assert reply_to.startswith("reply+") and reply_to.endswith("@heardback.localhost")
+        assert "reply to this email with the lines" in body_of(reminder)
+        reply = EmailMessage()
+        reply["From"] = "Alan <alan@acme.example>"
+        reply["To"] = reply_to
+        reply["Subject"] = "Re: " + str(reminder["Subject"])
+        reply["Message-ID"] = "<reply-1@acme.example>"
+        reply["In-Reply-To"] = str(reminder["Message-ID"])
+        line = "Your reasoning about the cache invalidation was careful and clear."
+        reply.set_content(f"{line}\n\n-- \nAlan\n\nOn Tue, Alan wrote:\n> {body_of(reminder)}")
+        await asyncio.to_thread(_send, port, reply)
+        for _ in range(100):
+            if (await replies.client.page_view(wf)).interviews[0].feedback:
+                break
+            await asyncio.sleep(0.1)
+        assert (await replies.client.page_view(wf)).interviews[0].feedback == [line]
+
+
+def _send(port: int, msg: EmailMessage) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.send_message(msg)
