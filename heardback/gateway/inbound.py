@@ -47,6 +47,7 @@ import contextlib
 import email
 import email.policy
 import hashlib
+import logging
 import re
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -421,6 +422,8 @@ class InboundReplies:
 
         if self._controller is not None:
             return
+        # aiosmtpd logs every peer and command at INFO (addresses among them): ours say enough.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._loop = loop or asyncio.get_running_loop()
         port = self._settings.inbound_smtp_port
         if port is None:

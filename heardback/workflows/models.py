@@ -700,6 +700,7 @@ class PageView(BaseModel):
     stage_options: dict[str, str] = Field(default_factory=dict)  # stage -> display name
     interviews: list[PageInterview] = Field(default_factory=list)
     received: list[FeedbackSection] = Field(default_factory=list)  # what the candidate has read
+    decision_notes: list[str] = Field(default_factory=list)  # the team's notes with decisions
     decisions: list[DecisionRecord] = Field(default_factory=list)
     hold_max: timedelta = timedelta(days=21)  # how long a hold may last from its start
     # When the decision on this stage was first due (its round's last interview + decision_due).

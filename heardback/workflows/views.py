@@ -65,6 +65,7 @@ def page_view(s: CandidacyState) -> PageView:
         stage_options={k: v for k, v in s.role.stage_names.items() if k != s.stage},
         interviews=interviews,
         received=received(s),
+        decision_notes=decision_notes(s),
         decisions=list(s.decisions),
         hold_max=s.policy.hold_max,
         decision_due_at=decision_due_at,
@@ -72,15 +73,16 @@ def page_view(s: CandidacyState) -> PageView:
 
 
 def received(s: CandidacyState) -> list[FeedbackSection]:
-    """The candidate-facing lines the candidate has been sent, per stage, oldest first: each
-    interview's delivered lines, and the notes of decisions announced to them (not a hold's
-    reasons, which they read only if the hold runs out into a rejection)."""
+    """The interview feedback the candidate has been sent, per stage, oldest first."""
     sections: dict[str, list[str]] = {}
     for iv in sorted(s.interviews.values(), key=lambda iv: iv.completed_at):
         lines = iv.feedback[: iv.delivered_lines]
         if lines:
             sections.setdefault(policy.stage_name(s, iv.stage), []).extend(lines)
-    for d in s.decisions:
-        if d.lines and d.outcome != "hold":
-            sections.setdefault(policy.stage_name(s, d.stage), []).extend(d.lines)
     return [FeedbackSection(stage=k, lines=v) for k, v in sections.items()]
+
+
+def decision_notes(s: CandidacyState) -> list[str]:
+    """The notes of decisions announced to the candidate, oldest first (not a hold's reasons,
+    which they read only if the hold runs out into a rejection)."""
+    return [line for d in s.decisions if d.outcome != "hold" for line in d.lines]
