@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.policy
 import re
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import get_args
 from zoneinfo import ZoneInfo
@@ -17,12 +18,26 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import get_month_names
 
+from heardback.activities.mail_links import DECISION_REASONS, LinkMaker
 from heardback.activities.render import SHIPPED_LOCALES as SHIPPED
 from heardback.activities.render import Renderer
+from heardback.runtime.links import LinkSigner
 from heardback.workflows.models import DeliveryRequest, MessageKind
 from scripts.message_examples import SECRET, examples
 
-RENDERER = Renderer(mail_from="hiring@heardback.example", message_id_domain="acme.example")
+# With the one-step links, as every installation with link keys sends them.
+RENDERER = Renderer(
+    mail_from="hiring@heardback.example",
+    message_id_domain="acme.example",
+    links=LinkMaker(
+        signer=LinkSigner(["lint-link-key-" + "k" * 30]),
+        public_url="https://hiring.acme.example",
+        decision_ttl=timedelta(days=7),
+        feedback_ttl=timedelta(days=30),
+        reply_address="reply@hiring.acme.example",
+    ),
+)
+ONE_STEP = re.compile(r"https://hiring\.acme\.example/([fds])/\S+")
 # Words a hiring team says to itself, never to a candidate (any language: these are loanwords).
 JARGON = re.compile(
     r"\b(pipeline|req|requisition|disposition|ATS|submit_feedback|workflow|candidacy|"
@@ -120,9 +135,20 @@ def test_every_message_meets_the_rubric(lang: str, name: str) -> None:
         found = ENGLISH.search(own)
         assert found is None, f"English left in {lang}: {found.group()!r} in {own!r}"
 
-    # Fits a phone.
+    # One step from the mail: the candidate's status page in every candidate message, the
+    # feedback page in a reminder, the decision page in a decision escalation.
+    links = {m.group(1) for m in ONE_STEP.finditer(text)}
+    if who == "candidate":
+        assert links == {"s"}, links
+    elif msg.kind == "feedback_reminder":
+        assert links == {"f"}, links
+    elif c.reason in DECISION_REASONS:
+        assert links == {"d"}, links
+
+    # Fits a phone (the one-step link's paragraph is the mail's fixed furniture, on top).
     owed = sum(len(ln.split()) for sec in c.feedback for ln in sec.lines)
     owed += sum(len(ln.split()) for ln in c.decision_lines)
+    owed += sum(len(p.split()) for p in text.split("\n\n") if ONE_STEP.search(p))
     assert len(body.split()) - owed <= WORD_BUDGET[msg.kind], len(body.split()) - owed
 
     # Headers a candidate can read carry no kind, outcome or internal id.
