@@ -277,12 +277,26 @@ def examples(locale: str) -> dict[str, DeliveryRequest]:
 
 
 def main() -> None:
-    from heardback.activities.render import Renderer  # noqa: PLC0415 - only when writing docs
+    # Only when writing docs:
+    from heardback.activities.mail_links import LinkMaker  # noqa: PLC0415
+    from heardback.activities.render import Renderer  # noqa: PLC0415
+    from heardback.runtime.links import LinkSigner  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--langs", nargs="*", default=["en", "de"])
     args = parser.parse_args()
-    renderer = Renderer(mail_from="hiring@heardback.example", message_id_domain="acme.example")
+    # The one-step links as an installation with link keys sends them (a fixed example key, so
+    # the committed examples do not change from run to run).
+    links = LinkMaker(
+        signer=LinkSigner(["example-link-key-not-for-production-use"]),
+        public_url="https://hiring.acme.example",
+        decision_ttl=timedelta(days=7),
+        feedback_ttl=timedelta(days=30),
+        reply_address="reply@hiring.acme.example",
+    )
+    renderer = Renderer(
+        mail_from="hiring@heardback.example", message_id_domain="acme.example", links=links
+    )
     for lang in args.langs:
         folder = DOCS / lang
         folder.mkdir(parents=True, exist_ok=True)
