@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import Progress
@@ -625,12 +626,19 @@ async def run(argv: Sequence[str] | None = None) -> int:
     out = Out(args.json)
     settings = get_settings()
     handler: Handler = args.handler
+    # Warnings (such as "encryption is off") go to stderr: stdout is the command's answer.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
+    try:
+        converter = data_converter(settings)
+    except ValueError as err:  # no keys, and encryption not explicitly off
+        _fail(out, "error", str(err))
+        return EXIT_ERROR
     try:
         client = await HeardbackClient.connect(
             args.address or settings.temporal_address,
             namespace=args.namespace or settings.namespace,
             task_queue=settings.task_queue,
-            data_converter=data_converter(settings),
+            data_converter=converter,
             **connect_options(settings),
         )
         return await handler(client, args, out)

@@ -13,6 +13,7 @@ import structlog
 import uvicorn
 
 from heardback.gateway.app import create_app
+from heardback.runtime.converter import data_converter
 from heardback.runtime.logs import configure_logging
 from heardback.runtime.settings import Settings, get_settings
 
@@ -50,6 +51,11 @@ async def main() -> int:
         return 0
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        data_converter(settings)  # refuses without keys; says so when encryption is off
+    except ValueError as err:
+        log.error("encryption_keys_missing", detail=str(err))  # noqa: TRY400 - no traceback
+        return 2
     srv = server(settings)
     log.info("gateway_starting", host=settings.gateway_host, port=settings.gateway_port)
     await srv.serve()  # uvicorn stops on SIGTERM / SIGINT

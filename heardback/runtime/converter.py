@@ -1,11 +1,13 @@
 """The one data converter every heardback process uses: clients, workers, replayers, gateway.
 
-`DATA_CONVERTER` is plain pydantic JSON; `data_converter(settings)` adds payload encryption when
-keys are configured (see :mod:`heardback.runtime.codec`).
+`DATA_CONVERTER` is plain pydantic JSON; `data_converter(settings)` adds payload encryption (see
+:mod:`heardback.runtime.codec`), and refuses to build a plaintext one unless encryption is
+explicitly off.
 """
 
 from __future__ import annotations
 
+import structlog
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
@@ -23,4 +25,12 @@ def codec_from(settings: Settings) -> EncryptionCodec | None:
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    return with_encryption(DATA_CONVERTER, codec_from(settings))
+    """The converter for these settings: encrypting, or (HEARDBACK_ENCRYPTION=off, said at
+    every start) plaintext; without keys it refuses (ValueError)."""
+    codec = codec_from(settings)
+    if codec is None:
+        structlog.get_logger("heardback.encryption").warning(
+            "encryption_off",
+            detail="HEARDBACK_ENCRYPTION=off: payloads reach Temporal unencrypted",
+        )
+    return with_encryption(DATA_CONVERTER, codec)

@@ -59,9 +59,10 @@ class Settings(BaseSettings):
     ledger_dsn: SecretStr | None = None  # postgresql://user:pass@host:5432/db
     ledger_lease_seconds: float = 30.0
 
-    # Payload encryption (AES-256-GCM). "auto": encrypt when keys are configured, or found in
-    # encryption_keys_file (`make run` generates one there); "on": refuse to start without keys;
-    # "off": plaintext payloads (tests of other things, or a cluster that encrypts at rest).
+    # Payload encryption (AES-256-GCM). "auto" and "on": encrypt with the configured keys, or
+    # those in encryption_keys_file (`make run` generates one there), and refuse to start
+    # without any; "off": plaintext payloads, on purpose (tests of other things, or a cluster
+    # that encrypts at rest), logged as a warning at every start.
     encryption: Literal["auto", "on", "off"] = "auto"
     encryption_keys: SecretStr | None = None  # "id:base64,id:base64"; the first is active
     encryption_key_id: str | None = None  # the active key, if not the first
@@ -173,20 +174,30 @@ def _split(secret: SecretStr | None) -> list[str]:
     return [t.strip() for t in secret.get_secret_value().split(",") if t.strip()]
 
 
+NO_KEYS = (
+    "no encryption keys: payloads would reach Temporal's database in plaintext. Set "
+    'HEARDBACK_ENCRYPTION_KEYS, or create {file} (`make run` does; or `python -c "from '
+    "heardback.runtime.codec import new_key_spec; print(new_key_spec('k1'))\" > {file}`), "
+    "or set HEARDBACK_ENCRYPTION=off to store them unencrypted on purpose"
+)
+
+
+def has_encryption_keys(settings: Settings) -> bool:
+    """Whether keys are configured, in the environment or the key file."""
+    return settings.encryption_keys is not None or settings.encryption_keys_file.exists()
+
+
 def encryption_keys(settings: Settings) -> str | None:
-    """The configured key spec, from the environment or the key file; None for plaintext."""
+    """The configured key spec, from the environment or the key file; None only when encryption
+    is explicitly off. Without keys, "auto" and "on" refuse (ValueError): no process writes
+    personal data to Temporal in plaintext by accident."""
     if settings.encryption == "off":
         return None
     if settings.encryption_keys is not None:
         return settings.encryption_keys.get_secret_value()
     if settings.encryption_keys_file.exists():
         return settings.encryption_keys_file.read_text(encoding="utf-8").strip()
-    if settings.encryption == "on":
-        raise ValueError(
-            "HEARDBACK_ENCRYPTION=on but no keys: set HEARDBACK_ENCRYPTION_KEYS or create "
-            f"{settings.encryption_keys_file}"
-        )
-    return None
+    raise ValueError(NO_KEYS.format(file=settings.encryption_keys_file))
 
 
 def link_keys(settings: Settings) -> list[str]:

@@ -41,7 +41,8 @@ from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.converter import data_converter as converter_for
+from heardback.runtime.settings import get_settings
 from heardback.runtime.temporal import execution_status, start_candidacy, start_role
 from heardback.workflows import contract, errors, search
 from heardback.workflows.decoding import describe_errors
@@ -182,11 +183,14 @@ class HeardbackClient:
         *,
         namespace: str = "default",
         task_queue: str = contract.TASK_QUEUE,
-        data_converter: DataConverter = DATA_CONVERTER,
+        data_converter: DataConverter | None = None,
         **connect_args: Any,
     ) -> HeardbackClient:
-        """Connect with the data converter every heardback process shares (pass
-        `heardback.runtime.converter.data_converter(settings)` when payloads are encrypted)."""
+        """Connect with the data converter every heardback process shares. By default it is the
+        one the `HEARDBACK_*` settings describe: encrypting with the configured keys, refusing
+        (ValueError) when there are none unless `HEARDBACK_ENCRYPTION=off`."""
+        if data_converter is None:
+            data_converter = converter_for(get_settings())
         try:
             client = await Client.connect(
                 address, namespace=namespace, data_converter=data_converter, **connect_args

@@ -9,7 +9,7 @@ import structlog
 
 from heardback.runtime.logs import configure_logging
 from heardback.runtime.metrics import build_runtime
-from heardback.runtime.settings import get_settings
+from heardback.runtime.settings import encryption_keys, get_settings
 from heardback.runtime.temporal import connect, run_and_exit
 from heardback.worker.health import observed
 from heardback.worker.retention import keep_retention_schedule
@@ -23,6 +23,11 @@ log = structlog.get_logger("heardback.worker")
 async def main() -> int:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        encryption_keys(settings)  # no keys, and encryption not explicitly off: refuse
+    except ValueError as err:
+        log.error("encryption_keys_missing", detail=str(err))  # noqa: TRY400 - no traceback
+        return 2
     runtime = build_runtime(settings.metrics_address)
     try:
         client = await connect(settings, runtime)

@@ -29,7 +29,13 @@ from temporalio.runtime import Runtime
 from heardback.runtime.codec import new_key_spec
 from heardback.runtime.logs import configure_logging
 from heardback.runtime.metrics import build_runtime
-from heardback.runtime.settings import Settings, encryption_keys, get_settings, link_keys
+from heardback.runtime.settings import (
+    Settings,
+    encryption_keys,
+    get_settings,
+    has_encryption_keys,
+    link_keys,
+)
 from heardback.runtime.temporal import connect, run_and_exit
 from heardback.worker.health import observed
 from heardback.worker.retention import keep_retention_schedule
@@ -51,7 +57,7 @@ KEYS_FILE_MODE = 0o600
 def with_local_keys(settings: Settings) -> Settings:
     """`make run` encrypts payloads from the first start: with no keys configured it generates
     one into var/encryption-keys, which every heardback command run from here then finds."""
-    if settings.encryption == "off" or encryption_keys(settings) is not None:
+    if settings.encryption == "off" or has_encryption_keys(settings):
         return settings
     path = settings.encryption_keys_file
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +92,30 @@ def gateway_settings(settings: Settings) -> Settings:
         TOKEN_FILE.chmod(0o600)
     token = TOKEN_FILE.read_text(encoding="utf-8").strip()
     return settings.model_copy(update={"api_tokens": SecretStr(token)})
+
+
+CLI_ENV_FILE = Path("var/temporal-cli.env")
+
+
+def write_cli_env(settings: Settings, token: str, path: Path = CLI_ENV_FILE) -> Path:
+    """The `temporal` CLI's settings for this stack, to `source`: its payloads go through
+    heardback's codec server both ways, so nothing the README's `temporal` examples send reaches
+    Temporal's database in plaintext, and what they show is decoded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# source this file (make run wrote it): the temporal CLI then encodes and decodes",
+        "# payloads through heardback's codec server, as every heardback process does.",
+        f"export TEMPORAL_ADDRESS={settings.temporal_address}",
+        f"export TEMPORAL_NAMESPACE={settings.namespace}",
+    ]
+    if has_encryption_keys(settings) and settings.encryption != "off":
+        lines += [
+            f"export TEMPORAL_CODEC_ENDPOINT=http://localhost:{settings.codec_port}",
+            f'export TEMPORAL_CODEC_AUTH="Bearer {token}"',
+        ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(KEYS_FILE_MODE)  # it holds a token
+    return path
 
 
 def temporal_cli() -> str:
@@ -242,6 +272,7 @@ async def main() -> int:
             "HEARDBACK_INBOUND_SMTP_PORT": str(settings.inbound_smtp_port),
         }
         services.append(start_service("heardback.gateway", shared))
+        cli_env = write_cli_env(settings, token.get_secret_value())
         if encryption_keys(settings) is not None:
             # The local UI cannot send a token: trust its origin, on this loopback stack only.
             codec = {
@@ -274,6 +305,7 @@ async def main() -> int:
                 f" keys: {settings.link_keys_file if settings.link_keys is None else 'settings'})\n"
                 f"  Replies:      SMTP on {settings.inbound_smtp_host}:"
                 f"{settings.inbound_smtp_port} (reply to a feedback reminder)\n"
+                f"  temporal CLI: source {cli_env}   (payloads through the codec server)\n"
                 f"  Outbox:       {settings.outbox_dir}/\n"
                 f"  Try:          make demo   (in another terminal)\n"
                 f"  Stop:         Ctrl-C\n",
