@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from babel.support import Translations
 
 from heardback.activities.render import (
@@ -75,9 +74,10 @@ class Reader:
             return ""
         return format_date(value.astimezone(self.zone), "long", locale=self.locale.formats)
 
-    def number(self, value: float) -> str:
-        """A number as the reader writes it, to a quarter (4.5 -> "4,5" in German)."""
-        return format_decimal(round(value * 4) / 4, format="#,##0.##", locale=self.locale.formats)
+    def hours(self, value: float) -> str:
+        """Hours as the mail writes a duration ("4 hours and 30 minutes", "1 Stunde"), to five
+        minutes."""
+        return self._formatter.duration(max(5, round(value * 12) * 5))
 
     def render(self, template: str, **context: object) -> str:
         return self.env.get_template(template).render(r=self, **context)
