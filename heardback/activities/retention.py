@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import structlog
 from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from heardback.activities.ledger import Ledger
 from heardback.activities.transport import Transport
 from heardback.runtime.temporal import execution_status
-from heardback.workflows.contract import ACTIVITY_SWEEP_RETENTION
-from heardback.workflows.models import SweepRequest, SweepResult
+from heardback.workflows.contract import ACTIVITY_ERASE_CANDIDACY, ACTIVITY_SWEEP_RETENTION
+from heardback.workflows.models import EraseRequest, EraseResult, SweepRequest, SweepResult
 
 log = structlog.get_logger("heardback.retention")
 
@@ -38,6 +41,42 @@ class RetentionActivities:
             raise
         return status == WorkflowExecutionStatus.RUNNING.value
 
+    async def _delete_history(self, workflow_id: str) -> bool:
+        """Delete a closed workflow execution (its history and visibility) from Temporal: what
+        it kept is then gone, not only unlisted. False when it was already gone."""
+        try:
+            await self._client.workflow_service.delete_workflow_execution(
+                DeleteWorkflowExecutionRequest(
+                    namespace=self._client.namespace,
+                    workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+                )
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            if err.status == RPCStatusCode.UNIMPLEMENTED:
+                # A server without deletion (Temporal's time-skipping test server): what it keeps
+                # goes with the namespace's retention.
+                log.warning("history_delete_unsupported", workflow_id=workflow_id)
+                return False
+            raise
+        return True
+
+    @activity.defn(name=ACTIVITY_ERASE_CANDIDACY)
+    async def erase_candidacy(self, req: EraseRequest) -> EraseResult:
+        """Erase one candidacy on request; retried (by the activity's retry policy) while its
+        workflow is still finishing."""
+        if await self._running(req.workflow_id):
+            raise ApplicationError("the candidacy is still running; retrying", type="StillRunning")
+        result = EraseResult(
+            workflow_id=req.workflow_id,
+            files=await self._transport.erase(req.workflow_id),
+            ledger_rows=await self._ledger.forget(req.workflow_id),
+            history_deleted=await self._delete_history(req.workflow_id),
+        )
+        log.info("candidacy_erased_on_request", workflow_id=req.workflow_id)
+        return result
+
     @activity.defn(name=ACTIVITY_SWEEP_RETENTION)
     async def sweep_retention(self, req: SweepRequest) -> SweepResult:
         due = await self._ledger.due_for_erasure(req.now, req.limit)
@@ -48,6 +87,7 @@ class RetentionActivities:
                 continue
             result.files += await self._transport.erase(workflow_id)
             result.ledger_rows += await self._ledger.forget(workflow_id)
+            await self._delete_history(workflow_id)
             result.candidacies += 1
             log.info("personal_data_erased", workflow_id=workflow_id)
             if n % 50 == 0:

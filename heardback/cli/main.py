@@ -308,6 +308,16 @@ async def cmd_withdraw(c: HeardbackClient, a: argparse.Namespace, out: Out) -> i
     return EXIT_OK
 
 
+async def cmd_erase(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    r = await c.erase(a.role_id, a.candidate_id)
+    out.done(
+        f"erased: {r.files} message copies, {r.ledger_rows} ledger rows; "
+        f"history {'deleted' if r.history_deleted else 'already gone'}",
+        r,
+    )
+    return EXIT_OK
+
+
 async def cmd_offer(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
     r = await c.offer_update(a.role_id, a.candidate_id, OfferUpdate(event=a.event))
     out.done(f"offer: {a.event.replace('_', ' ')} recorded", r)
@@ -591,6 +601,14 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
     )
     target(sp)
     sp.add_argument("event", choices=["details_sent", "accepted", "declined"])
+
+    sp = cmd(
+        sub,
+        "erase",
+        cmd_erase,
+        "Erase a candidate on their request: end the candidacy, delete what is kept of it.",
+    )
+    target(sp)
 
     sp = cmd(sub, "status", cmd_status, "Where a candidacy stands: state, deadline, messages.")
     target(sp)

@@ -17,6 +17,7 @@ from heardback.workflows import contract
 from heardback.workflows.models import (
     CandidacyInput,
     Decide,
+    EraseResult,
     Id,
     InterviewCompleted,
     OfferUpdate,
@@ -103,6 +104,14 @@ async def offer_update(
     details follow by ..." is kept), or it was `accepted` or `declined` (settled: the survey may
     follow)."""
     return await c.offer_update(role_id, candidate_id, body, request_id=key)
+
+
+@router.delete(CANDIDACY, tags=["candidacies"], response_model=EraseResult)
+async def erase(role_id: Id, candidate_id: Id, c: Hb) -> EraseResult:
+    """Erase a candidate on their request: the candidacy ends if it is open (no further mail),
+    then its messages' copies, its ledger rows and its workflow history are deleted. Erasing
+    again is harmless."""
+    return await c.erase(role_id, candidate_id)
 
 
 @router.get("/v1/overdue", tags=["operations"], response_model=list[CandidacyListing])

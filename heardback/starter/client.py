@@ -36,6 +36,8 @@ from temporalio.client import (
 )
 from temporalio.common import (
     TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
 )
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -62,6 +64,9 @@ from heardback.workflows.models import (
     CloseRole,
     CohortResult,
     Decide,
+    Erase,
+    EraseRequest,
+    EraseResult,
     InterviewCompleted,
     OfferUpdate,
     PageView,
@@ -450,6 +455,34 @@ class HeardbackClient:
         return await self._update(
             handle, name, cmd, UpdateResult, request_id=request_id, what=f"candidacy {workflow_id}"
         )
+
+    async def erase(self, role_id: str, candidate_id: str) -> EraseResult:
+        """Erase a candidate on their request: end the candidacy if it is open (no further mail;
+        its role learns it has ended), then delete its outbox copies, its ledger rows and its
+        workflow execution in Temporal. Erasing an already erased candidacy does nothing."""
+        workflow_id = contract.candidacy_workflow_id(role_id, candidate_id)
+        handle = self.temporal.get_workflow_handle(workflow_id)
+        try:
+            await self._update(handle, contract.UPDATE_ERASE, Erase(), UpdateResult)
+        except Refused:
+            pass  # already finished: nothing to end
+        except NotFound:
+            pass  # already gone from Temporal: the data on the worker is erased all the same
+
+        async def run() -> EraseResult:
+            result: EraseResult = await self.temporal.execute_workflow(
+                contract.ERASE_WORKFLOW,
+                EraseRequest(workflow_id=workflow_id),
+                id=f"erase-{workflow_id}",
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                execution_timeout=timedelta(minutes=10),
+                result_type=EraseResult,
+            )
+            return result
+
+        return await self._call(f"erasure of {workflow_id}", run)
 
     async def status(self, role_id: str, candidate_id: str) -> Status:
         return await self.status_of(contract.candidacy_workflow_id(role_id, candidate_id))

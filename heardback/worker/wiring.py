@@ -24,12 +24,12 @@ from heardback.runtime.links import LinkSigner
 from heardback.runtime.settings import Settings, link_keys
 from heardback.worker.versioning import deployment_config, deployment_version, make_current
 from heardback.workflows.candidacy import Candidacy
-from heardback.workflows.retention import RetentionSweep
+from heardback.workflows.retention import EraseCandidacy, RetentionSweep
 from heardback.workflows.role import RoleWorkflow
 
 log = structlog.get_logger("heardback.worker")
 
-WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, RetentionSweep)
+WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, RetentionSweep, EraseCandidacy)
 # The workflow modules are pure (no I/O, no mutable module state: see workflows/), so they are
 # imported once and passed through the sandbox instead of re-imported for every workflow run,
 # which cut the worker's CPU per candidacy (docs/PERFORMANCE.md). Determinism checks still apply.
@@ -156,5 +156,6 @@ def build_worker(
             roles.start_candidacy,
             roles.send_to_candidacies,
             retention.sweep_retention,
+            retention.erase_candidacy,
         ],
     )

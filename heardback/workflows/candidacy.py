@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         Decide,
         DeliveryReceipt,
         DeliveryRequest,
+        Erase,
         InterviewCompleted,
         OfferUpdate,
         OutgoingMessage,
@@ -387,6 +388,16 @@ class Candidacy:
     def _validate_offer_update(self, raw: RawValue) -> None:
         cmd = _decode(raw, OfferUpdate)
         self._refuse_if(policy.validate_offer_update(self._state(), cmd))
+
+    @workflow.update(name=contract.UPDATE_ERASE)
+    def erase(self, raw: RawValue) -> UpdateResult:
+        _decode(raw, Erase)
+        return self._accepted(policy.erase(self._state(), workflow.now()))
+
+    @erase.validator
+    def _validate_erase(self, raw: RawValue) -> None:
+        _decode(raw, Erase)
+        self._state()
 
     # Role-wide commands: never refused for being late (a closed candidacy just answers
     # applied=false), so a role's fan-out can send them to everyone without special cases.

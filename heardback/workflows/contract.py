@@ -15,6 +15,7 @@ UPDATE_SUBMIT_FEEDBACK = "submit_feedback"
 UPDATE_DECIDE = "decide"
 UPDATE_WITHDRAW = "withdraw"
 UPDATE_OFFER = "offer_update"  # added in 1.1
+UPDATE_ERASE = "erase"  # added in 1.2: ends the candidacy on request, no further mail
 QUERY_STATUS = "status"
 QUERY_PAGE_VIEW = "page_view"  # added in 1.2: what the one-step pages show (carries PII)
 # Sent by the Role to each of its candidacies (any client may send them too).
@@ -40,6 +41,8 @@ ACTIVITY_DELIVER = "deliver_message"
 RETENTION_SWEEP_WORKFLOW = "RetentionSweep"
 RETENTION_SCHEDULE_ID = "heardback-retention"
 ACTIVITY_SWEEP_RETENTION = "sweep_retention"
+ERASE_WORKFLOW = "EraseCandidacy"
+ACTIVITY_ERASE_CANDIDACY = "erase_candidacy"
 
 
 def candidacy_workflow_id(role_id: str, candidate_id: str) -> str:

@@ -209,9 +209,9 @@ FINAL_KINDS: frozenset[str] = frozenset(
 )
 Recipient = Literal["candidate", "interviewer", "contact"]
 Outcome = Literal["advance", "reject", "hold", "offer"]
-FinalOutcome = Literal["rejected", "offer", "withdrawn", "role_closed"]
+FinalOutcome = Literal["rejected", "offer", "withdrawn", "role_closed", "erased"]
 State = Literal["active", "on_hold", "finishing", "completed", "refused"]
-StageDecision = Literal["advance", "rejected", "offer", "withdrawn", "role_closed"]
+StageDecision = Literal["advance", "rejected", "offer", "withdrawn", "role_closed", "erased"]
 DeadlineKind = Literal[
     "silence",
     "decision_due",
@@ -513,6 +513,28 @@ class SweepRequest(BaseModel):
     limit: int = 500
 
 
+class Erase(Command):
+    """End a candidacy on its candidate's request, with no further mail (the `erase` update;
+    `HeardbackClient.erase` then deletes everything kept of it)."""
+
+    via: Via | None = None
+
+
+class EraseRequest(BaseModel):
+    workflow_id: str
+
+
+class EraseResult(BaseModel):
+    """What the erasure of one candidacy removed (ids and counts only)."""
+
+    workflow_id: str
+    files: int = 0  # outbox copies of its messages
+    ledger_rows: int = 0
+    # Its workflow execution's deletion was accepted by Temporal (which completes it shortly
+    # after: within about 35 s on the dev server, measured); False: it was already gone.
+    history_deleted: bool = False
+
+
 class SweepResult(BaseModel):
     candidacies: int = 0  # erased
     files: int = 0
@@ -629,6 +651,7 @@ class CandidacyState(BaseModel):
     promised_by: datetime | None = None  # the next contact date the candidate was last given
     hold_reasons_asked: bool = False  # the contact was asked for a hold's missing reasons
     decisions: list[DecisionRecord] = Field(default_factory=list)  # 1.2: every decision made
+    erased: bool = False  # ended by an erasure request: nothing more is sent
 
 
 class InterviewSummary(InterviewFacts):

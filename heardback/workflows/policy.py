@@ -777,6 +777,18 @@ def withdraw(s: CandidacyState, cmd: Withdraw, now: datetime) -> list[str]:
     return _finalize(s, "withdrawn", "withdrawal_confirmation", now, withdrawal_reason=cmd.reason)
 
 
+def erase(s: CandidacyState, now: datetime) -> list[str]:
+    """The candidate asked to be erased: the candidacy ends now and sends nothing more (a
+    message already on its way cannot be recalled). Its data is then deleted from outside."""
+    s.outbox.clear()
+    s.erased = True
+    if s.outcome is None:
+        s.outcome = "erased"
+        s.outcome_at = now
+    s.state = "completed"
+    return []
+
+
 def validate_offer_update(s: CandidacyState, cmd: OfferUpdate) -> str | None:
     if s.outcome != "offer":
         return "there is no offer on this candidacy"

@@ -13,7 +13,7 @@ from temporalio.common import RetryPolicy, VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from heardback.workflows import contract
-    from heardback.workflows.models import SweepRequest, SweepResult
+    from heardback.workflows.models import EraseRequest, EraseResult, SweepRequest, SweepResult
 
 # Enough passes for a large backlog; a bigger one waits for the next run of the schedule.
 MAX_PASSES = 20
@@ -45,3 +45,23 @@ class RetentionSweep:
             if not one.more or one.candidacies == 0:
                 break
         return total
+
+
+# PINNED, like the sweep: a few seconds of work that finishes on the build that started it.
+@workflow.defn(name=contract.ERASE_WORKFLOW, versioning_behavior=VersioningBehavior.PINNED)
+class EraseCandidacy:
+    """Erase one finished candidacy on request: its outbox copies, its ledger rows and its
+    workflow execution (history and visibility) in Temporal. Started by
+    `HeardbackClient.erase` once the candidacy has ended."""
+
+    @workflow.run
+    async def run(self, req: EraseRequest) -> EraseResult:
+        result: EraseResult = await workflow.execute_activity(
+            contract.ACTIVITY_ERASE_CANDIDACY,
+            req,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+            result_type=EraseResult,
+            summary="erase a candidacy's messages, ledger rows and history",
+        )
+        return result
