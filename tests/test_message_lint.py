@@ -52,7 +52,7 @@ ENGLISH = re.compile(
 # Words a phone reads comfortably, per kind, in the longest of the four languages (the owed
 # feedback lines and reasons come on top): a short note says little, the final word says more.
 WORD_BUDGET = {
-    "acknowledgement": 110,
+    "acknowledgement": 125,  # 1.2: it also says how long the data is kept, and how to erase it
     "status_update": 100,
     "delay_explanation": 125,
     "stage_result": 105,

@@ -21,7 +21,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import format_datetime, formataddr
 from functools import cache, lru_cache
@@ -144,6 +144,7 @@ class Formatted:
     duration: str = ""
     rounds: int = 1
     long_effort: bool = False
+    retention: str | None = None  # "180 days"
 
 
 class _Formatter:
@@ -199,6 +200,11 @@ class _Formatter:
             parts.append(format_unit(rest, "duration-minute", length="long", locale=self._loc))
         return format_list(parts, locale=self._loc)
 
+    def days(self, period: timedelta) -> str:
+        """A retention period in whole days, as the reader writes it ("180 Tage")."""
+        days = max(1, round(period.total_seconds() / 86400))
+        return format_unit(days, "duration-day", length="long", locale=self._loc)
+
     def content(self, c: MessageContent) -> Formatted:
         minutes = _rounded_minutes(c.hours_invested)
         rounds = max(c.interview_count, 1)
@@ -220,6 +226,7 @@ class _Formatter:
             duration=self.duration(minutes),
             rounds=rounds,
             long_effort=minutes >= 180,
+            retention=self.days(c.retention) if c.retention else None,
         )
 
 

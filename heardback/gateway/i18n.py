@@ -6,7 +6,7 @@ named. HTML templates are autoescaped; plain-text ones (`.txt.j2`, answers by ma
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -78,6 +78,9 @@ class Reader:
         """Hours as the mail writes a duration ("4 hours and 30 minutes", "1 Stunde"), to five
         minutes."""
         return self._formatter.duration(max(5, round(value * 12) * 5))
+
+    def days(self, period: timedelta) -> str:
+        return self._formatter.days(period)
 
     def render(self, template: str, **context: object) -> str:
         return self.env.get_template(template).render(r=self, **context)

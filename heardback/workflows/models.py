@@ -449,6 +449,7 @@ class MessageContent(BaseModel):
     interview_id: str | None = None
     candidacy_id: str = ""
     round: int | None = None  # 1.2: the stage round it was written in (scopes decision links)
+    retention: timedelta | None = None  # 1.2, the acknowledgement: how long data is kept
     waiting_on: str = ""  # for status updates: what the next step is
     overdue_since: datetime | None = None
     # Added in 1.1:
@@ -726,6 +727,7 @@ class PageView(BaseModel):
     decision_notes: list[str] = Field(default_factory=list)  # the team's notes with decisions
     decisions: list[DecisionRecord] = Field(default_factory=list)
     hold_max: timedelta = timedelta(days=21)  # how long a hold may last from its start
+    retention: timedelta = timedelta(days=180)  # how long the candidacy's data is kept
     # When the decision on this stage was first due (its round's last interview + decision_due).
     decision_due_at: datetime | None = None
 

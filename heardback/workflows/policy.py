@@ -122,6 +122,7 @@ def start(s: CandidacyState, now: datetime) -> list[str]:
     """Acknowledge the application: the first promise kept."""
     content = _content(s, now)
     content.next_contact_by = _next_contact_by(s, now)
+    content.retention = s.policy.retention
     return [_enqueue(s, "acknowledgement", "candidate", content, now)]
 
 

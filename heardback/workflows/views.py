@@ -68,6 +68,7 @@ def page_view(s: CandidacyState) -> PageView:
         decision_notes=decision_notes(s),
         decisions=list(s.decisions),
         hold_max=s.policy.hold_max,
+        retention=s.policy.retention,
         decision_due_at=decision_due_at,
     )
 
