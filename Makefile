@@ -27,6 +27,7 @@ demo: $(STAMP) ## drive a compressed, realistic scenario against the running sta
 test: $(STAMP) ## the whole test suite (time-skipping server, dev server, SMTP and PostgreSQL on loopback)
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-chromium.sh
+	@scripts/ensure-ts-example.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict

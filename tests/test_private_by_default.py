@@ -5,10 +5,14 @@ unless encryption is explicitly off (and then it says so)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,7 @@ from heardback.gateway.codec_server import create_codec_app
 from heardback.gateway.serve import uvicorn_server
 from heardback.runtime.codec import new_key_spec
 from heardback.runtime.converter import data_converter
+from heardback.runtime.settings import Settings
 from heardback.worker.stack import write_cli_env
 from heardback.worker.wiring import build_worker, running
 from heardback.workflows import search
@@ -39,9 +44,16 @@ def readme_cli_block() -> str:
     return match.group(1)
 
 
-async def test_the_readmes_temporal_cli_examples_store_nothing_personal_in_plaintext(
-    tmp_path: Path,
-) -> None:
+@dataclass
+class EncryptedStack:
+    settings: Settings
+    db_files: Callable[[], bytes]
+
+
+@asynccontextmanager
+async def encrypted_stack(tmp_path: Path) -> AsyncIterator[EncryptedStack]:
+    """The dev server on a database file, an encrypting worker on the default task queue, and
+    the codec server; after the block, the database file has been flushed (read it then)."""
     db = tmp_path / "temporal.db"
     port = free_port()
     env = await WorkflowEnvironment.start_local(
@@ -51,53 +63,108 @@ async def test_the_readmes_temporal_cli_examples_store_nothing_personal_in_plain
         ui=False,
         dev_server_extra_args=["--db-filename", str(db)],
     )
-    codec_port = free_port()
     settings = make_settings(
         tmp_path,
         task_queue="heardback",  # the README's commands name the default queue
         temporal_address=f"127.0.0.1:{port}",
         encryption="on",
         encryption_keys=SecretStr(KEY),
-        codec_port=codec_port,
+        codec_port=free_port(),
         codec_tokens=SecretStr(TOKEN),
         encryption_keys_file=tmp_path / "no-such-file",
         worker_build_id="test",  # the dev server routes to versioned workers
     )
-    # The README's commands run from the project folder: `.venv/bin/temporal` and `var/`.
-    (tmp_path / ".venv" / "bin").mkdir(parents=True)
-    (tmp_path / ".venv" / "bin" / "temporal").symlink_to(DEV_SERVER)
-    write_cli_env(settings, TOKEN, tmp_path / "var" / "temporal-cli.env")
-    codec = uvicorn_server(create_codec_app(settings), "127.0.0.1", codec_port)
+    codec = uvicorn_server(create_codec_app(settings), "127.0.0.1", settings.codec_port)
     serving = asyncio.create_task(codec.serve())
     try:
         client = await Client.connect(f"127.0.0.1:{port}", data_converter=data_converter(settings))
         async with running(build_worker(client, settings), client, settings):
             while not codec.started:  # noqa: ASYNC110 - uvicorn offers no event
                 await asyncio.sleep(0.05)
-            script = readme_cli_block()
-            ran = await asyncio.to_thread(
-                subprocess.run,
-                ["bash", "-c", script],
-                check=False,
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env={k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")},
+            yield EncryptedStack(
+                settings,
+                lambda: b"".join(p.read_bytes() for p in tmp_path.glob("temporal.db*")),
             )
-            out = ran.stdout + ran.stderr
-            # The documented refusal is there, and the last query shows the decoded status.
-            assert "written reasons" in out, out
-            assert re.search(r'"outcome":\s*"rejected"', out), out
     finally:
         codec.should_exit = True
         await serving
         await env.shutdown()  # flushes the database file
-    stored = b"".join(p.read_bytes() for p in tmp_path.glob("temporal.db*"))
-    assert b"candidacy-r-7-c-42" in stored  # the right file: the ids are there
+
+
+def assert_nothing_personal(stored: bytes, workflow_id: str, secrets: list[str]) -> None:
+    assert workflow_id.encode() in stored  # the right file: the ids are there
     assert b"binary/encrypted" in stored
-    for secret in [*PERSONAL, "Your system design was clear and well reasoned."]:
+    for secret in secrets:
         assert secret.encode() not in stored, f"{secret!r} found at rest"
+
+
+async def test_the_readmes_temporal_cli_examples_store_nothing_personal_in_plaintext(
+    tmp_path: Path,
+) -> None:
+    # The README's commands run from the project folder: `.venv/bin/temporal` and `var/`.
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "temporal").symlink_to(DEV_SERVER)
+    async with encrypted_stack(tmp_path) as stack:
+        write_cli_env(stack.settings, TOKEN, tmp_path / "var" / "temporal-cli.env")
+        ran = await asyncio.to_thread(
+            subprocess.run,
+            ["bash", "-c", readme_cli_block()],
+            check=False,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")},
+        )
+        out = ran.stdout + ran.stderr
+        # The documented refusal is there, and the last query shows the decoded status.
+        assert "written reasons" in out, out
+        assert re.search(r'"outcome":\s*"rejected"', out), out
+    assert_nothing_personal(
+        stack.db_files(),
+        "candidacy-r-7-c-42",
+        [*PERSONAL, "Your system design was clear and well reasoned."],
+    )
+
+
+TS_EXAMPLE = ROOT / "examples" / "typescript"
+
+
+async def test_the_typescript_example_encrypts_through_the_codec_server(tmp_path: Path) -> None:
+    """examples/typescript, built by `make test` (npm ci, tsc), against the dev server."""
+    built = (TS_EXAMPLE / "dist" / "main.js").exists()
+    assert built, "build it first: scripts/ensure-ts-example.sh (make test does)"
+    async with encrypted_stack(tmp_path) as stack:
+        ran = await asyncio.to_thread(
+            subprocess.run,
+            ["node", str(TS_EXAMPLE / "dist" / "main.js")],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={
+                **os.environ,
+                "HEARDBACK_TEMPORAL_ADDRESS": stack.settings.temporal_address,
+                "HEARDBACK_TASK_QUEUE": stack.settings.task_queue,
+                "HEARDBACK_CODEC_URL": f"http://127.0.0.1:{stack.settings.codec_port}",
+                "HEARDBACK_CODEC_TOKEN": TOKEN,
+            },
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        answer = json.loads(ran.stdout.strip().splitlines()[-1])
+        assert answer["decided"]["stage"] == "onsite"
+        assert answer["status"]["stage"] == "onsite"
+        assert answer["status"]["interviews"][0]["feedback_lines"] == 1
+    assert_nothing_personal(
+        stack.db_files(),
+        "candidacy-r-ts-c-ts",
+        [
+            "Grace Hopper",
+            "grace@example.org",
+            "ivy@acme.example",
+            "You explained the compiler passes clearly, with good examples.",
+        ],
+    )
 
 
 @pytest.mark.parametrize(
