@@ -286,6 +286,18 @@ async def devserver() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
         await env.shutdown()
 
 
+async def start_devserver_on_file(db: Path, port: int) -> WorkflowEnvironment:
+    """A dev server of its own whose SQLite database is `db` (to search it afterwards: it is
+    flushed by the environment's shutdown)."""
+    return await WorkflowEnvironment.start_local(
+        search_attributes=search.ALL,
+        dev_server_existing_path=str(DEV_SERVER),
+        port=port,
+        ui=False,
+        dev_server_extra_args=["--db-filename", str(db)],
+    )
+
+
 class WorkerProcess:
     """`python -m heardback.worker`, exactly as an operator runs it."""
 

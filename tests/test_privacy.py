@@ -15,7 +15,6 @@ import httpx
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from heardback.activities.ledger import SqliteLedger
 from heardback.gateway.codec_server import create_codec_app
@@ -23,7 +22,7 @@ from heardback.runtime.codec import EncryptionCodec, new_key_spec, parse_keys
 from heardback.runtime.converter import data_converter
 from heardback.starter.client import HeardbackClient
 from heardback.worker.wiring import build_replayer
-from heardback.workflows import contract, search
+from heardback.workflows import contract
 from heardback.workflows.errors import EncryptionKeyError
 from heardback.workflows.models import (
     CandidacyInput,
@@ -36,13 +35,13 @@ from heardback.workflows.models import (
     UpdateResult,
 )
 from tests.conftest import (
-    DEV_SERVER,
     Harness,
     SmtpSink,
     WorkerProcess,
     body_of,
     free_port,
     make_settings,
+    start_devserver_on_file,
 )
 
 KEY_1 = new_key_spec("k1")
@@ -147,13 +146,7 @@ async def test_nothing_personal_at_rest_in_temporals_database(
     attributes, its workflow id or the worker's log."""
     db = tmp_path / "temporal.db"
     port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        search_attributes=search.ALL,
-        dev_server_existing_path=str(DEV_SERVER),
-        port=port,
-        ui=False,
-        dev_server_extra_args=["--db-filename", str(db)],
-    )
+    env = await start_devserver_on_file(db, port)
     settings = make_settings(tmp_path, encryption="on", encryption_keys=KEY_1)
     worker = WorkerProcess(
         port,

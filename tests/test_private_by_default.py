@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway.codec_server import create_codec_app
 from heardback.gateway.serve import uvicorn_server
@@ -27,8 +26,7 @@ from heardback.runtime.converter import data_converter
 from heardback.runtime.settings import Settings
 from heardback.worker.stack import write_cli_env
 from heardback.worker.wiring import build_worker, running
-from heardback.workflows import search
-from tests.conftest import DEV_SERVER, free_port, make_settings
+from tests.conftest import DEV_SERVER, free_port, make_settings, start_devserver_on_file
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = new_key_spec("k1")
@@ -56,13 +54,7 @@ async def encrypted_stack(tmp_path: Path) -> AsyncIterator[EncryptedStack]:
     the codec server; after the block, the database file has been flushed (read it then)."""
     db = tmp_path / "temporal.db"
     port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        search_attributes=search.ALL,
-        dev_server_existing_path=str(DEV_SERVER),
-        port=port,
-        ui=False,
-        dev_server_extra_args=["--db-filename", str(db)],
-    )
+    env = await start_devserver_on_file(db, port)
     settings = make_settings(
         tmp_path,
         task_queue="heardback",  # the README's commands name the default queue

@@ -271,6 +271,22 @@ async def _open(
     return link, view
 
 
+async def _submitted(
+    request: Request, token: str, purpose: Purpose
+) -> tuple[Link, PageView, Reader, _Form] | HTMLResponse:
+    """A POSTed form: its link and view, its reader, and the form if its CSRF token holds; or
+    the plain page saying why not (nothing is recorded then)."""
+    opened = await _open(request, token, purpose)
+    if isinstance(opened, Response):
+        return opened
+    link, view = opened
+    reader = _candidate_reader(view) if purpose == "status" else _staff_reader(view)
+    form = await _read_form(request)
+    if form is None or not _csrf_ok(pages_of(request), request, form, token):
+        return _expired_form(reader)
+    return link, view, reader, form
+
+
 def _staff_reader(view: PageView) -> Reader:
     return Reader(view.staff_locale, view.staff_time_zone)
 
@@ -350,15 +366,10 @@ def _feedback_form(
 
 @router.post("/f/{token}", response_class=HTMLResponse)
 async def feedback_submit(request: Request, token: str) -> Response:
-    opened = await _open(request, token, "feedback")
-    if isinstance(opened, Response):
-        return opened
-    link, view = opened
-    pages = pages_of(request)
-    reader = _staff_reader(view)
-    form = await _read_form(request)
-    if form is None or not _csrf_ok(pages, request, form, token):
-        return _expired_form(reader)
+    submitted = await _submitted(request, token, "feedback")
+    if isinstance(submitted, Response):
+        return submitted
+    link, view, reader, form = submitted
     lines, notes = form.lines("lines"), form.one("notes")
     again: dict[str, Any] = {"lines_text": form.one("lines"), "notes_text": notes}
     if not lines:
@@ -489,15 +500,10 @@ def _decision_form(
 
 @router.post("/d/{token}", response_class=HTMLResponse)
 async def decision_submit(request: Request, token: str) -> Response:
-    opened = await _open(request, token, "decision")
-    if isinstance(opened, Response):
-        return opened
-    link, view = opened
-    pages = pages_of(request)
-    reader = _staff_reader(view)
-    form = await _read_form(request)
-    if form is None or not _csrf_ok(pages, request, form, token):
-        return _expired_form(reader)
+    submitted = await _submitted(request, token, "decision")
+    if isinstance(submitted, Response):
+        return submitted
+    link, view, reader, form = submitted
     if _used(view, token) is not None or view.state not in ("active", "on_hold"):
         return _decision_form(request, token, link, view, status=409)
     if link.round is not None and link.round != view.round:
@@ -605,15 +611,10 @@ def _status(
 
 @router.post("/s/{token}", response_class=HTMLResponse)
 async def status_withdraw(request: Request, token: str) -> Response:
-    opened = await _open(request, token, "status")
-    if isinstance(opened, Response):
-        return opened
-    link, view = opened
-    pages = pages_of(request)
-    reader = _candidate_reader(view)
-    form = await _read_form(request)
-    if form is None or not _csrf_ok(pages, request, form, token):
-        return _expired_form(reader)
+    submitted = await _submitted(request, token, "status")
+    if isinstance(submitted, Response):
+        return submitted
+    link, view, reader, form = submitted
     if form.one("confirm") != "yes":
         problem = reader.gettext("Tick the box to confirm that you want to withdraw.")
         return _status(request, token, view, status=422, problem=problem)
