@@ -303,7 +303,8 @@ async def test_a_worker_killed_halfway_through_a_close_still_tells_each_candidat
                 "title": "SRE",
                 "company": "Hooli",
                 "contact_email": "jobs@hooli.example",
-            }
+            },
+            "policy": {"quiet_hours": None},  # independent of the hour it runs at
         },
         id=f"role-{role_id}",
         task_queue=first.task_queue,

@@ -102,6 +102,7 @@ def role_body(role_id: str) -> dict[str, Any]:
             "contact_email": "hiring@acme.example",
         },
         "stages": ["application", "screen", "onsite"],
+        "policy": {"quiet_hours": None},  # a test must not depend on the hour it runs at
     }
 
 

@@ -173,6 +173,7 @@ async def test_nothing_personal_at_rest_in_temporals_database(
                     "contact_email": "hiring@acme.example",
                 },
                 "candidate": {"id": "c-priv", "name": secrets[0], "email": secrets[1]},
+                "policy": {"quiet_hours": None},  # independent of the hour it runs at
             }
         )
         workflow_id = await hb.start_candidacy(inp)

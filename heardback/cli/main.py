@@ -144,6 +144,10 @@ def csv_list(text: str) -> list[str]:
 Handler = Callable[[HeardbackClient, argparse.Namespace, Out], Awaitable[int]]
 
 
+def _quiet(value: str) -> str | None:
+    return None if value.strip().lower() in ("off", "none") else value.strip()
+
+
 async def cmd_role_open(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
     inp = RoleInput(
         role=Role(
@@ -154,6 +158,7 @@ async def cmd_role_open(c: HeardbackClient, a: argparse.Namespace, out: Out) -> 
             survey_url=a.survey_url,
         ),
         **({"stages": a.stages} if a.stages else {}),
+        **({"policy": {"quiet_hours": _quiet(a.quiet_hours)}} if a.quiet_hours else {}),
     )
     workflow_id = await c.open_role(inp)
     out.done(f"role {a.role_id} is open ({workflow_id})", {"workflow_id": workflow_id})
@@ -491,6 +496,11 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
     sp.add_argument("--contact", required=True, help="recruiting contact email (Reply-To)")
     sp.add_argument("--stages", type=csv_list, help="comma-separated stage names, in order")
     sp.add_argument("--survey-url", help="process survey, sent after the outcome")
+    sp.add_argument(
+        "--quiet-hours",
+        metavar="HH:MM/HH:MM|off",
+        help="candidates' local hours when no mail goes out (default 21:00/08:00); off for none",
+    )
 
     sp = cmd(role_sub, "summary", cmd_role_summary, "Counts by state, stage and outcome.")
     sp.add_argument("role_id")
