@@ -1,5 +1,9 @@
 """Retention: erase what heardback keeps of finished candidacies once their time has come.
 
+Erasure destroys the candidacy's data keys first (see heardback.runtime.datakeys): every payload
+of it becomes unreadable, in the histories Temporal keeps and in any copy of them; then its
+outbox copies, ledger rows and workflow execution are deleted.
+
 Each delivery's ledger row carries `erase_after` (when the message was queued +
 `policy.retention`). The `RetentionSweep` workflow, started by the `heardback-retention` schedule,
 runs this activity: every candidacy whose latest row is past its time and whose workflow has
@@ -8,6 +12,8 @@ running candidacy keeps writing rows, so its time moves on); the next sweep look
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import structlog
 from temporalio import activity
@@ -19,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from heardback.activities.ledger import Ledger
 from heardback.activities.transport import Transport
+from heardback.runtime.datakeys import DataKeys
 from heardback.runtime.temporal import execution_status
 from heardback.workflows.contract import ACTIVITY_ERASE_CANDIDACY, ACTIVITY_SWEEP_RETENTION
 from heardback.workflows.models import EraseRequest, EraseResult, SweepRequest, SweepResult
@@ -27,10 +34,25 @@ log = structlog.get_logger("heardback.retention")
 
 
 class RetentionActivities:
-    def __init__(self, client: Client, *, ledger: Ledger, transport: Transport) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        ledger: Ledger,
+        transport: Transport,
+        data_keys: DataKeys | None = None,
+    ) -> None:
         self._client = client
         self._ledger = ledger
         self._transport = transport
+        self._data_keys = data_keys  # None: encryption off, nothing to destroy
+
+    async def _shred(self, workflow_id: str) -> int:
+        """Destroy the candidacy's data keys: its payloads, wherever a copy of a history is
+        kept (the Role's too), can never be read again."""
+        if self._data_keys is None:
+            return 0
+        return await asyncio.to_thread(self._data_keys.destroy, workflow_id)
 
     async def _running(self, workflow_id: str) -> bool:
         try:
@@ -70,6 +92,7 @@ class RetentionActivities:
             raise ApplicationError("the candidacy is still running; retrying", type="StillRunning")
         result = EraseResult(
             workflow_id=req.workflow_id,
+            data_keys=await self._shred(req.workflow_id),
             files=await self._transport.erase(req.workflow_id),
             ledger_rows=await self._ledger.forget(req.workflow_id),
             history_deleted=await self._delete_history(req.workflow_id),
@@ -85,6 +108,7 @@ class RetentionActivities:
             if await self._running(workflow_id):
                 result.still_running += 1
                 continue
+            result.data_keys += await self._shred(workflow_id)
             result.files += await self._transport.erase(workflow_id)
             result.ledger_rows += await self._ledger.forget(workflow_id)
             await self._delete_history(workflow_id)

@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from heardback.runtime.converter import data_converter
-from heardback.runtime.settings import get_settings
+from heardback.runtime.converter import codec_from, data_converter
+from heardback.runtime.settings import Settings, get_settings
 from heardback.runtime.temporal import connect_options, run_and_exit
 from heardback.starter.client import CandidacyListing, HeardbackClient
 from heardback.starter.report import build_report, render_html, summary_rows
@@ -314,11 +314,35 @@ async def cmd_withdraw(c: HeardbackClient, a: argparse.Namespace, out: Out) -> i
 
 
 async def cmd_erase(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
-    r = await c.erase(a.role_id, a.candidate_id)
+    role_id, candidate_id = a.role or a.role_id, a.candidate or a.candidate_id
+    if not role_id or not candidate_id:
+        raise InvalidInput("name the candidacy: erase ROLE CANDIDATE (or --role R --candidate C)")
+    r = await c.erase(role_id, candidate_id)
     out.done(
-        f"erased: {r.files} message copies, {r.ledger_rows} ledger rows; "
+        f"erased: {r.data_keys} data keys destroyed (its payloads are unreadable), "
+        f"{r.files} message copies, {r.ledger_rows} ledger rows; "
         f"history {'deleted' if r.history_deleted else 'already gone'}",
         r,
+    )
+    return EXIT_OK
+
+
+async def _offline(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
+    raise AssertionError("an offline command runs before connecting (see run)")
+
+
+def cmd_keys_rewrap(settings: Settings, out: Out) -> int:
+    """Re-wrap every data key under the active master key (offline: no Temporal needed)."""
+    codec = codec_from(settings)
+    if codec is None:
+        _fail(out, "refused", "encryption is off: there are no data keys to re-wrap")
+        return EXIT_REFUSED
+    n = codec.keys.rewrap()
+    out.done(
+        f"{n} data keys re-wrapped under master key {codec.keys.wrapper.active_id!r}; histories "
+        "are unchanged. Remove an older master key once no history sealed by it before 1.3 "
+        "is kept.",
+        {"rewrapped": n, "master_key": codec.keys.wrapper.active_id},
     )
     return EXIT_OK
 
@@ -617,8 +641,26 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
         "erase",
         cmd_erase,
         "Erase a candidate on their request: end the candidacy, delete what is kept of it.",
+        "Ends the candidacy if open (no further mail; its role learns it), destroys its data "
+        "keys (every payload of it, in any history, becomes unreadable), deletes its outbox "
+        "copies, ledger rows and workflow execution.",
     )
-    target(sp)
+    sp.add_argument("role_id", nargs="?")
+    sp.add_argument("candidate_id", nargs="?")
+    sp.add_argument("--role", help="the role id (instead of the first argument)")
+    sp.add_argument("--candidate", help="the candidate id (instead of the second argument)")
+
+    keys = sub.add_parser("keys", help="the encryption's data keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    sp = cmd(
+        keys_sub,
+        "rewrap",
+        _offline,
+        "Re-wrap every data key under the active master key (after a master key rotation).",
+        "Put the new master key first in HEARDBACK_ENCRYPTION_KEYS (or the key file), keep the "
+        "old one after it, run this, then remove the old one. Histories are not rewritten.",
+    )
+    sp.set_defaults(offline=cmd_keys_rewrap)
 
     sp = cmd(sub, "status", cmd_status, "Where a candidacy stands: state, deadline, messages.")
     target(sp)
@@ -657,6 +699,9 @@ async def run(argv: Sequence[str] | None = None) -> int:
     # Warnings (such as "encryption is off") go to stderr: stdout is the command's answer.
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
     try:
+        offline = getattr(args, "offline", None)
+        if offline is not None:
+            return int(offline(settings, out))
         converter = data_converter(settings)
     except ValueError as err:  # no keys, and encryption not explicitly off
         _fail(out, "error", str(err))

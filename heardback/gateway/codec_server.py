@@ -2,7 +2,9 @@
 `temporal workflow show --codec-endpoint ... --codec-auth "Bearer <token>"`.
 
 Temporal's remote-codec protocol: ``POST /encode`` and ``POST /decode`` take and return
-``{"payloads": [...]}`` (payloads in protobuf JSON). CORS admits the UI's origin(s). Every call
+``{"payloads": [...]}`` (payloads in protobuf JSON); ``POST /w/{workflow_id}/encode`` seals them
+with that workflow's data key (a candidacy's own, so erasure shreds them). CORS admits the UI's
+origin(s). Every call
 needs ``Authorization: Bearer <token>`` (HEARDBACK_CODEC_TOKENS, else the gateway's tokens),
 except, when ``codec_trust_ui_origin`` is on (the local `make run` stack only), calls from the UI's
 own origin, because the local dev UI cannot send a token.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -19,14 +22,20 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
+from temporalio.converter import (
+    PayloadCodec,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 
-from heardback.runtime.codec import EncryptionCodec
 from heardback.runtime.converter import codec_from
 from heardback.runtime.settings import Settings, codec_tokens
 from heardback.workflows.errors import EncryptionKeyError
 
+ID = re.compile(r"[A-Za-z0-9._-]{1,200}")
 
-def create_codec_app(settings: Settings, codec: EncryptionCodec | None = None) -> FastAPI:
+
+def create_codec_app(settings: Settings, codec: PayloadCodec | None = None) -> FastAPI:
     codec = codec or codec_from(settings)
     if codec is None:
         raise ValueError("the codec server needs encryption keys (HEARDBACK_ENCRYPTION_KEYS)")
@@ -52,7 +61,7 @@ def create_codec_app(settings: Settings, codec: EncryptionCodec | None = None) -
             matched |= hmac.compare_digest(token, given.strip().encode())
         return matched
 
-    async def transform(request: Request, encode: bool) -> Response:
+    async def transform(request: Request, encode: bool, workflow_id: str | None = None) -> Response:
         if not authorised(request):
             return JSONResponse(
                 {"error": "unauthorized", "message": "send Authorization: Bearer <token>"},
@@ -67,8 +76,24 @@ def create_codec_app(settings: Settings, codec: EncryptionCodec | None = None) -
                 status_code=400,
             )
         assert codec is not None
+        scoped = codec
+        if workflow_id is not None:
+            if not ID.fullmatch(workflow_id):
+                return JSONResponse(
+                    {
+                        "error": "bad_request",
+                        "message": "the workflow id is 1-200 of A-Z a-z 0-9 . _ -",
+                    },
+                    status_code=400,
+                )
+            if isinstance(codec, WithSerializationContext):
+                scoped = codec.with_context(
+                    WorkflowSerializationContext(
+                        namespace=request.headers.get("x-namespace", ""), workflow_id=workflow_id
+                    )
+                )
         try:
-            out = await (codec.encode if encode else codec.decode)(payloads.payloads)
+            out = await (scoped.encode if encode else scoped.decode)(payloads.payloads)
         except EncryptionKeyError as err:
             return JSONResponse({"error": "undecodable", "message": str(err)}, status_code=422)
         body: dict[str, Any] = json_format.MessageToDict(Payloads(payloads=out))
@@ -81,6 +106,17 @@ def create_codec_app(settings: Settings, codec: EncryptionCodec | None = None) -
     @app.post("/decode")
     async def decode(request: Request) -> Response:
         return await transform(request, encode=False)
+
+    # The same, for one workflow: its payloads are sealed with that candidacy's own data key,
+    # so erasing the candidate makes them unreadable (a client names the workflow in the path,
+    # e.g. TEMPORAL_CODEC_ENDPOINT=.../w/candidacy-r-7-c-42).
+    @app.post("/w/{workflow_id}/encode")
+    async def encode_for(workflow_id: str, request: Request) -> Response:
+        return await transform(request, encode=True, workflow_id=workflow_id)
+
+    @app.post("/w/{workflow_id}/decode")
+    async def decode_for(workflow_id: str, request: Request) -> Response:
+        return await transform(request, encode=False, workflow_id=workflow_id)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

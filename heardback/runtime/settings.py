@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr | None = None  # "id:base64,id:base64"; the first is active
     encryption_key_id: str | None = None  # the active key, if not the first
     encryption_keys_file: Path = Path("var/encryption-keys")
+    # Wrapped data keys, one per data subject (with the PostgreSQL ledger: in its database).
+    # Unset: data-keys.sqlite3 beside the ledger file.
+    data_keys_path: Path | None = None
 
     # Codec server (`python -m heardback.gateway.codec`, also started by `make run`)
     codec_host: str = "127.0.0.1"
@@ -198,6 +201,11 @@ def encryption_keys(settings: Settings) -> str | None:
     if settings.encryption_keys_file.exists():
         return settings.encryption_keys_file.read_text(encoding="utf-8").strip()
     raise ValueError(NO_KEYS.format(file=settings.encryption_keys_file))
+
+
+def data_keys_path(settings: Settings) -> Path:
+    """Where the embedded data-key table lives (every process of one host shares it)."""
+    return settings.data_keys_path or settings.ledger_path.parent / "data-keys.sqlite3"
 
 
 def link_keys(settings: Settings) -> list[str]:

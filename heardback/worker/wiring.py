@@ -19,6 +19,7 @@ from heardback.activities.render import Renderer
 from heardback.activities.retention import RetentionActivities
 from heardback.activities.roles import RoleActivities
 from heardback.activities.transport import FileTransport, SmtpTransport, Transport
+from heardback.runtime.codec import EnvelopeCodec
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.links import LinkSigner
 from heardback.runtime.settings import Settings, link_keys
@@ -141,7 +142,13 @@ def build_worker(
     `workflows` is for tests that run a changed build of the workflow code."""
     acts = activities or build_activities(settings)
     roles = RoleActivities(client)
-    retention = RetentionActivities(client, ledger=acts.ledger, transport=acts.transport)
+    codec = client.data_converter.payload_codec
+    retention = RetentionActivities(
+        client,
+        ledger=acts.ledger,
+        transport=acts.transport,
+        data_keys=codec.keys if isinstance(codec, EnvelopeCodec) else None,
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -45,6 +45,10 @@ ERASE_WORKFLOW = "EraseCandidacy"
 ACTIVITY_ERASE_CANDIDACY = "erase_candidacy"
 
 
+# What a payload decodes to once its data key was destroyed (the candidate was erased).
+ERASED_MARKER = "heardback_erased"
+
+
 def candidacy_workflow_id(role_id: str, candidate_id: str) -> str:
     """The one workflow id of a candidacy: ids only, never names or emails."""
     return f"candidacy-{role_id}-{candidate_id}"

@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from heardback.workflows import errors
+from heardback.workflows import contract, errors
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -45,3 +45,15 @@ def decode(raw: RawValue, model: type[M]) -> M:
             type=errors.ERR_INVALID_PAYLOAD,
             non_retryable=True,
         ) from None
+
+
+def erased_subject(raw: RawValue) -> str | None:
+    """The subject (a candidacy's workflow id) when this payload's data key was destroyed,
+    i.e. the candidate was erased after it was sent; else None."""
+    try:
+        data = workflow.payload_converter().from_payload(raw.payload)
+    except Exception:
+        return None
+    if isinstance(data, dict) and isinstance(data.get(contract.ERASED_MARKER), str):
+        return str(data[contract.ERASED_MARKER])
+    return None

@@ -534,12 +534,15 @@ class EraseResult(BaseModel):
     # Its workflow execution's deletion was accepted by Temporal (which completes it shortly
     # after: within about 35 s on the dev server, measured); False: it was already gone.
     history_deleted: bool = False
+    # Its data keys destroyed (1.3): every payload of it, in any history, is unreadable.
+    data_keys: int = 0
 
 
 class SweepResult(BaseModel):
     candidacies: int = 0  # erased
     files: int = 0
     ledger_rows: int = 0
+    data_keys: int = 0
     still_running: int = 0  # due by their rows, but running: kept (their next rows move it on)
     more: bool = False  # the pass hit its limit: another follows
 

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from heardback.workflows import contract, errors, role_policy, search
     from heardback.workflows.decoding import decode as _decode
+    from heardback.workflows.decoding import erased_subject
     from heardback.workflows.models import (
         AddCandidate,
         AdvanceCohort,
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         CandidacyCommand,
         CandidacyEntry,
         CandidacyInput,
+        Candidate,
         CloseRole,
         CohortResult,
         CommandOutcome,
@@ -219,8 +221,17 @@ class RoleWorkflow:
 
     @workflow.update(name=contract.UPDATE_ADD_CANDIDATE)
     async def add_candidate(self, raw: RawValue) -> str:
-        cmd = _decode(raw, AddCandidate)
         rs = self._rs
+        erased = erased_subject(raw)
+        if erased is not None:
+            # Replaying a Role after this candidate was erased: their name and address are
+            # unreadable now, on purpose; the same steps are taken with the id alone.
+            cid = erased.removeprefix(contract.candidacy_workflow_id(rs.role.id, ""))
+            cmd = AddCandidate.model_construct(
+                candidate=Candidate.model_construct(id=cid, name="", email="")
+            )
+        else:
+            cmd = _decode(raw, AddCandidate)
         inp = CandidacyInput(role=rs.role, candidate=cmd.candidate, policy=rs.policy)
         workflow_id: str = await workflow.execute_local_activity(
             contract.ACTIVITY_START_CANDIDACY,

@@ -71,17 +71,16 @@ async function main(): Promise<void> {
   const roleId = env.ROLE_ID ?? 'r-ts';
   const candidateId = env.CANDIDATE_ID ?? 'c-ts';
   const taskQueue = env.HEARDBACK_TASK_QUEUE ?? 'heardback';
-  const codec = new RemoteCodec(
-    env.HEARDBACK_CODEC_URL ?? 'http://localhost:8081',
-    env.HEARDBACK_CODEC_TOKEN ?? '',
-  );
+  // The workflow id is the contract's: ids only.
+  const workflowId = `candidacy-${roleId}-${candidateId}`;
+  // One client per candidacy, its codec at /w/<workflow id>: the codec server then seals this
+  // candidacy's payloads with its own data key, so erasing the candidate makes them unreadable.
+  const codecUrl = env.HEARDBACK_CODEC_URL ?? 'http://localhost:8081';
+  const codec = new RemoteCodec(`${codecUrl}/w/${workflowId}`, env.HEARDBACK_CODEC_TOKEN ?? '');
   const connection = await Connection.connect({
     address: env.HEARDBACK_TEMPORAL_ADDRESS ?? 'localhost:7233',
   });
   const client = new Client({ connection, dataConverter: { payloadCodecs: [codec] } });
-
-  // The workflow id is the contract's: ids only.
-  const workflowId = `candidacy-${roleId}-${candidateId}`;
   const handle = await client.workflow.start('Candidacy', {
     taskQueue,
     workflowId,
