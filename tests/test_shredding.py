@@ -365,11 +365,17 @@ async def test_every_entry_point_is_sealed_and_an_erased_candidate_opens_nowhere
         for who in ("py", "readme"):
             assert people[who][0].encode() in await readable_text(reader, copies[who])
 
-        # Erase two: one added through the Role, one started by the README's commands.
-        for who in ("py", "readme"):
-            role_id, cand = ids[who].removeprefix("candidacy-").rsplit("-c-", 1)
-            done = await hb.erase(role_id, f"c-{cand}")
-            assert done.data_keys >= 1, done
+        # Erase two: one added through the Role (by the client), one started by the README's
+        # commands (by the CLI, as an operator would on the candidate's request).
+        done = await hb.erase("r-all", "c-py")
+        assert done.data_keys >= 1, done
+        ran = await asyncio.to_thread(
+            subprocess.run,
+            [str(cli), "--json", "erase", "--role", "r-7", "--candidate", "c-42"],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout)["data_keys"] >= 1
 
         # Read the key table as another process would (nothing cached).
         fresh = codec_on(SqliteDataKeys(data_keys_path(settings)), KEY, cache=0)
@@ -394,3 +400,25 @@ async def test_every_entry_point_is_sealed_and_an_erased_candidate_opens_nowhere
     for who in ("py", "readme"):
         for secret in people[who]:
             assert secret.encode() not in stored
+
+
+def test_heardback_keys_rewrap_rewraps_under_the_new_master_key(tmp_path: Path) -> None:
+    """The operator's rotation, as documented: new key in front, `heardback keys rewrap`, old
+    key gone; the payloads sealed before still open."""
+    path = tmp_path / "data-keys.sqlite3"
+    sealed = asyncio.run(
+        scoped(codec_on(SqliteDataKeys(path), K1), "candidacy-r-1-c-1").encode([json_payload(ADA)])
+    )[0]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HEARDBACK_")},
+        "HEARDBACK_ENCRYPTION_KEYS": f"{K2},{K1}",
+        "HEARDBACK_DATA_KEYS_PATH": str(path),
+    }
+    cli = Path(sys.executable).parent / "heardback"
+    ran = subprocess.run(
+        [str(cli), "--json", "keys", "rewrap"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["rewrapped"] == 1
+    assert asyncio.run(opened(codec_on(SqliteDataKeys(path), K2, cache=0), sealed)) == ADA
