@@ -14,6 +14,8 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import WorkflowSerializationContext
+from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway.app import create_app
 from heardback.gateway.serve import uvicorn_server
@@ -38,10 +41,19 @@ from heardback.runtime.datakeys import (
 from heardback.runtime.settings import data_keys_path
 from heardback.starter.client import HeardbackClient
 from heardback.worker.stack import write_cli_env
-from heardback.worker.wiring import build_replayer
+from heardback.worker.wiring import build_replayer, build_worker
 from heardback.workflows import contract
-from heardback.workflows.models import Candidate, InterviewCompleted, Role, RoleInput
-from tests.conftest import DEV_SERVER, free_port
+from heardback.workflows.models import (
+    Candidate,
+    Decide,
+    InterviewCompleted,
+    OfferUpdate,
+    Role,
+    RoleInput,
+    SweepResult,
+    UpdateResult,
+)
+from tests.conftest import DEV_SERVER, Harness, free_port, make_settings
 from tests.test_private_by_default import (
     KEY,
     TOKEN,
@@ -345,6 +357,13 @@ async def test_every_entry_point_is_sealed_and_an_erased_candidate_opens_nowhere
             else:
                 raise AssertionError(f"{wf} was never acknowledged")
 
+        said = {  # what their interviewers wrote and who they were
+            "py": [
+                "ivy.interviewer@acme.example",
+                "Your whiteboard session was the clearest we saw.",
+            ],
+            "readme": ["bob@acme.example", "Your system design was clear and well reasoned."],
+        }
         # Before erasure: nothing personal in plaintext anywhere but the outbox.
         secrets = [s for pair in people.values() for s in pair] + [
             "ivy.interviewer@acme.example",
@@ -383,7 +402,8 @@ async def test_every_entry_point_is_sealed_and_an_erased_candidate_opens_nowhere
             text = await readable_text(fresh, copy)
             name, email = people[who]
             if who in ("py", "readme"):
-                assert name.encode() not in text and email.encode() not in text, who
+                for secret in (name, email, *said[who]):
+                    assert secret.encode() not in text, (who, secret)
                 assert contract.ERASED_MARKER.encode() in text
             else:
                 assert name.encode() in text, who  # the others still open
@@ -422,3 +442,40 @@ def test_heardback_keys_rewrap_rewraps_under_the_new_master_key(tmp_path: Path) 
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["rewrapped"] == 1
     assert asyncio.run(opened(codec_on(SqliteDataKeys(path), K2, cache=0), sealed)) == ADA
+
+
+async def test_the_retention_sweep_shreds_a_finished_candidacys_data_keys(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """Retention uses the same mechanism as erasure on request: after `retention`, the sweep
+    destroys the candidacy's data keys (time-skipping server, an encrypting worker)."""
+    settings = make_settings(tmp_path, encryption="on", encryption_keys=SecretStr(K1))
+    client = await Client.connect(
+        env.client.service_client.config.target_host,
+        namespace=env.client.namespace,
+        data_converter=data_converter(settings),
+    )
+    harness = Harness(env=env, client=client, settings=settings)
+    async with build_worker(client, settings):
+        done = await harness.start(policy={"retention": "P30D", "quiet_hours": None})
+        await harness.idle(done)
+        await done.execute_update("decide", Decide(outcome="offer"), result_type=UpdateResult)
+        await done.execute_update(
+            "offer_update", OfferUpdate(event="accepted"), result_type=UpdateResult
+        )
+        await harness.until(done, lambda s: s.state == "completed")
+        table = SqliteDataKeys(data_keys_path(settings))
+        assert table.newest(done.id) is not None
+        sealed = (await history_copy(env.client, done.id)).events[0]
+        start_input = sealed.workflow_execution_started_event_attributes.input.payloads[0]
+        await harness.sleep(timedelta(days=31), done)
+        result: SweepResult = await client.execute_workflow(
+            contract.RETENTION_SWEEP_WORKFLOW,
+            id=f"sweep-{uuid.uuid4().hex[:6]}",
+            task_queue=settings.task_queue,
+            result_type=SweepResult,
+        )
+    assert (result.candidacies, result.data_keys) == (1, 1)
+    assert table.newest(done.id) is None
+    reader = codec_on(SqliteDataKeys(data_keys_path(settings)), K1, cache=0)
+    assert await opened(reader, start_input) == {contract.ERASED_MARKER: done.id}

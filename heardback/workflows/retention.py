@@ -41,6 +41,7 @@ class RetentionSweep:
             total.candidacies += one.candidacies
             total.files += one.files
             total.ledger_rows += one.ledger_rows
+            total.data_keys += one.data_keys
             total.still_running += one.still_running
             if not one.more or one.candidacies == 0:
                 break
@@ -50,9 +51,9 @@ class RetentionSweep:
 # PINNED, like the sweep: a few seconds of work that finishes on the build that started it.
 @workflow.defn(name=contract.ERASE_WORKFLOW, versioning_behavior=VersioningBehavior.PINNED)
 class EraseCandidacy:
-    """Erase one finished candidacy on request: its outbox copies, its ledger rows and its
-    workflow execution (history and visibility) in Temporal. Started by
-    `HeardbackClient.erase` once the candidacy has ended."""
+    """Erase one finished candidacy on request: its data keys (its payloads become unreadable
+    everywhere), its outbox copies, its ledger rows and its workflow execution (history and
+    visibility) in Temporal. Started by `HeardbackClient.erase` once the candidacy has ended."""
 
     @workflow.run
     async def run(self, req: EraseRequest) -> EraseResult:
