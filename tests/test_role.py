@@ -20,6 +20,8 @@ from heardback.workflows.models import (
     FINAL_KINDS,
     AdvanceCohort,
     CandidacyChanged,
+    CloseRole,
+    PendingFanOut,
     Policy,
     Role,
     RoleInput,
@@ -414,9 +416,12 @@ def test_cohort_rules_partition_exactly_the_candidates_waiting_at_the_stage(
     registry: dict[str, tuple[str, str]], named: list[str], stage: str
 ) -> None:
     rs = RoleState(role=Role(**ROLE), stages=STAGES, policy=Policy())
+    counts = role_policy.Counts(rs)
     for cid, (state, stg) in registry.items():
         role_policy.record_change(
-            rs, CandidacyChanged.model_validate({"candidate_id": cid, "state": state, "stage": stg})
+            rs,
+            CandidacyChanged.model_validate({"candidate_id": cid, "state": state, "stage": stg}),
+            counts,
         )
     cmd = AdvanceCohort(stage=stage, advanced=named, others="reject")
     advance, others, not_here = role_policy.cohort_plan(rs, cmd)
@@ -434,17 +439,68 @@ def test_cohort_rules_partition_exactly_the_candidates_waiting_at_the_stage(
 
 def test_finished_candidacies_leave_the_registry_and_are_counted() -> None:
     rs = RoleState(role=Role(**ROLE), stages=STAGES, policy=Policy())
+    counts = role_policy.Counts(rs)
     role_policy.record_change(
-        rs, CandidacyChanged(candidate_id="c-1", state="active", stage="application")
+        rs, CandidacyChanged(candidate_id="c-1", state="active", stage="application"), counts
     )
     role_policy.record_change(
         rs,
         CandidacyChanged(
             candidate_id="c-1", state="completed", stage="application", outcome="offer"
         ),
+        counts,
     )
     assert rs.candidacies == {}
     assert rs.finished == {"offer": 1}
+    assert role_policy.summary(rs, counts).by_state == {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from([f"c-{i}" for i in range(8)]),
+            st.sampled_from([*STATES, "completed", "refused"]),
+            st.sampled_from(STAGES),
+        ),
+        max_size=40,
+    ),
+    batches=st.lists(st.integers(min_value=0, max_value=5), max_size=6),
+)
+def test_the_roles_running_counts_always_equal_a_recount(
+    changes: list[tuple[str, str, str]], batches: list[int]
+) -> None:
+    """The Role keeps its counts per event (so a large role stays responsive); whatever the
+    order of reports and fan-out batches, its summary equals one counted from scratch."""
+    rs = RoleState(role=Role(**ROLE), stages=STAGES, policy=Policy())
+    counts = role_policy.Counts(rs)
+    for n, (cid, state, stage) in enumerate(changes):
+        role_policy.record_change(
+            rs,
+            CandidacyChanged.model_validate(
+                {"candidate_id": cid, "state": state, "stage": stage,
+                 "outcome": "rejected" if state == "completed" else None}
+            ),
+            counts,
+        )  # fmt: skip
+        if n % 7 == 3:  # a role-wide command queued for whoever is open now
+            ids = role_policy.open_ids(rs)
+            rs.jobs.append(
+                PendingFanOut(
+                    job_id=str(n), update="role_closed",
+                    command=CloseRole(reason="filled"), remaining=ids,
+                )
+            )  # fmt: skip
+            counts.queued(ids)
+        for size in batches[n % max(len(batches), 1) :][:1]:  # a batch of the oldest job sent
+            if rs.jobs:
+                sent = rs.jobs[0].remaining[:size]
+                del rs.jobs[0].remaining[:size]
+                counts.sent(sent)
+                if not rs.jobs[0].remaining:
+                    rs.jobs.pop(0)
+    assert role_policy.summary(rs, counts) == role_policy.summary(rs, role_policy.Counts(rs))
+    assert counts.open == sum(1 for e in rs.candidacies.values() if e.state in role_policy.OPEN)
 
 
 def test_pause_until_must_be_timezone_aware() -> None:

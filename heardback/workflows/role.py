@@ -78,6 +78,7 @@ class RoleWorkflow:
         self._rs = inp.carried_state or RoleState(
             role=inp.role, stages=list(inp.stages), policy=inp.policy
         )
+        self._counts = role_policy.Counts(self._rs)  # once; then kept up to date per event
 
     @workflow.run
     async def run(self, raw: RawValue) -> RoleSummary:
@@ -117,9 +118,9 @@ class RoleWorkflow:
         updates = self._published.take()
         if updates:
             workflow.upsert_search_attributes(updates)
-        open_ = sum(1 for e in rs.candidacies.values() if e.state in ("active", "on_hold"))
         workflow.set_current_details(
-            f"{rs.status}; {open_} open candidacies; {len(rs.jobs)} role-wide commands pending"
+            f"{rs.status}; {self._counts.open} open candidacies; "
+            f"{len(rs.jobs)} role-wide commands pending"
         )
 
     def _should_continue_as_new(self) -> bool:
@@ -141,6 +142,7 @@ class RoleWorkflow:
             summary=f"{job.update} to {len(batch)} candidacies",
         )
         del job.remaining[: len(batch)]
+        self._counts.sent(batch)
         if not job.remaining and rs.jobs and rs.jobs[0] is job:
             rs.jobs.pop(0)
 
@@ -176,6 +178,7 @@ class RoleWorkflow:
                 role_policy.record_change(
                     self._rs,
                     CandidacyChanged(candidate_id=o.candidate_id, state=o.state, stage=o.stage),
+                    self._counts,
                 )
 
     def _enqueue_job(self, update: str, command: CandidacyCommand, ids: list[str]) -> None:
@@ -184,12 +187,13 @@ class RoleWorkflow:
         rs.jobs.append(
             PendingFanOut(job_id=f"{rs.seq}", update=update, command=command, remaining=ids)
         )
+        self._counts.queued(ids)
         self._wake = True
 
     def _late_joiner(self, candidate_id: str) -> None:
         """A candidacy that appears after a role-wide command still gets it."""
         rs = self._rs
-        if any(candidate_id in j.remaining for j in rs.jobs):
+        if self._counts.pending[candidate_id]:
             return
         if rs.status == "closed" and rs.close_reason:
             self._enqueue_job(
@@ -212,7 +216,7 @@ class RoleWorkflow:
             workflow.logger.warning("candidacy_changed payload refused")
             return
         known = change.candidate_id in self._rs.candidacies
-        role_policy.record_change(self._rs, change)
+        role_policy.record_change(self._rs, change, self._counts)
         if not known and change.state in role_policy.OPEN:
             self._late_joiner(change.candidate_id)
         self._wake = True
@@ -241,7 +245,7 @@ class RoleWorkflow:
             summary="start candidacy",
         )
         if cmd.candidate.id not in rs.candidacies:
-            rs.candidacies[cmd.candidate.id] = CandidacyEntry()
+            self._counts.put(rs, cmd.candidate.id, CandidacyEntry())
             # Closed or paused while the candidacy was starting: it hears about it too.
             self._late_joiner(cmd.candidate.id)
         return workflow_id
@@ -341,6 +345,7 @@ class RoleWorkflow:
         rs.status = "open"
         rs.paused_until = None
         rs.jobs = [j for j in rs.jobs if j.update != contract.UPDATE_ROLE_PAUSED]
+        self._counts = role_policy.Counts(rs)  # once per command, not per event
         ids = role_policy.open_ids(rs)
         self._enqueue_job(contract.UPDATE_ROLE_RESUMED, ResumeRole(), ids)
         return RoleCommandResult(status=rs.status, affected=len(ids))
@@ -360,6 +365,7 @@ class RoleWorkflow:
         rs.paused_until = None
         # Pending pause/resume deliveries no longer matter: the close supersedes them.
         rs.jobs = []
+        self._counts.pending.clear()
         ids = role_policy.open_ids(rs)
         self._enqueue_job(contract.UPDATE_ROLE_CLOSED, cmd, ids)
         return RoleCommandResult(status=rs.status, affected=len(ids))
@@ -372,4 +378,4 @@ class RoleWorkflow:
 
     @workflow.query(name=contract.QUERY_SUMMARY)
     def summary(self) -> RoleSummary:
-        return role_policy.summary(self._rs)
+        return role_policy.summary(self._rs, self._counts)

@@ -17,15 +17,68 @@ OPEN = ("active", "on_hold")
 DONE = ("completed", "refused")
 
 
-def record_change(rs: RoleState, change: CandidacyChanged) -> None:
+class Counts:
+    """What the Role counts, kept as its registry and fan-out queue change, so the work per
+    event does not grow with the number of candidacies (a role stays responsive at any size).
+    Derived from the state (once, at start or after continue-as-new), never persisted."""
+
+    def __init__(self, rs: RoleState) -> None:
+        self.by_state: Counter[str] = Counter(e.state for e in rs.candidacies.values())
+        self.by_stage: Counter[str] = Counter(
+            e.stage for e in rs.candidacies.values() if e.state in OPEN
+        )
+        # Candidacies a queued role-wide command has still to reach (how many commands each).
+        self.pending: Counter[str] = Counter(cid for j in rs.jobs for cid in j.remaining)
+
+    def _forget(self, entry: CandidacyEntry) -> None:
+        self.by_state[entry.state] -= 1
+        if not self.by_state[entry.state]:
+            del self.by_state[entry.state]
+        if entry.state in OPEN:
+            self.by_stage[entry.stage] -= 1
+            if not self.by_stage[entry.stage]:
+                del self.by_stage[entry.stage]
+
+    def _count(self, entry: CandidacyEntry) -> None:
+        self.by_state[entry.state] += 1
+        if entry.state in OPEN:
+            self.by_stage[entry.stage] += 1
+
+    def put(self, rs: RoleState, candidate_id: str, entry: CandidacyEntry | None) -> None:
+        """Set (or, with None, remove) one registry entry, keeping the counts."""
+        old = rs.candidacies.pop(candidate_id, None) if entry is None else None
+        if entry is not None:
+            old = rs.candidacies.get(candidate_id)
+            rs.candidacies[candidate_id] = entry
+            self._count(entry)
+        if old is not None:
+            self._forget(old)
+
+    def queued(self, ids: list[str]) -> None:
+        self.pending.update(ids)
+
+    def sent(self, ids: list[str]) -> None:
+        self.pending.subtract(ids)
+        for cid in ids:
+            if self.pending[cid] <= 0:
+                del self.pending[cid]
+
+    @property
+    def open(self) -> int:
+        return sum(self.by_state[s] for s in OPEN)
+
+
+def record_change(rs: RoleState, change: CandidacyChanged, counts: Counts) -> None:
     """Keep the registry small: finished candidacies leave it and become a count."""
     if change.state in DONE:
-        rs.candidacies.pop(change.candidate_id, None)
+        counts.put(rs, change.candidate_id, None)
         key = change.outcome or change.state
         rs.finished[key] = rs.finished.get(key, 0) + 1
         return
-    rs.candidacies[change.candidate_id] = CandidacyEntry(
-        state=change.state, stage=change.stage, outcome=change.outcome
+    counts.put(
+        rs,
+        change.candidate_id,
+        CandidacyEntry(state=change.state, stage=change.stage, outcome=change.outcome),
     )
 
 
@@ -73,17 +126,16 @@ def cohort_plan(rs: RoleState, cmd: AdvanceCohort) -> tuple[list[str], list[str]
     return advance, others, not_here
 
 
-def summary(rs: RoleState) -> RoleSummary:
-    by_state = Counter(e.state for e in rs.candidacies.values())
-    by_stage = Counter(e.stage for e in rs.candidacies.values() if e.state in OPEN)
+def summary(rs: RoleState, counts: Counts) -> RoleSummary:
+    by_state, by_stage = counts.by_state, counts.by_stage
     return RoleSummary(
         role_id=rs.role.id,
         status=rs.status,
         paused_until=rs.paused_until,
         by_state=dict(sorted(by_state.items())),
-        by_stage={s: by_stage[s] for s in rs.stages if by_stage[s]}
+        by_stage={s: by_stage[s] for s in rs.stages if by_stage.get(s)}
         | {s: n for s, n in by_stage.items() if s not in rs.stages},
         finished_by_outcome=dict(sorted(rs.finished.items())),
         messages_owed=len(rs.candidacies),
-        fan_out_remaining=sum(len(j.remaining) for j in rs.jobs),
+        fan_out_remaining=counts.pending.total(),
     )

@@ -1,0 +1,250 @@
+"""Benchmark: does a Role stay responsive as it grows? Workflow-task time and `summary` latency
+at N open candidacies.
+
+    python -m bench.role_size [--candidates 10000] [--signals 2000] [--record docs/PERFORMANCE.md]
+
+Starts the Temporal dev server (SQLite file persistence) and an in-process worker, then starts a
+Role that already carries N open candidacies (as a Role that continued as new with N open would),
+so the size is reached in seconds rather than the hours that adding N one by one takes. Then:
+
+1. `--signals` `candidacy_changed` reports arrive (half from known candidacies moving stage,
+   half from candidacies the role has not seen yet), at full speed;
+2. the role is closed: a fan-out to all N (their workflows do not exist here, so each update is
+   answered "not found" by the server at once: the Role's own work is what is measured), while
+   `summary` is queried every 0.2 s.
+
+It reports, from the Role's histories (every run), each workflow task's duration (started ->
+completed), the largest and the 95th percentile, and the `summary` latencies during the close
+(largest, 95th percentile, and how many exceeded one second or timed out: a slow query is
+reported, never fatal). A benchmark, not a test: JSON on stdout; --record appends a row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from bench.concurrency import bounded
+from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.settings import Settings
+from heardback.runtime.temporal import run_and_exit
+from heardback.starter.client import HeardbackClient
+from heardback.worker.wiring import build_worker, running
+from heardback.workflows import search
+from heardback.workflows.models import Candidate
+
+ROLE = "size"
+
+
+def carried(n: int) -> dict[str, Any]:
+    return {
+        "role": {
+            "id": ROLE,
+            "title": "Engineer",
+            "company": "Bench Co",
+            "contact_email": "jobs@bench.example",
+        },
+        "stages": ["application", "screen", "technical", "onsite"],
+        "policy": {"quiet_hours": None},
+        "carried_state": {
+            "role": {
+                "id": ROLE,
+                "title": "Engineer",
+                "company": "Bench Co",
+                "contact_email": "jobs@bench.example",
+            },
+            "stages": ["application", "screen", "technical", "onsite"],
+            "policy": {"quiet_hours": None},
+            "candidacies": {
+                f"c-{i}": {"state": "active", "stage": "application"} for i in range(n)
+            },
+        },
+    }
+
+
+def p95(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+async def task_durations(client: Client, workflow_id: str) -> tuple[list[float], int]:
+    """Every workflow task's started -> completed time, over every run of the workflow."""
+    durations: list[float] = []
+    events = 0
+    run_id: str | None = None
+    seen: set[str] = set()
+    handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(workflow_id)
+    # Walk the chain of runs from the first: list them through visibility.
+    runs = [
+        e.run_id
+        async for e in client.list_workflows(f"WorkflowId = '{workflow_id}'")
+        if e.run_id is not None
+    ]
+    for run_id in runs:
+        if run_id in seen:
+            continue
+        seen.add(run_id)
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        events += len(history.events)
+        started: datetime | None = None
+        for ev in history.events:
+            if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                started = ev.event_time.ToDatetime()
+            elif (
+                ev.event_type
+                in (
+                    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+                    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+                    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+                )
+                and started is not None
+            ):
+                durations.append((ev.event_time.ToDatetime() - started).total_seconds())
+                started = None
+    del handle
+    return durations, events
+
+
+async def measure(client: Client, n: int, signals: int, adds: int, tmp: Path) -> dict[str, Any]:
+    settings = Settings(
+        task_queue="bench-role-size",
+        worker_deployment_name="bench-role-size",
+        outbox_dir=tmp / "outbox",
+        ledger_path=tmp / "ledger.sqlite3",
+        encryption="off",
+    )
+    async with running(build_worker(client, settings), client, settings):
+        t0 = time.monotonic()
+        role = await client.start_workflow(
+            "Role", carried(n), id=f"role-{ROLE}", task_queue=settings.task_queue
+        )
+        await role.query("summary")
+        started_s = time.monotonic() - t0
+
+        # Real candidates added the documented way (each started and acknowledged).
+        hb = HeardbackClient(client, task_queue=settings.task_queue)
+        t_add = time.monotonic()
+        await bounded(
+            range(adds),
+            lambda i: hb.add_candidate(
+                ROLE, Candidate(id=f"a-{i}", name=f"Person {i}", email=f"p{i}@example.org")
+            ),
+            6,  # Temporal admits 10 in-flight updates per workflow
+        )
+        adds_s = time.monotonic() - t_add
+        add_durations, _ = await task_durations(client, f"role-{ROLE}")
+
+        def report(i: int) -> Any:
+            known = i % 2 == 0
+            cid = f"c-{i}" if known else f"c-new-{i}"
+            return role.signal(
+                "candidacy_changed",
+                {"candidate_id": cid, "state": "active", "stage": "screen"},
+            )
+
+        t1 = time.monotonic()
+        await bounded(range(signals), report, 50)
+        expected = n + adds + signals // 2
+        while (await role.query("summary"))["by_state"].get("active", 0) < expected:  # noqa: ASYNC110 - polling a query
+            await asyncio.sleep(0.2)
+        signals_s = time.monotonic() - t1
+
+        latencies: list[float] = []
+        slow_or_failed: list[str] = []
+        t2 = time.monotonic()
+        await role.execute_update("close", {"reason": "filled"})
+        while True:
+            q0 = time.monotonic()
+            try:
+                s = await asyncio.wait_for(role.query("summary"), timeout=10)
+            except (TimeoutError, RPCError) as err:
+                slow_or_failed.append(type(err).__name__)
+                latencies.append(time.monotonic() - q0)
+                continue
+            latencies.append(time.monotonic() - q0)
+            if s["fan_out_remaining"] == 0:
+                break
+            await asyncio.sleep(0.2)
+        close_s = time.monotonic() - t2
+        durations, events = await task_durations(client, f"role-{ROLE}")
+    return {
+        "start_with_n_s": round(started_s, 2),
+        "adds": adds,
+        "adds_per_s": round(adds / adds_s, 1) if adds else None,
+        "task_max_during_adds_s": round(max(add_durations), 3),
+        "task_p95_during_adds_s": round(p95(add_durations), 3),
+        "signals_s": round(signals_s, 2),
+        "close_fan_out_s": round(close_s, 2),
+        "workflow_tasks": len(durations),
+        "task_max_s": round(max(durations), 3),
+        "task_p95_s": round(p95(durations), 3),
+        "summary_queries": len(latencies),
+        "summary_max_s": round(max(latencies), 3),
+        "summary_p95_s": round(p95(latencies), 3),
+        "summary_over_1s": sum(1 for x in latencies if x > 1.0),
+        "summary_failed": len(slow_or_failed),
+        "role_history_events_all_runs": events,
+    }
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--candidates", type=int, default=10_000)
+    parser.add_argument("--signals", type=int, default=2_000)
+    parser.add_argument("--adds", type=int, default=200, help="real add_candidate calls")
+    parser.add_argument("--record", type=Path, default=None)
+    args = parser.parse_args()
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        env = await WorkflowEnvironment.start_local(
+            search_attributes=search.ALL,
+            dev_server_existing_path=str(bin_dir / "temporal"),
+            ui=False,
+            data_converter=DATA_CONVERTER,
+            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db")],
+        )
+        try:
+            figures = await measure(env.client, args.candidates, args.signals, args.adds, Path(tmp))
+        finally:
+            await env.shutdown()
+    result = {
+        "candidates": args.candidates,
+        "signals": args.signals,
+        **figures,
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "date": datetime.now(UTC).date().isoformat(),
+    }
+    print(json.dumps(result, indent=2))
+    if args.record:
+        row = (
+            f"| {result['date']} | {args.candidates} | {args.signals} "
+            f"| {result['task_max_s']} s | {result['task_p95_s']} s "
+            f"| {result['summary_max_s']} s | {result['summary_over_1s']} "
+            f"| {result['summary_failed']} | {result['close_fan_out_s']} s "
+            f"| {result['machine']} |\n"
+        )
+        with args.record.open("a") as fh:
+            fh.write(row)
+    return 0
+
+
+if __name__ == "__main__":
+    run_and_exit(main)
