@@ -21,6 +21,7 @@ from fastapi import Depends, FastAPI
 
 from heardback.gateway import (
     pages,
+    routes_ats,
     routes_candidacies,
     routes_health,
     routes_roles,
@@ -65,6 +66,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.inbound.stop()
         if app.state.dedupe is not None:
             app.state.dedupe.close()
+        if app.state.ats is not None:
+            app.state.ats.close()
 
 
 def create_app(settings: Settings, *, client: HeardbackClient | None = None) -> FastAPI:
@@ -88,10 +91,13 @@ def create_app(settings: Settings, *, client: HeardbackClient | None = None) -> 
     app.state.holder = ClientHolder(settings, client)
     app.state.tokens = [t.encode() for t in tokens(settings)]
     app.state.dedupe = None  # opened by the lifespan
+    app.state.ats = None  # the provider webhooks' store, opened on first use
     app.state.inbound = None  # started by the lifespan when HEARDBACK_INBOUND_SMTP_PORT is set
     app.state.pages = pages.Pages(settings)
     for routes in (routes_health, routes_roles, routes_candidacies, routes_webhooks, pages):
         app.include_router(routes.router)
+    app.include_router(routes_ats.router)
+    app.include_router(routes_ats.operator)
     app.middleware("http")(request_ids)
     add_error_handlers(app)
     return app

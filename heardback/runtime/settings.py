@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +92,22 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
     webhook_dedupe_days: int = 14
+    # Greenhouse's webhooks (POST /v1/webhooks/greenhouse): its secret keys, comma-separated
+    # (several while one is rotated); None: that endpoint refuses.
+    greenhouse_webhook_secrets: SecretStr | None = None
+    # What the provider webhooks keep (events, dead letters, order, candidate links).
+    ats_store_path: Path = Path("var/ats.sqlite3")
+    # The tenant's defaults for a role an ATS opens (a new job's first application).
+    default_company: str | None = None
+    default_contact_email: str | None = None
+    default_locale: str = "en"
+    default_time_zone: str = "UTC"
+    # The policy of such a role, as JSON ({"quiet_hours": null, "decision_due": "P3D"}); {}:
+    # heardback's defaults.
+    default_policy: dict[str, Any] = {}
+    # A rejection's reason from the ATS: "as_written" sends its text to the candidate as the
+    # written reason; "withheld" (default) never does (internal reason codes rarely help).
+    ats_rejection_reasons: Literal["withheld", "as_written"] = "withheld"
 
     # One-step links and pages (served by the gateway). Every link in a mail starts with
     # public_url. Links are signed with link_keys (comma-separated, each >= 32 characters; the

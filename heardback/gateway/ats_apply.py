@@ -1,0 +1,180 @@
+"""Carrying out a provider event's plan (see heardback.gateway.greenhouse.plan) with heardback's
+client. Each step is idempotent (updates carry a request id derived from the signed body), so a
+retried event repeats nothing. A refusal (the effort rule, a candidate without an address) is an
+answer, recorded; only an error of Temporal's raises, so the provider retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from heardback.gateway.ats_store import AtsStore
+from heardback.runtime.settings import Settings
+from heardback.starter.client import HeardbackClient
+from heardback.workflows import contract
+from heardback.workflows.decoding import describe_errors
+from heardback.workflows.errors import InvalidInput, NotFound, Refused
+from heardback.workflows.models import (
+    Candidate,
+    CloseRole,
+    Decide,
+    OfferUpdate,
+    Policy,
+    Role,
+    RoleInput,
+)
+
+
+class NeedsOperator(Exception):
+    """Our own processing cannot use this event (kept for an operator, with the reason)."""
+
+
+@dataclass
+class Applied:
+    status: str  # processed | ignored | refused
+    reason: str | None = None
+    workflow_id: str | None = None
+
+
+@dataclass
+class Tenant:
+    """Who applies the events: the client, the store, the tenant's settings, the provider."""
+
+    client: HeardbackClient
+    store: AtsStore
+    settings: Settings
+    provider: str
+
+
+async def apply_steps(
+    t: Tenant, steps: list[tuple[str, dict[str, Any]]], request_id: str
+) -> Applied:
+    result = Applied(status="processed")
+    for n, (step, args) in enumerate(steps):
+        rid = f"{request_id}-{n}"
+        try:
+            outcome = await _step(t, step, args, rid)
+        except NotFound as err:
+            outcome = Applied("ignored", f"{err.reason} (not started in heardback)")
+        except (Refused, InvalidInput) as err:
+            outcome = Applied("refused", err.reason)
+        except ValidationError as err:
+            outcome = Applied("refused", describe_errors(err))
+        if outcome.workflow_id:
+            result.workflow_id = outcome.workflow_id
+        if outcome.status != "processed":
+            return Applied(outcome.status, outcome.reason, result.workflow_id)
+    return result
+
+
+async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
+    client, store, settings, provider = t.client, t.store, t.settings, t.provider
+    if step == "open_role":
+        company, contact = settings.default_company, settings.default_contact_email
+        if not company or not contact:
+            raise NeedsOperator(
+                "a new job needs the tenant's defaults to open its role: set "
+                "HEARDBACK_DEFAULT_COMPANY and HEARDBACK_DEFAULT_CONTACT_EMAIL, then retry"
+            )
+        await client.open_role(
+            RoleInput(
+                role=Role(
+                    id=a["role_id"],
+                    title=a["title"][:200],
+                    company=company,
+                    contact_email=contact,
+                    locale=settings.default_locale,
+                    time_zone=settings.default_time_zone,
+                ),
+                policy=Policy.model_validate(settings.default_policy),
+            )
+        )
+        return Applied("processed")
+    if step == "add_candidate":
+        if not a["email"]:
+            return Applied("refused", "the candidate has no email address in the ATS")
+        if not a["can_email"]:
+            return Applied(
+                "refused",
+                "the ATS says this candidate may not be emailed (can_email false); heardback "
+                "sends them nothing and has not started a candidacy",
+            )
+        wf = await client.add_candidate(
+            a["role_id"],
+            Candidate(id=a["candidate_id"], name=a["name"] or "there", email=a["email"]),
+        )
+        if a.get("external_candidate"):
+            store.link(provider, a["external_candidate"], a["role_id"], a["candidate_id"])
+        if a.get("application") and isinstance(a.get("stage"), str):
+            store.visited(a["application"], a["stage"])
+        return Applied("processed", workflow_id=wf)
+    wf_id = (
+        contract.candidacy_workflow_id(a["role_id"], a["candidate_id"])
+        if "role_id" in a and "candidate_id" in a
+        else None
+    )
+    if step == "advance":
+        st = await client.status(a["role_id"], a["candidate_id"])
+        if st.stage == a["stage"]:
+            return Applied("ignored", "the candidacy is already at that stage", wf_id)
+        if any(s.stage == a["stage"] for s in st.stages) or store.was_at(
+            a["application"], a["stage"]
+        ):
+            return Applied(
+                "ignored",
+                f"moved back to an earlier stage ({a['stage']!r}) in the ATS: not announced "
+                "to the candidate as progress",
+                wf_id,
+            )
+        await client.decide(
+            a["role_id"],
+            a["candidate_id"],
+            Decide(outcome="advance", next_stage=a["stage"]),
+            request_id=rid,
+        )
+        store.visited(a["application"], a["stage"])
+        return Applied("processed", workflow_id=wf_id)
+    if step == "reject":
+        await client.decide(
+            a["role_id"],
+            a["candidate_id"],
+            Decide(outcome="reject", feedback=a["feedback"]),
+            request_id=rid,
+        )
+        return Applied("processed", workflow_id=wf_id)
+    if step == "hired":
+        st = await client.status(a["role_id"], a["candidate_id"])
+        if not any(m.kind == "offer" for m in st.messages):
+            # Hired without an offer heardback knew of: the offer is the candidate's outcome.
+            await client.decide(
+                a["role_id"], a["candidate_id"], Decide(outcome="offer"), request_id=f"{rid}-o"
+            )
+        await client.offer_update(
+            a["role_id"], a["candidate_id"], OfferUpdate(event="accepted"), request_id=rid
+        )
+        return Applied("processed", workflow_id=wf_id)
+    if step == "offer":
+        await client.offer_update(
+            a["role_id"], a["candidate_id"], OfferUpdate(event=a["event"]), request_id=rid
+        )
+        return Applied("processed", workflow_id=wf_id)
+    if step == "erase":
+        await client.erase(a["role_id"], a["candidate_id"])
+        store.unlink(provider, a["role_id"], a["candidate_id"])
+        return Applied("processed", workflow_id=wf_id)
+    if step in ("erase_application", "erase_candidate"):
+        found = (
+            store.candidacy_of_application(provider, a["candidate_id"])
+            if step == "erase_application"
+            else store.candidacies_of(provider, a["external_candidate"])
+        )
+        for role_id, candidate_id in found:
+            await client.erase(role_id, candidate_id)
+            store.unlink(provider, role_id, candidate_id)
+        return Applied("processed")
+    if step == "close_role":
+        await client.close_role(a["role_id"], CloseRole(reason="cancelled"), request_id=rid)
+        return Applied("processed")
+    raise NeedsOperator(f"unknown step {step!r}")

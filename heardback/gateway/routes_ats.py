@@ -1,0 +1,246 @@
+"""Provider webhooks as the providers send them: `POST /v1/webhooks/greenhouse` (verified by
+Greenhouse's own signature, no bearer token), and the operator's list of what became of every
+event, `GET /v1/webhooks/events` (bearer), with a retry for the ones kept as dead letters.
+
+Greenhouse counts only a 200 as delivered and retries everything else for about 15 hours, so
+every documented event is answered 200 with what became of it; a 5xx only when Temporal cannot
+be reached (a retry will then succeed), a 401 only for a wrong signature."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+import structlog
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel
+from temporalio.api.common.v1 import Payload
+
+from heardback.gateway import greenhouse
+from heardback.gateway.ats_apply import Applied, NeedsOperator, Tenant, apply_steps
+from heardback.gateway.ats_store import AtsStore
+from heardback.gateway.deps import AUTH, AppSettings, Holder, RequestId
+from heardback.gateway.errors import ERRORS, ApiError, ErrorBody
+from heardback.runtime.settings import Settings
+
+log = structlog.get_logger("heardback.gateway")
+
+router = APIRouter(tags=["webhooks"])
+operator = APIRouter(tags=["webhooks"], dependencies=[AUTH], responses=ERRORS)
+
+
+class ProviderOutcome(BaseModel):
+    """What became of one provider event (ids only)."""
+
+    event: str  # the digest of the signed body: what deduplicates it
+    status: Literal["processed", "duplicate", "ignored", "refused", "failed"]
+    action: str
+    reason: str | None = None
+    workflow_id: str | None = None
+
+
+class EventView(BaseModel):
+    event: str
+    provider: str
+    action: str
+    provider_event_id: str | None
+    received_at: float
+    status: str
+    reason: str | None
+    retryable: bool  # a dead letter whose body was kept
+
+
+def store_of(request: Request) -> AtsStore:
+    store: AtsStore | None = getattr(request.app.state, "ats", None)
+    if store is None:
+        settings: Settings = request.app.state.settings
+        store = AtsStore(settings.ats_store_path)
+        request.app.state.ats = store
+    return store
+
+
+def greenhouse_secrets(settings: Settings) -> list[str]:
+    given = settings.greenhouse_webhook_secrets
+    if given is None:
+        return []
+    return [s.strip() for s in given.get_secret_value().split(",") if s.strip()]
+
+
+async def _seal(request: Request, body: bytes) -> bytes:
+    """A dead letter's body as kept at rest: through the payload codec when encryption is on."""
+    holder = request.app.state.holder
+    client = await holder.get()
+    codec = client.temporal.data_converter.payload_codec
+    payload = Payload(metadata={"encoding": b"binary/plain"}, data=body)
+    if codec is not None:
+        (payload,) = await codec.encode([payload])
+    return payload.SerializeToString()
+
+
+async def _unseal(request: Request, kept: bytes) -> bytes:
+    holder = request.app.state.holder
+    client = await holder.get()
+    codec = client.temporal.data_converter.payload_codec
+    payload = Payload.FromString(kept)
+    if codec is not None:
+        (payload,) = await codec.decode([payload])
+    return payload.data
+
+
+async def process(
+    request: Request, body: bytes, key: str, holder: Holder, settings: Settings
+) -> ProviderOutcome:
+    """Plan and apply one verified Greenhouse event; records the outcome."""
+    store = store_of(request)
+    try:
+        event = greenhouse.parse(body)
+        plan = greenhouse.plan(
+            event, reasons_as_written=settings.ats_rejection_reasons == "as_written"
+        )
+    except greenhouse.Unusable as err:
+        return await _dead(request, store, key=key, action="unknown", reason=str(err), body=body)
+    outcome = ProviderOutcome(event=key, status="processed", action=plan.action)
+    if plan.handling == "ignore":
+        outcome.status, outcome.reason = "ignored", plan.reason
+    elif (
+        plan.application
+        and plan.occurred_at
+        and (
+            later := await asyncio.to_thread(
+                store.newer_applied, plan.application, plan.occurred_at
+            )
+        )
+    ):
+        outcome.status = "ignored"
+        outcome.reason = f"older than an event already applied ({later.isoformat()}): not applied"
+    else:
+        client = await holder.get()
+        try:
+            done: Applied = await apply_steps(
+                Tenant(client, store, settings, greenhouse.PROVIDER),
+                plan.steps,
+                f"gh-{key[-32:]}",
+            )
+        except NeedsOperator as err:
+            return await _dead(
+                request, store, key=key, action=plan.action, reason=str(err), body=body
+            )
+        outcome.status = done.status  # type: ignore[assignment]
+        outcome.reason = done.reason
+        outcome.workflow_id = done.workflow_id
+        if done.status == "processed" and plan.application and plan.occurred_at:
+            await asyncio.to_thread(store.applied, plan.application, plan.occurred_at)
+    await asyncio.to_thread(store.finish, key, outcome.status, outcome.reason)  # type: ignore[arg-type]
+    return outcome
+
+
+async def _dead(
+    request: Request, store: AtsStore, *, key: str, action: str, reason: str, body: bytes
+) -> ProviderOutcome:
+    kept = await _seal(request, body)
+    await asyncio.to_thread(store.finish, key, "failed", reason, kept)
+    log.warning("webhook_dead_letter", provider="greenhouse", action=action, event_key=key)
+    return ProviderOutcome(event=key, status="failed", action=action, reason=reason)
+
+
+@router.post(
+    "/v1/webhooks/greenhouse",
+    response_model=ProviderOutcome,
+    responses={
+        401: {"model": ErrorBody, "description": "the Signature header does not match"},
+        503: {"model": ErrorBody, "description": "not configured, or Temporal down: retry"},
+    },
+)
+async def greenhouse_webhook(
+    request: Request,
+    *,
+    settings: AppSettings,
+    holder: Holder,
+    rid: RequestId,
+    signature: Annotated[
+        str | None,
+        Header(alias=greenhouse.SIGNATURE_HEADER, description="sha256 <hex HMAC of the raw body>"),
+    ] = None,
+    event_id: Annotated[
+        str | None, Header(alias=greenhouse.EVENT_ID_HEADER, max_length=200)
+    ] = None,
+) -> ProviderOutcome:
+    """Every event Greenhouse documents: mapped, or acknowledged and recorded as not relevant.
+    Each signed body acts once, whatever its `Greenhouse-Event-ID`."""
+    secrets = greenhouse_secrets(settings)
+    if not secrets:
+        raise ApiError(
+            503, "not_configured", "set HEARDBACK_GREENHOUSE_WEBHOOK_SECRETS to accept Greenhouse"
+        )
+    body = await request.body()
+    if not greenhouse.verify(secrets, body, signature):
+        raise ApiError(401, "unauthorized", "the Signature header does not match")
+    key = greenhouse.event_key(body)
+    store = store_of(request)
+    try:
+        action = str(greenhouse.parse(body)["action"])
+    except greenhouse.Unusable:
+        action = "unknown"
+    seen = await asyncio.to_thread(store.claim, key, greenhouse.PROVIDER, action, event_id)
+    if seen is not None:
+        if seen.status == "in_progress":
+            raise ApiError(503, "in_progress", "this event is being processed; retry later")
+        return ProviderOutcome(
+            event=key, status="duplicate", action=seen.action, reason=seen.reason
+        )
+    try:
+        outcome = await process(request, body, key, holder, settings)
+    except BaseException:
+        await asyncio.to_thread(store.release, key)
+        raise
+    log.info(
+        "provider_event",
+        provider="greenhouse",
+        action=outcome.action,
+        status=outcome.status,
+        event_key=key,
+        provider_event_id=event_id,
+        request_id=rid,
+    )
+    return outcome
+
+
+@operator.get("/v1/webhooks/events", response_model=list[EventView])
+async def list_events(
+    request: Request,
+    status: Annotated[
+        Literal["processed", "ignored", "refused", "failed"] | None,
+        Query(description="only events with this outcome (failed: the dead letters)"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[EventView]:
+    """What became of provider events, newest first: ids, actions and reasons only."""
+    rows = await asyncio.to_thread(store_of(request).events, status, limit)
+    return [
+        EventView(
+            event=r.event_key,
+            provider=r.provider,
+            action=r.action,
+            provider_event_id=r.header_id,
+            received_at=r.received_at,
+            status=r.status,
+            reason=r.reason,
+            retryable=r.has_body,
+        )
+        for r in rows
+    ]
+
+
+@operator.post("/v1/webhooks/events/{event}/retry", response_model=ProviderOutcome)
+async def retry_event(
+    request: Request, event: str, settings: AppSettings, holder: Holder
+) -> ProviderOutcome:
+    """Process a dead letter again (after fixing its cause, e.g. the tenant's defaults)."""
+    store = store_of(request)
+    kept = await asyncio.to_thread(store.body, event)
+    if kept is None:
+        raise ApiError(404, "not_found", "no dead letter with that id (or it was retried)")
+    body = await _unseal(request, kept)
+    if greenhouse.event_key(body) != event:
+        raise ApiError(409, "conflict", "the kept body does not match its id")
+    return await process(request, body, event, holder, settings)
