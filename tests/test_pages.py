@@ -323,3 +323,33 @@ async def test_replying_to_the_reminder_records_the_lines_through_the_gateways_l
 def _send(port: int, msg: EmailMessage) -> None:
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
         smtp.send_message(msg)
+
+
+async def test_hostile_forms_get_a_plain_answer_and_links_stay_out_of_the_logs(
+    stack: PagesStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: a mistyped link (trailing slash, extra segment) was logged whole (a
+    bearer credential); invisible characters got past screening; too many fields and a date at
+    the end of the calendar answered 500; the override box vanished when its reason was empty."""
+    _, wf = await stack.candidacy()
+    url = stack.link(await stack.mail(wf, "feedback_reminder"), "f")
+    token = url.rsplit("/", 1)[1]
+    async with httpx.AsyncClient() as http:
+        capsys.readouterr()
+        await http.get(url + "/")
+        await http.get(url + "/x")
+        logged = capsys.readouterr()
+        assert token not in logged.out + logged.err
+        hidden = await post_form(
+            http, url, {"lines": "You are too o\u200bld for this team, sadly."}
+        )
+        assert hidden.status_code == 422 and "age" in text_of(hidden.text)
+        page = (await http.get(url)).text
+        many = {"csrf": csrf_of(page), **{f"f{i}": "x" for i in range(60)}}
+        assert (await http.post(url, data=many)).status_code < 500
+        no_reason = await post_form(
+            http, url, {"lines": "Not a culture fit.", "override": "yes", "override_reason": ""}
+        )
+        assert no_reason.status_code == 422
+        assert 'name="override_reason"' in no_reason.text  # the box to answer in is there
+    assert (await stack.client.page_view(wf)).interviews[0].feedback == []

@@ -284,3 +284,11 @@ def test_fifty_long_lines_are_quick(language: str) -> None:
     elapsed = time.perf_counter() - started
     assert findings == []
     assert elapsed < 0.5, f"{elapsed * 1000:.0f} ms for 50 lines of 2,000 characters"
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u200d", "\u2060", "\u00ad", "\u034f", "\ufeff"])
+def test_invisible_characters_do_not_hide_a_word(hidden: str) -> None:
+    line = f"You are too o{hidden}ld for this team, and that decided it."
+    (finding,) = screening.screen([line], "en")
+    assert finding.category == "age"
+    assert finding.matched == f"too o{hidden}ld"  # quoted as written

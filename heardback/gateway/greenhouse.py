@@ -106,7 +106,7 @@ def verify(secrets: list[str], body: bytes, header: str | None) -> bool:
 
 def event_key(body: bytes) -> str:
     """What an event is deduplicated on: the signed body itself."""
-    return f"{PROVIDER}:{hashlib.sha256(body).hexdigest()}"
+    return f"{PROVIDER}-{hashlib.sha256(body).hexdigest()}"
 
 
 def role_id(job_id: object) -> str:

@@ -176,7 +176,10 @@ async def _read_form(request: Request) -> _Form | None:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return _Form(parse_qs(text, keep_blank_values=True, max_num_fields=50))
+    try:
+        return _Form(parse_qs(text, keep_blank_values=True, max_num_fields=50))
+    except ValueError:  # more fields than any of our forms has: not one of ours
+        return None
 
 
 # --- CSRF ----------------------------------------------------------------------------------------
@@ -378,7 +381,16 @@ async def feedback_submit(request: Request, token: str) -> Response:
     override = _override(form)
     if override == "reason":
         problem = reader.gettext("To send the lines as written, say why in a few words.")
-        return _feedback_form(request, token, link, view, status=422, problem=problem, **again)
+        return _feedback_form(
+            request,
+            token,
+            link,
+            view,
+            status=422,
+            problem=problem,
+            findings=_findings(lines, view.staff_locale),  # the override box stays to answer in
+            **again,
+        )
     if override is None:
         findings = _findings(lines, view.staff_locale)
         if findings:
@@ -514,7 +526,16 @@ async def decision_submit(request: Request, token: str) -> Response:
     override = _override(form)
     if override == "reason":
         problem = reader.gettext("To send the lines as written, say why in a few words.")
-        return _decision_form(request, token, link, view, status=422, problem=problem, **again)
+        return _decision_form(
+            request,
+            token,
+            link,
+            view,
+            status=422,
+            problem=problem,
+            findings=_findings(lines, view.staff_locale),  # the override box stays to answer in
+            **again,
+        )
     if lines and override is None:
         findings = _findings(lines, view.staff_locale)
         if findings:
@@ -568,7 +589,10 @@ def _hold_until(value: str, reader: Reader) -> datetime | None:
         day = date.fromisoformat(value)
     except ValueError:
         return None
-    return datetime.combine(day, HOLD_DECIDED_AT, tzinfo=reader.zone).astimezone(UTC)
+    try:
+        return datetime.combine(day, HOLD_DECIDED_AT, tzinfo=reader.zone).astimezone(UTC)
+    except (OverflowError, ValueError):  # a date at the end of the calendar
+        return None
 
 
 # --- the candidate's status page ---------------------------------------------------------------

@@ -35,7 +35,9 @@ async def request_ids(
     log.info(
         "http_request",
         method=request.method,
-        route=getattr(request.scope.get("route"), "path", request.url.path),
+        # The route's template, never the path: a page's path is its signed link (a bearer
+        # credential), and a mistyped one (a trailing slash, a 404) matches no route.
+        route=getattr(request.scope.get("route"), "path", "(no route)"),
         status=response.status_code,
         ms=round((time.perf_counter() - started) * 1000, 1),
         request_id=request.state.request_id,

@@ -12,11 +12,11 @@ import asyncio
 from typing import Annotated, Literal
 
 import structlog
-from fastapi import APIRouter, Header, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import BaseModel, SecretStr
 from temporalio.api.common.v1 import Payload
 
-from heardback.gateway import greenhouse
+from heardback.gateway import greenhouse, lever
 from heardback.gateway.ats_apply import Applied, NeedsOperator, Tenant, apply_steps
 from heardback.gateway.ats_store import AtsStore
 from heardback.gateway.deps import AUTH, AppSettings, Holder, RequestId
@@ -59,11 +59,14 @@ def store_of(request: Request) -> AtsStore:
     return store
 
 
-def greenhouse_secrets(settings: Settings) -> list[str]:
-    given = settings.greenhouse_webhook_secrets
+def _secrets(given: SecretStr | None) -> list[str]:
     if given is None:
         return []
     return [s.strip() for s in given.get_secret_value().split(",") if s.strip()]
+
+
+def greenhouse_secrets(settings: Settings) -> list[str]:
+    return _secrets(settings.greenhouse_webhook_secrets)
 
 
 async def _seal(request: Request, body: bytes) -> bytes:
@@ -139,7 +142,9 @@ async def _dead(
 ) -> ProviderOutcome:
     kept = await _seal(request, body)
     await asyncio.to_thread(store.finish, key, "failed", reason, kept)
-    log.warning("webhook_dead_letter", provider="greenhouse", action=action, event_key=key)
+    log.warning(
+        "webhook_dead_letter", provider=key.split(":", maxsplit=1)[0], action=action, event_key=key
+    )
     return ProviderOutcome(event=key, status="failed", action=action, reason=reason)
 
 
@@ -205,6 +210,45 @@ async def greenhouse_webhook(
     return outcome
 
 
+@router.post(
+    "/v1/webhooks/lever",
+    response_model=ProviderOutcome,
+    responses={
+        401: {"model": ErrorBody, "description": "the body's signature does not match, or stale"},
+        503: {"model": ErrorBody, "description": "not configured: retry"},
+    },
+)
+async def lever_webhook(
+    request: Request, *, settings: AppSettings, rid: RequestId
+) -> ProviderOutcome:
+    """Every event Lever documents, verified by the signature inside its body; events heardback
+    cannot act on without Lever's API are kept (dead letters), never lost."""
+    secrets = _secrets(settings.lever_webhook_secrets)
+    if not secrets:
+        raise ApiError(503, "not_configured", "set HEARDBACK_LEVER_WEBHOOK_SECRETS to accept Lever")
+    body = await request.body()
+    try:
+        event = lever.verify(secrets, body, max_age=settings.lever_max_age)
+    except lever.Refused as err:
+        raise ApiError(401, "unauthorized", str(err)) from None
+    key, action = lever.event_key(event), str(event.get("event", "unknown"))
+    store = store_of(request)
+    seen = await asyncio.to_thread(store.claim, key, lever.PROVIDER, action, None)
+    if seen is not None:
+        return ProviderOutcome(
+            event=key, status="duplicate", action=seen.action, reason=seen.reason
+        )
+    handling, why = lever.answer(event)
+    if handling == "keep":
+        outcome = await _dead(request, store, key=key, action=action, reason=why, body=body)
+    else:
+        outcome = ProviderOutcome(event=key, status="ignored", action=action, reason=why)
+        await asyncio.to_thread(store.finish, key, "ignored", why)
+    log.info("provider_event", provider="lever", action=action, status=outcome.status,
+             event_key=key, request_id=rid)  # fmt: skip
+    return outcome
+
+
 @operator.get("/v1/webhooks/events", response_model=list[EventView])
 async def list_events(
     request: Request,
@@ -233,7 +277,10 @@ async def list_events(
 
 @operator.post("/v1/webhooks/events/{event}/retry", response_model=ProviderOutcome)
 async def retry_event(
-    request: Request, event: str, settings: AppSettings, holder: Holder
+    request: Request,
+    event: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,200}$", description="its id")],
+    settings: AppSettings,
+    holder: Holder,
 ) -> ProviderOutcome:
     """Process a dead letter again (after fixing its cause, e.g. the tenant's defaults)."""
     store = store_of(request)
@@ -241,6 +288,8 @@ async def retry_event(
     if kept is None:
         raise ApiError(404, "not_found", "no dead letter with that id (or it was retried)")
     body = await _unseal(request, kept)
+    if event.startswith(f"{lever.PROVIDER}-"):
+        return ProviderOutcome(event=event, status="failed", action="lever", reason=lever.NEEDS_API)
     if greenhouse.event_key(body) != event:
         raise ApiError(409, "conflict", "the kept body does not match its id")
     return await process(request, body, event, holder, settings)

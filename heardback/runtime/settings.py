@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     # Greenhouse's webhooks (POST /v1/webhooks/greenhouse): its secret keys, comma-separated
     # (several while one is rotated); None: that endpoint refuses.
     greenhouse_webhook_secrets: SecretStr | None = None
+    # Lever's webhooks (POST /v1/webhooks/lever): its signature tokens, comma-separated, and
+    # how old a delivery's triggeredAt may be (Lever retries five times, waiting longer each).
+    lever_webhook_secrets: SecretStr | None = None
+    lever_max_age: timedelta = timedelta(days=1)
     # What the provider webhooks keep (events, dead letters, order, candidate links).
     ats_store_path: Path = Path("var/ats.sqlite3")
     # The tenant's defaults for a role an ATS opens (a new job's first application).

@@ -107,6 +107,8 @@ def _fold_char(ch: str) -> str:
     straight = _STRAIGHTEN.get(ch)
     if straight is not None:
         return straight
+    if unicodedata.category(ch) == "Cf" or ch == "\u034f":
+        return ""  # invisible format characters (zero-width, soft hyphen, grapheme joiner)
     out = unicodedata.normalize("NFKD", ch).casefold()
     out = unicodedata.normalize("NFKD", out)
     return "".join(c for c in out if not unicodedata.combining(c))
@@ -135,7 +137,9 @@ _TABLE: Final = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """The form lines and patterns are compared in: case folded, accents stripped."""
+    """The form lines and patterns are compared in: case folded, accents stripped, and invisible
+    format characters (zero-width spaces and joiners, soft hyphens) removed, so "o\u200bld"
+    is still "old"."""
     if text.isascii():
         return text.lower()
     return text.translate(_TABLE)
