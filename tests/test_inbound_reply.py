@@ -414,6 +414,36 @@ async def test_a_reply_from_anyone_else_is_refused_and_records_nothing(
     assert outbox_of(listener, c.workflow_id, "reply_answer") == []
 
 
+async def test_a_reply_that_only_writes_the_interviewers_address_in_from_is_refused(
+    listener: Listener,
+) -> None:
+    """Found in review: the From header alone is anyone's to write. The envelope sender must be
+    the same address (or the MX named by HEARDBACK_INBOUND_AUTHSERV_ID must report DMARC pass;
+    an Authentication-Results header written by the sender counts for nothing)."""
+    c = await candidacy_waiting_for_feedback(listener)
+    rcpt = listener.address(c.workflow_id, c.interview_id, valid=timedelta(days=30))
+    forged = reply(c, rcpt, NEW_LINES[0])  # From: the interviewer
+    forged["Authentication-Results"] = "mx.acme.example; dmarc=pass header.from=acme.example"
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        await listener.send(rcpt, forged, mail_from="someone@elsewhere.example")
+    assert refused.value.smtp_code == 550
+    assert (await interview_of(listener, c)).feedback == []
+
+
+def test_dmarc_is_trusted_only_from_the_configured_mx() -> None:
+    from heardback.gateway.inbound import _authentic
+
+    msg = EmailMessage()
+    msg["From"] = INTERVIEWER
+    msg["Authentication-Results"] = (
+        f"mx.acme.example; spf=fail; dmarc=pass header.from={INTERVIEWER.rpartition('@')[2]}"
+    )
+    assert _authentic(msg, INTERVIEWER, INTERVIEWER, None)  # envelope = From
+    assert not _authentic(msg, INTERVIEWER, "bounce@relay.example", None)
+    assert _authentic(msg, INTERVIEWER, "bounce@relay.example", "mx.acme.example")
+    assert not _authentic(msg, INTERVIEWER, "bounce@relay.example", "mx.other.example")
+
+
 @pytest.mark.devserver
 async def test_a_tampered_or_expired_reply_address_is_refused_at_rcpt(
     listener: Listener,

@@ -348,6 +348,31 @@ def _is_automatic(msg: EmailMessage, mail_from: str) -> bool:
     )
 
 
+def _authentic(msg: EmailMessage, sender: str, mail_from: str, authserv_id: str | None) -> bool:
+    """Whether the From address is the sender's own, not only written in the header: the
+    envelope sender is the same address, or (HEARDBACK_INBOUND_AUTHSERV_ID set) the receiving
+    MX, by that id, reported DMARC passing for the From domain. Authentication-Results from
+    anyone else are ignored: a sender can write them too."""
+    if mail_from.strip().strip("<>").lower() == sender:
+        return True
+    if not authserv_id:
+        return False
+    domain = sender.rpartition("@")[2]
+    for header in msg.get_all("Authentication-Results") or []:
+        served_by, _, results = str(header).partition(";")
+        if served_by.strip().split()[0:1] != [authserv_id]:
+            continue
+        for result in results.split(";"):
+            words = result.strip().lower().split()
+            if (
+                words
+                and words[0] == "dmarc=pass"
+                and any(w == f"header.from={domain}" for w in words[1:])
+            ):
+                return True
+    return False
+
+
 def _sender(msg: EmailMessage) -> str | None:
     """The one address in From, lower-cased; None when there is not exactly one."""
     try:
@@ -533,7 +558,7 @@ class InboundReplies:
         if claim == "in_progress":
             return TRY_LATER
         try:
-            outcome = await self._handle(token, link, msg, key)
+            outcome = await self._handle(token, link, msg, key, mail_from)
         except _SmtpRefusal as refused:
             self._seen.release(key)
             log.info("inbound_refused", stage="data", outcome=refused.outcome, **ids)
@@ -554,7 +579,9 @@ class InboundReplies:
         log.info("inbound_handled", outcome=outcome, **ids)
         return OK
 
-    async def _handle(self, token: str, link: Link, msg: EmailMessage, key: str) -> str:
+    async def _handle(
+        self, token: str, link: Link, msg: EmailMessage, key: str, mail_from: str
+    ) -> str:
         client = await self._holder.get()
         try:
             view = await client.page_view(link.workflow_id)
@@ -565,7 +592,10 @@ class InboundReplies:
         )
         if interview is None:
             raise _SmtpRefusal(UNKNOWN_INTERVIEW, "unknown_interview")
-        if _sender(msg) != interview.interviewer_email.lower():
+        sender = _sender(msg)
+        if sender != interview.interviewer_email.lower() or not _authentic(
+            msg, sender, mail_from, self._settings.inbound_authserv_id
+        ):
             raise _SmtpRefusal(WRONG_SENDER, "wrong_sender")
         lines = feedback_lines(new_text(reply_text(msg)))
         answer = await self._decide(

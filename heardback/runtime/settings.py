@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     inbound_smtp_host: str = "127.0.0.1"
     inbound_smtp_port: int | None = None
     reply_address: str = "reply@heardback.localhost"
+    # The receiving MX's authserv-id: its "Authentication-Results: <id>; dmarc=pass" lets a
+    # reply whose envelope sender differs from From (a forwarding service) count as the
+    # interviewer's. Unset: the envelope sender must be the From address.
+    inbound_authserv_id: str | None = None
     inbound_max_bytes: int = 1_000_000
 
     # Worker Versioning. The worker is version <name>.<build id> of the Worker Deployment
