@@ -198,7 +198,8 @@ def _csrf_field(pages: Pages, cookie: str, token: str) -> str:
     return str(pages.csrf.dumps(bound))
 
 
-def _csrf_ok(pages: Pages, request: Request, form: _Form, token: str) -> bool:
+def _same_site(pages: Pages, request: Request) -> bool:
+    """The POST came from our own page (its Origin, its fetch metadata), not another site."""
     origin = request.headers.get("origin")
     if origin and origin != "null":
         got = urlsplit(origin)
@@ -206,7 +207,11 @@ def _csrf_ok(pages: Pages, request: Request, form: _Form, token: str) -> bool:
             host = request.headers.get("host", "")
             if got.netloc != host:  # neither the public URL nor the host it was served as
                 return False
-    if request.headers.get("sec-fetch-site") == "cross-site":
+    return request.headers.get("sec-fetch-site") != "cross-site"
+
+
+def _csrf_ok(pages: Pages, request: Request, form: _Form, token: str) -> bool:
+    if not _same_site(pages, request):
         return False
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie:
@@ -227,7 +232,9 @@ def _finish(pages: Pages, response: HTMLResponse, cookie: str, new: bool) -> HTM
             CSRF_COOKIE,
             cookie,
             httponly=True,
-            samesite="strict",
+            # Lax: sent when the page is opened from a webmail link (so the form it renders
+            # matches), never with a POST from another site.
+            samesite="lax",
             secure=pages.secure_cookie,
             max_age=CSRF_MAX_AGE,
         )
@@ -286,6 +293,24 @@ async def _submitted(
     reader = _candidate_reader(view) if purpose == "status" else _staff_reader(view)
     form = await _read_form(request)
     if form is None or not _csrf_ok(pages_of(request), request, form, token):
+        if (
+            form is not None
+            and purpose in ("feedback", "decision")
+            and _same_site(pages_of(request), request)  # never refill another site's form
+        ):
+            # What was typed is not lost: the form again, filled in, with a fresh token.
+            problem = reader.gettext(
+                "Nothing was recorded yet: the form had expired. Check it and send it again."
+            )
+            if purpose == "feedback":
+                return _feedback_form(
+                    request, token, link, view, status=403, problem=problem,
+                    lines_text=form.one("lines"), notes_text=form.one("notes"),
+                )  # fmt: skip
+            return _decision_form(
+                request, token, link, view, status=403, problem=problem,
+                form=form, chosen=form.one("outcome"),
+            )  # fmt: skip
         return _expired_form(reader)
     return link, view, reader, form
 
