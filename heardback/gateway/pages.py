@@ -19,6 +19,7 @@ once (its update id is derived from the link, and a used link shows what it deci
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ class Pages:
         keys = link_keys(settings)
         self.signer = LinkSigner(keys) if keys else None
         self.csrf = URLSafeTimedSerializer(keys or ["unused" * 8], salt="heardback-csrf")
-        self.revoked = {d.strip() for d in settings.revoked_links.split(",") if d.strip()}
+        self.revoked = {d.strip().lower() for d in settings.revoked_links.split(",") if d.strip()}
         self.limits = parse_many(settings.page_rate_limit)
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
         self.public = urlsplit(settings.public_url)
@@ -598,6 +599,12 @@ async def decision_submit(request: Request, token: str) -> Response:
         return _gone(reader)
     except HeardbackError:
         return _busy(reader)
+    # Two tabs of one link can race: the update id makes one decision win, so say what was
+    # decided (as recorded), not what this form asked for.
+    with contextlib.suppress(HeardbackError):
+        made = _used(await (await _client(request)).page_view(link.workflow_id), token)
+        if made is not None:
+            outcome = made.outcome
     log.info("page_decision_recorded", workflow_id=link.workflow_id, outcome=outcome)
     return _page(
         reader,
