@@ -540,7 +540,9 @@ class InboundReplies:
         if not_ours is not None:
             return not_ours
         link = self._signer.verify_reply(token)
-        msg = email.message_from_bytes(data, policy=email.policy.default)
+        # Parsing (up to HEARDBACK_INBOUND_MAX_BYTES, regexes of the reply parser) runs off the
+        # gateway's event loop, so a large message never stalls its pages.
+        msg = await asyncio.to_thread(email.message_from_bytes, data, policy=email.policy.default)
         if not isinstance(msg, EmailMessage):  # pragma: no cover - policy.default's class
             return "554 5.6.0 not a message"
         if _is_automatic(msg, mail_from):
@@ -597,7 +599,7 @@ class InboundReplies:
             msg, sender, mail_from, self._settings.inbound_authserv_id
         ):
             raise _SmtpRefusal(WRONG_SENDER, "wrong_sender")
-        lines = feedback_lines(new_text(reply_text(msg)))
+        lines = await asyncio.to_thread(lambda: feedback_lines(new_text(reply_text(msg))))
         answer = await self._decide(
             token=token, link=link, view=view, interview=interview, lines=lines, key=key
         )
