@@ -1,9 +1,11 @@
 """Lever, as Lever documents it: the signature inside the body (HMAC of token + triggeredAt), a
-freshness window, a replay acting once, and every documented event answered 2xx (those needing
-Lever's API kept as dead letters), through the real gateway."""
+freshness window, a replay acting once, every documented event answered 2xx, and the ids Lever
+sends turned into a candidacy by reading Lever's API (served from its documented responses)
+in the gateway's AtsEvent workflow, through the real gateway and dev server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -17,6 +19,7 @@ from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway import lever
+from tests.fake_providers import KEY, Fake, fake_providers
 from tests.pages_stack import PagesStack, pages_stack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ats" / "lever"
@@ -54,40 +57,120 @@ def test_the_documented_example_verifies_under_its_scheme() -> None:
 @pytest.fixture(scope="module")
 async def stack(
     devserver: tuple[WorkflowEnvironment, int], tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[PagesStack]:
+) -> AsyncIterator[tuple[PagesStack, Fake]]:
     tmp = tmp_path_factory.mktemp("lever")
-    async with pages_stack(
-        devserver,
-        tmp,
-        lever_webhook_secrets=SecretStr(f"{NEW},{OLD}"),
-        ats_store_path=tmp / "ats.sqlite3",
-        api_tokens=SecretStr(TOKEN),
-    ) as s:
-        yield s
+    async with (
+        fake_providers() as fake,
+        pages_stack(
+            devserver,
+            tmp,
+            lever_webhook_secrets=SecretStr(f"{NEW},{OLD}"),
+            lever_api_key=SecretStr(KEY),
+            lever_api_url=f"{fake.url}/v1",
+            ats_task_queue=f"ats-lever-{uuid.uuid4().hex[:8]}",
+            ats_store_path=tmp / "ats.sqlite3",
+            api_tokens=SecretStr(TOKEN),
+            default_company="Example Corp",
+            default_contact_email="hiring@example.com",
+            default_policy={"quiet_hours": None},
+        ) as s,
+    ):
+        yield s, fake
 
 
 async def post(http: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
     return await http.post("/v1/webhooks/lever", content=json.dumps(body).encode())
 
 
-async def test_every_documented_event_is_answered_and_none_is_lost(stack: PagesStack) -> None:
+def for_opportunity(event: str, opp: str, **data: Any) -> dict[str, Any]:
+    body = delivery(event)
+    body["data"].update(opportunityId=opp, **data)
+    body["signature"] = lever.sign(NEW, body["token"], body["triggeredAt"])
+    return body
+
+
+async def outcome(http: httpx.AsyncClient, key: str, timeout: float = 60) -> dict[str, Any]:
+    """What became of an event once its workflow is done."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
-        for name in lever.EVENTS:
+    for _ in range(int(timeout * 5)):
+        for e in (await http.get("/v1/webhooks/events?limit=1000", headers=auth)).json():
+            if e["event"] == key and e["status"] not in ("queued", "in_progress"):
+                return dict(e)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"event {key} not done")
+
+
+async def test_every_documented_event_is_answered_and_none_is_lost(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    s, _ = stack
+    async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
+        for name, (handling, _why) in lever.EVENTS.items():
             r = await post(http, delivery(name))
             assert r.status_code == 200, (name, r.text)
-            assert r.json()["status"] in ("ignored", "failed"), r.json()
-        kept = (await http.get("/v1/webhooks/events?status=failed", headers=auth)).json()
-        assert {e["action"] for e in kept if e["provider"] == "lever"} == {
-            n for n, (h, _) in lever.EVENTS.items() if h == "keep"
-        }
-        assert all(e["retryable"] for e in kept)
+            assert r.json()["status"] == ("accepted" if handling == "fetch" else "ignored")
+            done = await outcome(http, r.json()["event"])
+            # Each is answered deliberately: acted on, refused with a reason, or not relevant.
+            assert done["status"] in ("processed", "ignored", "refused"), done
+            assert done["reason"] or done["status"] == "processed"
 
 
-async def test_a_replayed_or_forged_delivery_does_not_act(stack: PagesStack) -> None:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
-        body = delivery("applicationCreated", secret=OLD)  # rotation: the old token still works
-        assert (await post(http, body)).json()["status"] == "failed"
+async def test_an_application_is_read_from_levers_api_and_the_candidate_hears(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    s, fake = stack
+    opp = f"opp{uuid.uuid4().hex[:10]}"
+    fake.opportunities[opp] = {
+        "dataProtection": {"contact": {"allowed": True, "expiresAt": None}},
+        "stage": "stage-new",
+        "archived": None,
+    }
+    fake.stages.update({"stage-new": "New applicant", "stage-onsite": "Onsite"})
+    fake.throttle = 2  # Lever's rate limit answers first: retried after Retry-After
+    wf = "candidacy-lv-6a1e4b79-75a3-454f-9417-ea79612b9585-opp-" + opp
+    async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
+        r = await post(http, for_opportunity("applicationCreated", opp))
+        assert r.json()["status"] == "accepted", r.text
+        assert (await outcome(http, r.json()["event"]))["status"] == "processed"
+        ack = await s.mail(wf, "acknowledgement", timeout=60)
+        # The name and the address Lever's API gives (the webhook has neither).
+        assert ack["To"].addresses[0].addr_spec == "shane@exampleq3.com"
+        assert "Shane" in ack.get_body(("plain",)).get_content()
+        assert "Infrastructure Engineer" in ack["Subject"]
+        moved = for_opportunity("candidateStageChange", opp, toStageId="stage-onsite")
+        assert (await outcome(http, (await post(http, moved)).json()["event"]))[
+            "status"
+        ] == "processed"
+        st = await s.client.status("lv-6a1e4b79-75a3-454f-9417-ea79612b9585", f"opp-{opp}")
+        assert st.stage == "Onsite"
+        fake.opportunities[opp]["archived"] = {"archivedAt": 1, "reason": "reason-under"}
+        archived = for_opportunity("candidateArchiveChange", opp)
+        assert (await outcome(http, (await post(http, archived)).json()["event"]))[
+            "status"
+        ] == "processed"
+        rejection = await s.mail(wf, "rejection", timeout=60)
+        # The tenant withholds reason codes by default: "Underqualified" never reaches them.
+        assert "Underqualified" not in rejection.get_body(("plain",)).get_content()
+    assert any(c.startswith("GET /v1/stages/") for c in fake.calls)
+
+
+async def test_a_candidate_lever_may_not_contact_gets_no_mail_and_it_is_recorded(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    s, _fake = stack  # the documented opportunity: dataProtection.contact.allowed false
+    opp = f"opp{uuid.uuid4().hex[:10]}"
+    async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
+        r = await post(http, for_opportunity("applicationCreated", opp))
+        done = await outcome(http, r.json()["event"])
+    assert done["status"] == "refused"
+    assert "may not be emailed" in done["reason"]
+
+
+async def test_a_replayed_or_forged_delivery_does_not_act(stack: tuple[PagesStack, Fake]) -> None:
+    s, _ = stack
+    async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
+        body = delivery("contactCreated", secret=OLD)  # rotation: the old token still works
+        assert (await post(http, body)).json()["status"] == "ignored"
         assert (await post(http, body)).json()["status"] == "duplicate"
         # The unsigned part changed, the signed part replayed: the same event, acting once.
         body["data"]["opportunityId"] = "forged"

@@ -12,6 +12,8 @@ webhook is authenticated by its HMAC signature instead. Every response carries `
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -27,6 +29,7 @@ from heardback.gateway import (
     routes_roles,
     routes_webhooks,
 )
+from heardback.gateway.ats_worker import run_ats_worker
 from heardback.gateway.deps import ClientHolder, known_query_only, secret_of
 from heardback.gateway.errors import add_error_handlers
 from heardback.gateway.request_ids import request_ids
@@ -59,9 +62,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.inbound is not None:
         app.state.inbound.start()
         log.info("inbound_smtp_listening", port=settings.inbound_smtp_port)
+    stopping, ats_worker = asyncio.Event(), None
+    if settings.lever_webhook_secrets is not None or settings.ashby_webhook_secrets is not None:
+        # Lever's and Ashby's events are handled by workflows whose activities read the
+        # provider's API and this gateway's provider store: this process runs them.
+        ats_worker = asyncio.create_task(
+            run_ats_worker(
+                app.state.holder,
+                settings,
+                lambda: routes_ats.open_store(app),
+                stopping=stopping,
+            )
+        )
     try:
         yield
     finally:
+        stopping.set()
+        if ats_worker is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ats_worker, timeout=30)
         if app.state.inbound is not None:
             app.state.inbound.stop()
         if app.state.dedupe is not None:

@@ -5,11 +5,14 @@ answer, recorded; only an error of Temporal's raises, so the provider retries.""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from temporalio.api.common.v1 import Payload
 
+from heardback.gateway.ats_plan import Plan
 from heardback.gateway.ats_store import AtsStore
 from heardback.runtime.settings import Settings
 from heardback.starter.client import HeardbackClient
@@ -46,6 +49,40 @@ class Tenant:
     store: AtsStore
     settings: Settings
     provider: str
+
+
+async def seal(client: HeardbackClient, body: bytes) -> bytes:
+    """A provider body as kept at rest: through the payload codec when encryption is on."""
+    codec = client.temporal.data_converter.payload_codec
+    payload = Payload(metadata={"encoding": b"binary/plain"}, data=body)
+    if codec is not None:
+        (payload,) = await codec.encode([payload])
+    return payload.SerializeToString()
+
+
+async def unseal(client: HeardbackClient, kept: bytes) -> bytes:
+    codec = client.temporal.data_converter.payload_codec
+    payload = Payload.FromString(kept)
+    if codec is not None:
+        (payload,) = await codec.decode([payload])
+    return payload.data
+
+
+async def apply_plan(t: Tenant, plan: Plan, request_id: str) -> Applied:
+    """Carry out a planned event, in the provider's order: an event older than one already
+    applied to the same application is recorded and not applied (NeedsOperator propagates)."""
+    if plan.handling == "ignore":
+        return Applied("ignored", plan.reason)
+    if plan.application and plan.occurred_at:
+        later = await asyncio.to_thread(t.store.newer_applied, plan.application, plan.occurred_at)
+        if later is not None:
+            return Applied(
+                "ignored", f"older than an event already applied ({later.isoformat()}): not applied"
+            )
+    done = await apply_steps(t, plan.steps, request_id)
+    if done.status == "processed" and plan.application and plan.occurred_at:
+        await asyncio.to_thread(t.store.applied, plan.application, plan.occurred_at)
+    return done
 
 
 async def apply_steps(
@@ -173,6 +210,9 @@ async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
         for role_id, candidate_id in found:
             await client.erase(role_id, candidate_id)
             store.unlink(provider, role_id, candidate_id)
+        return Applied("processed")
+    if step == "relink":
+        await asyncio.to_thread(store.relink, provider, a["from"], a["to"])
         return Applied("processed")
     if step == "close_role":
         await client.close_role(a["role_id"], CloseRole(reason="cancelled"), request_id=rid)

@@ -3,7 +3,9 @@
 - every event received, by the digest of its signed body (so a replay acts once), with what
   became of it (`processed`, `ignored`, `refused`, `failed`) and why: the operator's list;
 - for a `failed` event (our processing could not use it), its body, sealed by the payload codec
-  when encryption is on, so an operator can retry it once the cause is fixed;
+  when encryption is on, so an operator can retry it once the cause is fixed; likewise for a
+  `queued` one (handed to its AtsEvent workflow, which reads the provider's API), until it is
+  done: a processed event's body is not kept;
 - per application, the provider time of the latest event applied (so an older one is not), and
   the stages it was at in the ATS (so a move back is not announced as progress);
 - which candidacies belong to a provider's candidate (to erase them when the provider deletes or
@@ -20,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-Status = Literal["processed", "ignored", "refused", "failed", "in_progress"]
+Status = Literal["processed", "ignored", "refused", "failed", "in_progress", "queued"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ats_events (
@@ -121,11 +123,38 @@ class AtsStore:
                 (status, reason, body, key),
             )
 
+    def queue(self, key: str, body: bytes) -> None:
+        """Keep a claimed event's (sealed) body while its workflow handles it."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE ats_events SET status = 'queued', body = ? WHERE event_key = ?", (body, key)
+            )
+
+    def dead_letter(self, key: str, reason: str) -> None:
+        """The event's workflow gave up: keep its body for an operator, with the reason."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE ats_events SET status = 'failed', reason = ? WHERE event_key = ?",
+                (reason, key),
+            )
+
+    def requeue(self, key: str) -> bool:
+        """An operator retries a dead letter of an API-backed provider: queued again."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE ats_events SET status = 'queued', reason = NULL "
+                "WHERE event_key = ? AND status = 'failed' AND body IS NOT NULL",
+                (key,),
+            )
+        return cur.rowcount == 1
+
     def release(self, key: str) -> None:
         """Forget a claim whose processing hit a transient error: the provider's retry runs."""
         with self._lock:
             self._db.execute(
-                "DELETE FROM ats_events WHERE event_key = ? AND status = 'in_progress'", (key,)
+                "DELETE FROM ats_events WHERE event_key = ? "
+                "AND status IN ('in_progress', 'queued')",
+                (key,),
             )
 
     def body(self, key: str) -> bytes | None:
@@ -210,6 +239,19 @@ class AtsStore:
                 (provider, candidate_id),
             ).fetchall()
         return [(r[0], r[1]) for r in rows]
+
+    def relink(self, provider: str, gone: str, kept: str) -> None:
+        """The provider merged candidate `gone` into `kept`: their candidacies follow."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE OR IGNORE ats_links SET external_candidate = ? WHERE provider = ? "
+                "AND external_candidate = ?",
+                (kept, provider, gone),
+            )
+            self._db.execute(
+                "DELETE FROM ats_links WHERE provider = ? AND external_candidate = ?",
+                (provider, gone),
+            )
 
     def unlink(self, provider: str, role_id: str, candidate_id: str) -> None:
         with self._lock:

@@ -26,16 +26,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
+
+from heardback.gateway.ats_plan import Handling, Plan, Unusable
 
 PROVIDER = "greenhouse"
 SIGNATURE_HEADER = "Signature"
 EVENT_ID_HEADER = "Greenhouse-Event-ID"
 
 # action -> what heardback does with it (the answer recorded for the others says why not).
-Handling = Literal["map", "ignore"]
 ACTIONS: dict[str, tuple[Handling, str]] = {
     "new_candidate_application": ("map", "starts the candidacy (and opens the role if new)"),
     "candidate_stage_change": ("map", "tells the candidate they moved on"),
@@ -115,22 +115,6 @@ def role_id(job_id: object) -> str:
 
 def candidate_id(application_id: object) -> str:
     return f"app-{application_id}"
-
-
-class Unusable(ValueError):
-    """A documented action whose payload lacks what heardback needs (kept for an operator)."""
-
-
-@dataclass
-class Plan:
-    """What to do for one event: `steps` in order, each a (command, arguments) pair."""
-
-    action: str
-    handling: Handling
-    reason: str
-    application: str | None = None  # "gh-<job>/app-<application>", for ordering
-    occurred_at: datetime | None = None
-    steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def _get(data: Any, *path: str) -> Any:

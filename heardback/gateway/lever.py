@@ -6,9 +6,13 @@ documented example is under tests/fixtures/ats/lever/).
   (`HEARDBACK_LEVER_WEBHOOK_SECRETS`) for rotation. Lever signs only those two fields, so the
   event is identified by them (a replay of the same token acts once) and ``triggeredAt`` must be
   recent (`HEARDBACK_LEVER_MAX_AGE`, covering Lever's retries).
-- **Ids only**: Lever's payloads carry ids (opportunity, candidate, stages), not names, addresses
-  or stage titles. Acting on them needs Lever's API, which heardback does not call yet: such an
-  event is kept as a dead letter (answered 2xx, never lost), to be retried once it does.
+- **Ids only**: Lever's payloads carry ids (opportunity, contact, stages), not names, addresses
+  or stage titles. The webhook answers at once and hands the event to a workflow
+  (heardback.gateway.ats_worker) whose activity reads what is missing from Lever's API
+  (:func:`resolve`) and then acts; a provider outage delays the event, never loses it.
+- **Ids**: a role per Lever posting (`lv-<posting id>`), a candidacy per opportunity
+  (`opp-<opportunity id>`): Lever puts every application on its own opportunity, so a
+  re-application is a new candidacy.
 """
 
 from __future__ import annotations
@@ -19,21 +23,34 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from heardback.gateway.ats_plan import Plan, Unusable
+from heardback.gateway.provider_api import ProviderApi
+
 PROVIDER = "lever"
 
-NEEDS_API = (
-    "Lever sends ids only; acting on it needs Lever's API (names, addresses, stage titles), "
-    "which heardback does not call yet: kept to retry once it does"
-)
+# event -> what heardback does with it: "fetch" (read what is missing from Lever's API, in an
+# activity, then act) or "ignore" (answered 200 and recorded, with the reason).
 EVENTS: dict[str, tuple[str, str]] = {
-    "applicationCreated": ("keep", NEEDS_API),
-    "candidateStageChange": ("keep", NEEDS_API),
-    "candidateArchiveChange": ("keep", NEEDS_API),
-    "candidateHired": ("keep", NEEDS_API),
-    "candidateDeleted": ("ignore", "no candidacy was started from Lever, so nothing to erase"),
-    "interviewCreated": ("ignore", "interviews count once completed; Lever's are not read yet"),
-    "interviewUpdated": ("ignore", "interviews count once completed; Lever's are not read yet"),
-    "interviewDeleted": ("ignore", "interviews count once completed; Lever's are not read yet"),
+    "applicationCreated": ("fetch", "starts the candidacy (and opens the role if new)"),
+    "candidateStageChange": ("fetch", "tells the candidate they moved on"),
+    "candidateArchiveChange": (
+        "fetch",
+        "archived as not hired: the rejection; archived as hired: the accepted offer",
+    ),
+    "candidateHired": ("fetch", "records the accepted offer"),
+    "candidateDeleted": ("fetch", "erases the candidate's candidacies"),
+    "interviewCreated": (
+        "ignore",
+        "Lever's interview events are Beta; an interview counts once its feedback is given",
+    ),
+    "interviewUpdated": (
+        "ignore",
+        "Lever's interview events are Beta; an interview counts once its feedback is given",
+    ),
+    "interviewDeleted": (
+        "ignore",
+        "Lever's interview events are Beta; an interview counts once its feedback is given",
+    ),
     "contactCreated": ("ignore", "contact records are not candidacies"),
     "contactUpdated": ("ignore", "contact changes are not taken over"),
 }
@@ -78,5 +95,158 @@ def event_key(event: dict[str, Any]) -> str:
 
 
 def answer(event: dict[str, Any]) -> tuple[str, str]:
-    """("keep" | "ignore", why) for a documented event; unknown ones are ignored."""
+    """("fetch" | "ignore", why) for a documented event; unknown ones are ignored."""
     return EVENTS.get(str(event.get("event")), ("ignore", "not an event Lever documents"))
+
+
+# --- acting on an event, with what Lever's API says (called from an activity) -----------------
+
+
+def role_id(posting: object) -> str:
+    return f"lv-{posting}"
+
+
+def candidate_id(opportunity: object) -> str:
+    return f"opp-{opportunity}"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def opportunity_of(event: dict[str, Any]) -> str:
+    data = _dict(event.get("data"))
+    # `candidateId` is the opportunity's id in Lever's older model (the docs keep both).
+    found = _str(data.get("opportunityId")) or _str(data.get("candidateId"))
+    if found is None:
+        raise Unusable("data.opportunityId is missing")
+    return found
+
+
+async def _posting(api: ProviderApi, opp: dict[str, Any]) -> str:
+    apps = opp.get("applications") or []
+    if not apps:
+        raise Unusable("the opportunity has no application (no posting to open a role for)")
+    first = apps[0]
+    if isinstance(first, dict):  # expand=applications
+        posting = first.get("posting")
+    else:
+        application = await api.get(f"opportunities/{opp['id']}/applications/{first}")
+        posting = (application.get("data") or {}).get("posting")
+    if isinstance(posting, dict):
+        posting = posting.get("id")
+    if not _str(posting):
+        raise Unusable("the application has no posting")
+    return str(posting)
+
+
+async def _candidacy(
+    api: ProviderApi, opp_id: str, linked: list[tuple[str, str]]
+) -> tuple[str, str, dict[str, Any] | None]:
+    """The candidacy an opportunity is (from the link kept at application, else from Lever)."""
+    if linked:
+        return linked[0][0], linked[0][1], None
+    opp = (await api.get(f"opportunities/{opp_id}", expand="applications")).get("data") or {}
+    return role_id(await _posting(api, opp)), candidate_id(opp_id), opp
+
+
+async def _application_created(p: Plan, api: ProviderApi, opp_id: str) -> None:
+    got = await api.get(f"opportunities/{opp_id}", expand="applications")
+    opp = got.get("data") or {}
+    role = role_id(await _posting(api, opp))
+    cand = candidate_id(opp_id)
+    p.application = f"{role}/{cand}"
+    posting_id = role.removeprefix("lv-")
+    posting = (await api.get(f"postings/{posting_id}")).get("data") or {}
+    emails = [e for e in opp.get("emails") or [] if _str(e)]
+    contact_ok = ((opp.get("dataProtection") or {}).get("contact") or {}).get("allowed")
+    stage = None
+    if _str(opp.get("stage")):
+        stage = ((await api.get(f"stages/{opp['stage']}")).get("data") or {}).get("text")
+    p.steps.append(("open_role", {"role_id": role, "title": _str(posting.get("text")) or "a role"}))
+    p.steps.append(
+        (
+            "add_candidate",
+            {
+                "role_id": role,
+                "candidate_id": cand,
+                "name": _str(opp.get("name")) or "",
+                # Lever's emails carry no type: the first is the only ordering it gives.
+                "email": str(emails[0]).strip() if emails else None,
+                # dataProtection.contact.allowed false: the candidate may not be contacted.
+                "can_email": contact_ok is not False and not opp.get("isAnonymized"),
+                "external_candidate": _str(opp.get("contact")) or "",
+                "application": p.application,
+                "stage": stage,
+            },
+        )
+    )
+
+
+async def resolve(
+    event: dict[str, Any],
+    api: ProviderApi,
+    *,
+    linked: list[tuple[str, str]],
+    reasons_as_written: bool,
+) -> Plan:
+    """The plan for a verified Lever event, reading from Lever's API what the body leaves out.
+    `linked`: the candidacies heardback already holds for the event's opportunity."""
+    name = str(event.get("event"))
+    handling, reason = answer(event)
+    p = Plan(action=name, handling="map" if handling == "fetch" else "ignore", reason=reason)
+    if handling != "fetch":
+        return p
+    at = event.get("triggeredAt")
+    p.occurred_at = datetime.fromtimestamp(at / 1000, UTC) if isinstance(at, int) else None
+    opp_id = opportunity_of(event)
+    data: dict[str, Any] = event["data"] if isinstance(event.get("data"), dict) else {}
+    if name == "candidateDeleted":
+        # Nothing left to read in Lever: erase what heardback holds for the ids it was given.
+        p.steps.append(("erase_application", {"candidate_id": candidate_id(opp_id)}))
+        if contact := _str(data.get("contactId")):
+            p.steps.append(("erase_candidate", {"external_candidate": contact}))
+        return p
+    if name == "applicationCreated":
+        await _application_created(p, api, opp_id)
+        return p
+    role, cand, opp = await _candidacy(api, opp_id, linked)
+    p.application = f"{role}/{cand}"
+    if name == "candidateStageChange":
+        to = _str(data.get("toStageId"))
+        if to is None:
+            raise Unusable("data.toStageId is missing")
+        stage = _str(((await api.get(f"stages/{to}")).get("data") or {}).get("text"))
+        if stage is None:
+            raise Unusable("the stage has no name in Lever")
+        p.steps.append(
+            ("advance", {"role_id": role, "candidate_id": cand, "stage": stage,
+                         "application": p.application})
+        )  # fmt: skip
+        return p
+    if name == "candidateHired":
+        p.steps.append(("hired", {"role_id": role, "candidate_id": cand}))
+        return p
+    # candidateArchiveChange: what the opportunity is archived as now, and why.
+    if opp is None:
+        opp = (await api.get(f"opportunities/{opp_id}")).get("data") or {}
+    archived = _dict(opp.get("archived"))
+    # The attribute table nests {archivedAt, reason}; the retrieve example has top-level
+    # archivedAt/archiveReason: both are read.
+    why = _str(archived.get("reason")) or _str(opp.get("archiveReason"))
+    if why is None:
+        p.handling = "ignore"
+        p.reason = "unarchived in Lever: a rejection already sent is not taken back"
+        return p
+    reason_obj = (await api.get(f"archive_reasons/{why}")).get("data") or {}
+    if reason_obj.get("type") == "hired":
+        p.steps.append(("hired", {"role_id": role, "candidate_id": cand}))
+        return p
+    text = _str(reason_obj.get("text"))
+    lines = [text] if reasons_as_written and text else []
+    p.steps.append(("reject", {"role_id": role, "candidate_id": cand, "feedback": lines}))
+    return p

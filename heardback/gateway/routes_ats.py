@@ -1,6 +1,12 @@
-"""Provider webhooks as the providers send them: `POST /v1/webhooks/greenhouse` (verified by
-Greenhouse's own signature, no bearer token), and the operator's list of what became of every
-event, `GET /v1/webhooks/events` (bearer), with a retry for the ones kept as dead letters.
+"""Provider webhooks as the providers send them: `POST /v1/webhooks/greenhouse`, `/lever` and
+`/ashby` (each verified by the provider's own signature, no bearer token), and the operator's
+list of what became of every event, `GET /v1/webhooks/events` (bearer), with a retry for the
+ones kept as dead letters.
+
+Greenhouse's events carry what heardback needs and are applied in the request. Lever's carry
+ids only, and Ashby's sometimes lack the personal address: those are kept sealed and handed to
+an AtsEvent workflow (heardback.workflows.ats_event) whose activity reads the provider's API,
+so the webhook answers at once and a provider outage delays an event without losing it.
 
 Greenhouse counts only a 200 as delivered and retries everything else for about 15 hours, so
 every documented event is answered 200 with what became of it; a 5xx only when Temporal cannot
@@ -9,19 +15,24 @@ be reached (a retry will then succeed), a 401 only for a wrong signature."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+import hashlib
+from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel, SecretStr
-from temporalio.api.common.v1 import Payload
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
-from heardback.gateway import greenhouse, lever
-from heardback.gateway.ats_apply import Applied, NeedsOperator, Tenant, apply_steps
+from heardback.gateway import ashby, greenhouse, lever
+from heardback.gateway.ats_apply import Applied, NeedsOperator, Tenant, apply_plan, seal, unseal
+from heardback.gateway.ats_plan import Unusable
 from heardback.gateway.ats_store import AtsStore
 from heardback.gateway.deps import AUTH, AppSettings, Holder, RequestId
 from heardback.gateway.errors import ERRORS, ApiError, ErrorBody
 from heardback.runtime.settings import Settings
+from heardback.workflows import ats_event
 
 log = structlog.get_logger("heardback.gateway")
 
@@ -33,7 +44,8 @@ class ProviderOutcome(BaseModel):
     """What became of one provider event (ids only)."""
 
     event: str  # the digest of the signed body: what deduplicates it
-    status: Literal["processed", "duplicate", "ignored", "refused", "failed"]
+    # accepted: handed to its workflow (Lever, Ashby); the events list says what became of it
+    status: Literal["processed", "accepted", "duplicate", "ignored", "refused", "failed"]
     action: str
     reason: str | None = None
     workflow_id: str | None = None
@@ -50,13 +62,18 @@ class EventView(BaseModel):
     retryable: bool  # a dead letter whose body was kept
 
 
-def store_of(request: Request) -> AtsStore:
-    store: AtsStore | None = getattr(request.app.state, "ats", None)
+def open_store(app: Any) -> AtsStore:
+    """The app's provider store, opened on first use."""
+    store: AtsStore | None = getattr(app.state, "ats", None)
     if store is None:
-        settings: Settings = request.app.state.settings
+        settings: Settings = app.state.settings
         store = AtsStore(settings.ats_store_path)
-        request.app.state.ats = store
+        app.state.ats = store
     return store
+
+
+def store_of(request: Request) -> AtsStore:
+    return open_store(request.app)
 
 
 def _secrets(given: SecretStr | None) -> list[str]:
@@ -70,24 +87,11 @@ def greenhouse_secrets(settings: Settings) -> list[str]:
 
 
 async def _seal(request: Request, body: bytes) -> bytes:
-    """A dead letter's body as kept at rest: through the payload codec when encryption is on."""
-    holder = request.app.state.holder
-    client = await holder.get()
-    codec = client.temporal.data_converter.payload_codec
-    payload = Payload(metadata={"encoding": b"binary/plain"}, data=body)
-    if codec is not None:
-        (payload,) = await codec.encode([payload])
-    return payload.SerializeToString()
+    return await seal(await request.app.state.holder.get(), body)
 
 
 async def _unseal(request: Request, kept: bytes) -> bytes:
-    holder = request.app.state.holder
-    client = await holder.get()
-    codec = client.temporal.data_converter.payload_codec
-    payload = Payload.FromString(kept)
-    if codec is not None:
-        (payload,) = await codec.decode([payload])
-    return payload.data
+    return await unseal(await request.app.state.holder.get(), kept)
 
 
 async def process(
@@ -100,39 +104,22 @@ async def process(
         plan = greenhouse.plan(
             event, reasons_as_written=settings.ats_rejection_reasons == "as_written"
         )
-    except greenhouse.Unusable as err:
+    except Unusable as err:
         return await _dead(request, store, key=key, action="unknown", reason=str(err), body=body)
-    outcome = ProviderOutcome(event=key, status="processed", action=plan.action)
-    if plan.handling == "ignore":
-        outcome.status, outcome.reason = "ignored", plan.reason
-    elif (
-        plan.application
-        and plan.occurred_at
-        and (
-            later := await asyncio.to_thread(
-                store.newer_applied, plan.application, plan.occurred_at
-            )
+    client = await holder.get()
+    try:
+        done: Applied = await apply_plan(
+            Tenant(client, store, settings, greenhouse.PROVIDER), plan, f"gh-{key[-32:]}"
         )
-    ):
-        outcome.status = "ignored"
-        outcome.reason = f"older than an event already applied ({later.isoformat()}): not applied"
-    else:
-        client = await holder.get()
-        try:
-            done: Applied = await apply_steps(
-                Tenant(client, store, settings, greenhouse.PROVIDER),
-                plan.steps,
-                f"gh-{key[-32:]}",
-            )
-        except NeedsOperator as err:
-            return await _dead(
-                request, store, key=key, action=plan.action, reason=str(err), body=body
-            )
-        outcome.status = done.status  # type: ignore[assignment]
-        outcome.reason = done.reason
-        outcome.workflow_id = done.workflow_id
-        if done.status == "processed" and plan.application and plan.occurred_at:
-            await asyncio.to_thread(store.applied, plan.application, plan.occurred_at)
+    except NeedsOperator as err:
+        return await _dead(request, store, key=key, action=plan.action, reason=str(err), body=body)
+    outcome = ProviderOutcome(
+        event=key,
+        status=done.status,
+        action=plan.action,
+        reason=done.reason,
+        workflow_id=done.workflow_id,
+    )
     await asyncio.to_thread(store.finish, key, outcome.status, outcome.reason)  # type: ignore[arg-type]
     return outcome
 
@@ -184,7 +171,7 @@ async def greenhouse_webhook(
     store = store_of(request)
     try:
         action = str(greenhouse.parse(body)["action"])
-    except greenhouse.Unusable:
+    except Unusable:
         action = "unknown"
     seen = await asyncio.to_thread(store.claim, key, greenhouse.PROVIDER, action, event_id)
     if seen is not None:
@@ -232,19 +219,102 @@ async def lever_webhook(
     except lever.Refused as err:
         raise ApiError(401, "unauthorized", str(err)) from None
     key, action = lever.event_key(event), str(event.get("event", "unknown"))
+    handling, why = lever.answer(event)
+    outcome = await _hand_over(
+        request, key, lever.PROVIDER, action, body, queue=handling == "fetch", why=why
+    )
+    log.info("provider_event", provider="lever", action=action, status=outcome.status,
+             event_key=key, request_id=rid)  # fmt: skip
+    return outcome
+
+
+async def _hand_over(
+    request: Request, key: str, provider: str, action: str, body: bytes, *, queue: bool, why: str
+) -> ProviderOutcome:
+    """Record an event of a provider whose events need its API: ignored (with why), or kept
+    sealed and handed to its AtsEvent workflow, which reads the API and acts (answered at once:
+    `accepted`, what became of it in the events list). Acts once per signed event."""
     store = store_of(request)
-    seen = await asyncio.to_thread(store.claim, key, lever.PROVIDER, action, None)
+    seen = await asyncio.to_thread(store.claim, key, provider, action, None)
     if seen is not None:
+        if seen.status == "in_progress":
+            raise ApiError(503, "in_progress", "this event is being received; retry later")
         return ProviderOutcome(
             event=key, status="duplicate", action=seen.action, reason=seen.reason
         )
-    handling, why = lever.answer(event)
-    if handling == "keep":
-        outcome = await _dead(request, store, key=key, action=action, reason=why, body=body)
-    else:
-        outcome = ProviderOutcome(event=key, status="ignored", action=action, reason=why)
+    if not queue:
         await asyncio.to_thread(store.finish, key, "ignored", why)
-    log.info("provider_event", provider="lever", action=action, status=outcome.status,
+        return ProviderOutcome(event=key, status="ignored", action=action, reason=why)
+    try:
+        await asyncio.to_thread(store.queue, key, await _seal(request, body))
+        wf = await _start_event(request, provider, key)
+    except BaseException:
+        await asyncio.to_thread(store.release, key)
+        raise
+    return ProviderOutcome(event=key, status="accepted", action=action, reason=why, workflow_id=wf)
+
+
+async def _start_event(request: Request, provider: str, key: str) -> str:
+    settings: Settings = request.app.state.settings
+    client = await request.app.state.holder.get()
+    wf = ats_event.workflow_id(key)
+    try:
+        await client.temporal.start_workflow(
+            ats_event.WORKFLOW,
+            ats_event.AtsEventRef(provider=provider, event_key=key),
+            id=wf,
+            task_queue=settings.ats_task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # already being handled
+    except RPCError as err:
+        raise ApiError(503, "unavailable", "Temporal cannot be reached; retry") from err
+    return wf
+
+
+@router.post(
+    "/v1/webhooks/ashby",
+    response_model=ProviderOutcome,
+    responses={
+        401: {"model": ErrorBody, "description": "the Ashby-Signature header does not match"},
+        503: {"model": ErrorBody, "description": "not configured, or Temporal down: retry"},
+    },
+)
+async def ashby_webhook(
+    request: Request,
+    *,
+    settings: AppSettings,
+    rid: RequestId,
+    signature: Annotated[
+        str | None,
+        Header(alias=ashby.SIGNATURE_HEADER, description="sha256=<hex HMAC of the raw body>"),
+    ] = None,
+) -> ProviderOutcome:
+    """Every action Ashby documents: mapped (handed to a workflow, which reads Ashby's API when
+    the webhook leaves something out), or acknowledged and recorded as not relevant."""
+    secrets = _secrets(settings.ashby_webhook_secrets)
+    if not secrets:
+        raise ApiError(503, "not_configured", "set HEARDBACK_ASHBY_WEBHOOK_SECRETS to accept Ashby")
+    body = await request.body()
+    if not ashby.verify(secrets, body, signature):
+        raise ApiError(401, "unauthorized", "the Ashby-Signature header does not match")
+    try:
+        event = ashby.parse(body)
+    except Unusable as err:
+        key = f"{ashby.PROVIDER}-{hashlib.sha256(body).hexdigest()}"
+        store = store_of(request)
+        if await asyncio.to_thread(store.claim, key, ashby.PROVIDER, "unknown", None) is None:
+            return await _dead(
+                request, store, key=key, action="unknown", reason=str(err), body=body
+            )
+        return ProviderOutcome(event=key, status="duplicate", action="unknown")
+    key, action = ashby.event_key(event, body), str(event["action"])
+    handling, why = ashby.answer(event)
+    outcome = await _hand_over(
+        request, key, ashby.PROVIDER, action, body, queue=handling == "map", why=why
+    )
+    log.info("provider_event", provider="ashby", action=action, status=outcome.status,
              event_key=key, request_id=rid)  # fmt: skip
     return outcome
 
@@ -288,8 +358,12 @@ async def retry_event(
     if kept is None:
         raise ApiError(404, "not_found", "no dead letter with that id (or it was retried)")
     body = await _unseal(request, kept)
-    if event.startswith(f"{lever.PROVIDER}-"):
-        return ProviderOutcome(event=event, status="failed", action="lever", reason=lever.NEEDS_API)
+    if event.startswith((f"{lever.PROVIDER}-", f"{ashby.PROVIDER}-")):
+        if not await asyncio.to_thread(store.requeue, event):
+            raise ApiError(409, "conflict", "that event is not a dead letter now")
+        provider = event.split("-", maxsplit=1)[0]
+        wf = await _start_event(request, provider, event)
+        return ProviderOutcome(event=event, status="accepted", action=provider, workflow_id=wf)
     if greenhouse.event_key(body) != event:
         raise ApiError(409, "conflict", "the kept body does not match its id")
     return await process(request, body, event, holder, settings)

@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     # how old a delivery's triggeredAt may be (Lever retries five times, waiting longer each).
     lever_webhook_secrets: SecretStr | None = None
     lever_max_age: timedelta = timedelta(days=1)
+    # Lever's API (names, addresses, stage titles are fetched from it; Lever's webhooks carry
+    # ids only): an API key (HTTP Basic, the key as user name), the base URL, and the rate kept
+    # to (Lever allows 10 requests a second per key, bursts of 20).
+    lever_api_key: SecretStr | None = None
+    lever_api_url: str = "https://api.lever.co/v1"
+    lever_api_rate: float = 8.0
+    # Ashby's webhooks (POST /v1/webhooks/ashby, header Ashby-Signature: sha256=<hex>) and API
+    # (POST <url>/<category>.<method>, HTTP Basic with the key as user name).
+    ashby_webhook_secrets: SecretStr | None = None
+    ashby_api_key: SecretStr | None = None
+    ashby_api_url: str = "https://api.ashbyhq.com"
+    ashby_api_rate: float = 5.0
+    # The task queue on which the gateway runs the provider events that need the provider's API
+    # (Lever, Ashby): a workflow per event, its API calls in activities, retried with backoff.
+    ats_task_queue: str = "heardback-ats"
     # What the provider webhooks keep (events, dead letters, order, candidate links).
     ats_store_path: Path = Path("var/ats.sqlite3")
     # The tenant's defaults for a role an ATS opens (a new job's first application).

@@ -1,0 +1,199 @@
+"""The gateway's worker for provider events that need the provider's API (the AtsEvent
+workflow, see heardback.workflows.ats_event): Lever's, and Ashby's when its webhook leaves
+something out. It runs inside the gateway process, on its own task queue
+(`HEARDBACK_ATS_TASK_QUEUE`), because the gateway holds the provider state these activities
+read and write (the events' sealed bodies, the order per application, the candidate links).
+
+Started by the gateway's lifespan when Lever or Ashby is configured; it waits for Temporal like
+the rest of the gateway, and stops with it (in-flight activities are retried by Temporal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from heardback.gateway import ashby, lever
+from heardback.gateway.ats_apply import NeedsOperator, Tenant, apply_plan, unseal
+from heardback.gateway.ats_plan import Plan, Unusable
+from heardback.gateway.ats_store import AtsStore
+from heardback.gateway.deps import ClientHolder
+from heardback.gateway.provider_api import Gone, NotAllowed, ProviderApi, TryLater
+from heardback.runtime.settings import Settings
+from heardback.workflows.ats_event import (
+    ACTIVITY_DEAD_LETTER,
+    ACTIVITY_PROCESS,
+    AtsDeadLetter,
+    AtsEvent,
+    AtsEventOutcome,
+    AtsEventRef,
+)
+
+log = structlog.get_logger("heardback.gateway")
+
+RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("heardback")
+)
+
+
+def api_of(settings: Settings, provider: str) -> ProviderApi | None:
+    """The provider's API under the tenant's key, or None when no key is set."""
+    if provider == lever.PROVIDER and settings.lever_api_key is not None:
+        return ProviderApi(
+            "Lever",
+            settings.lever_api_url,
+            settings.lever_api_key.get_secret_value(),
+            rate=settings.lever_api_rate,
+        )
+    if provider == ashby.PROVIDER and settings.ashby_api_key is not None:
+        return ProviderApi(
+            "Ashby",
+            settings.ashby_api_url,
+            settings.ashby_api_key.get_secret_value(),
+            rate=settings.ashby_api_rate,
+        )
+    return None
+
+
+class AtsActivities:
+    def __init__(
+        self,
+        store: Callable[[], AtsStore],
+        holder: ClientHolder,
+        settings: Settings,
+        apis: dict[str, ProviderApi | None] | None = None,
+    ) -> None:
+        self._store = store
+        self._holder = holder
+        self._settings = settings
+        self._apis = apis if apis is not None else {}
+
+    def _api(self, provider: str) -> ProviderApi | None:
+        if provider not in self._apis:
+            self._apis[provider] = api_of(self._settings, provider)
+        return self._apis[provider]
+
+    async def _plan(self, ref: AtsEventRef, body: bytes) -> tuple[Plan, str]:
+        """The event's plan, and the request id its commands carry."""
+        try:
+            event = json.loads(body)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            raise Unusable("the kept body is not an event")
+        if ref.provider == ashby.PROVIDER:
+            rid = ashby.request_id(event, ref.event_key)
+        else:
+            rid = ref.event_key[-40:]
+        return await self._resolve(ref, event), rid
+
+    async def _resolve(self, ref: AtsEventRef, event: dict[str, Any]) -> Plan:
+        as_written = self._settings.ats_rejection_reasons == "as_written"
+        store = self._store()
+        if ref.provider == lever.PROVIDER:
+            api = self._api(lever.PROVIDER)
+            if api is None:
+                raise NeedsOperator("set HEARDBACK_LEVER_API_KEY: Lever's events carry ids only")
+            opp = lever.opportunity_of(event)
+            linked = await asyncio.to_thread(
+                store.candidacy_of_application, lever.PROVIDER, lever.candidate_id(opp)
+            )
+            return await lever.resolve(event, api, linked=linked, reasons_as_written=as_written)
+        if ref.provider == ashby.PROVIDER:
+            return await ashby.resolve(
+                event, self._api(ashby.PROVIDER), reasons_as_written=as_written
+            )
+        raise NeedsOperator(f"no provider {ref.provider!r}")
+
+    async def close(self) -> None:
+        for api in self._apis.values():
+            if api is not None:
+                with contextlib.suppress(Exception):
+                    await api.close()
+
+    @activity.defn(name=ACTIVITY_PROCESS)
+    async def process(self, ref: AtsEventRef) -> AtsEventOutcome:
+        store = self._store()
+        kept = await asyncio.to_thread(store.body, ref.event_key)
+        if kept is None:
+            return AtsEventOutcome(status="ignored", reason="the event is no longer kept")
+        client = await self._holder.get()
+        try:
+            plan, rid = await self._plan(ref, await unseal(client, kept))
+            done = await apply_plan(Tenant(client, store, self._settings, ref.provider), plan, rid)
+        except TryLater as err:
+            raise ApplicationError(
+                err.reason, type="TryLater", next_retry_delay=_delay(err.after)
+            ) from None
+        except Gone as err:
+            done_status, reason = "ignored", err.reason
+            await asyncio.to_thread(store.finish, ref.event_key, "ignored", reason)
+            return AtsEventOutcome(status=done_status, reason=reason)
+        except (NotAllowed, Unusable, NeedsOperator, ValueError) as err:
+            kind = "Unusable" if isinstance(err, ValueError) else type(err).__name__
+            raise ApplicationError(str(err), type=kind, non_retryable=True) from None
+        await asyncio.to_thread(store.finish, ref.event_key, done.status, done.reason)  # type: ignore[arg-type]
+        log.info(
+            "provider_event",
+            provider=ref.provider,
+            action=plan.action,
+            status=done.status,
+            event_key=ref.event_key,
+        )
+        return AtsEventOutcome(status=done.status, reason=done.reason, workflow_id=done.workflow_id)
+
+    @activity.defn(name=ACTIVITY_DEAD_LETTER)
+    async def dead_letter(self, req: AtsDeadLetter) -> AtsEventOutcome:
+        await asyncio.to_thread(self._store().dead_letter, req.ref.event_key, req.reason)
+        log.warning("webhook_dead_letter", provider=req.ref.provider, event_key=req.ref.event_key)
+        return AtsEventOutcome(status="failed", reason=req.reason)
+
+
+def _delay(after: float | None) -> timedelta | None:
+    """The provider's Retry-After as the next retry's delay (at most ten minutes)."""
+    return None if after is None else timedelta(seconds=min(after, 600))
+
+
+async def run_ats_worker(
+    holder: ClientHolder,
+    settings: Settings,
+    store: Callable[[], AtsStore],
+    *,
+    stopping: asyncio.Event,
+    connect_retry: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Run the ATS worker until `stopping` is set (connecting when Temporal is up)."""
+    delay = 1.0
+    while not stopping.is_set():
+        try:
+            client = await holder.get()
+            break
+        except Exception:  # Temporal not up yet: the gateway's readiness says so meanwhile
+            log.warning("ats_worker_waiting_for_temporal")
+            await connect_retry(delay)
+            delay = min(delay * 2, 30.0)
+    else:
+        return
+    acts = AtsActivities(store, holder, settings)
+    worker = Worker(
+        client.temporal,
+        task_queue=settings.ats_task_queue,
+        workflows=[AtsEvent],
+        activities=[acts.process, acts.dead_letter],
+        workflow_runner=RUNNER,
+        max_concurrent_activities=20,
+    )
+    async with worker:
+        log.info("ats_worker_started", task_queue=settings.ats_task_queue)
+        await stopping.wait()
+    await acts.close()

@@ -1,0 +1,141 @@
+"""Reading what a provider's webhook leaves out (Lever's names and addresses, an Ashby
+candidate's personal address) from the provider's own API, with httpx.
+
+Called only from activities (heardback.gateway.ats_worker), never from a webhook request: a
+slow or failing provider then delays an event, it does not fail the delivery. Each call:
+
+- authenticates as both providers document it: HTTP Basic with the API key as the user name
+  and an empty password;
+- keeps to the provider's rate (a token bucket per key: Lever allows 10 requests a second with
+  bursts of 20; Ashby documents no figure, so a lower default) and, when the provider still
+  answers 429 or 5xx, raises :class:`TryLater` carrying the provider's ``Retry-After`` so the
+  activity's retry waits at least that long;
+- answers 404 with :class:`Gone` (the record was deleted in the ATS meanwhile) and 401/403 with
+  :class:`NotAllowed` (a wrong key or a missing permission: an operator must fix it, retrying
+  would not).
+
+No response body, URL parameter or key is logged: they carry personal data or secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class ProviderError(Exception):
+    """The provider could not answer; `reason` says why, without personal data."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TryLater(ProviderError):
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class Gone(ProviderError):
+    pass
+
+
+class NotAllowed(ProviderError):
+    pass
+
+
+@dataclass
+class RateLimit:
+    """A token bucket: `rate` requests a second on average, `burst` at once."""
+
+    rate: float
+    burst: float
+    _tokens: float = field(default=0.0, init=False)
+    _at: float = field(default_factory=time.monotonic, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self._tokens = self.burst
+
+    async def take(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+                self._at = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class ProviderApi:
+    """One provider's API under one key."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str,
+        *,
+        rate: float,
+        timeout: float = 20.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self._limit = RateLimit(rate=rate, burst=max(1.0, rate * 2))
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            auth=httpx.BasicAuth(api_key, ""),
+            timeout=timeout,
+            headers={"Accept": "application/json; version=1", "User-Agent": "heardback"},
+            transport=transport,
+        )
+
+    async def get(self, path: str, **params: str) -> dict[str, Any]:
+        return await self._call("GET", path, params=params or None)
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", path, json=body)
+
+    async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        await self._limit.take()
+        resource = path.lstrip("/").split("/", maxsplit=1)[0]  # reasons name no ids
+        what = f"{self.name} {method} {resource}"
+        try:
+            r = await self._http.request(method, path.lstrip("/"), **kw)
+        except httpx.HTTPError as err:
+            raise TryLater(f"{what}: {type(err).__name__}") from None
+        if r.status_code == 429 or r.status_code >= 500:
+            raise TryLater(f"{what}: HTTP {r.status_code}", _retry_after(r))
+        if r.status_code == 404:
+            raise Gone(f"{what}: not found in {self.name} (deleted meanwhile?)")
+        if r.status_code in (401, 403):
+            raise NotAllowed(
+                f"{what}: HTTP {r.status_code}, check the {self.name} API key and its permissions"
+            )
+        if r.status_code >= 400:
+            raise NotAllowed(f"{what}: HTTP {r.status_code}")
+        try:
+            data = r.json()
+        except ValueError:
+            raise TryLater(f"{what}: the answer is not JSON") from None
+        if not isinstance(data, dict):
+            raise TryLater(f"{what}: an unexpected answer")
+        return data
+
+    async def close(self) -> None:
+        await self._http.aclose()
