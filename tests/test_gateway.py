@@ -20,6 +20,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from heardback.gateway import ashby
 from heardback.gateway.serve import openapi_document
 from heardback.gateway.webhooks import sign
 from heardback.worker.wiring import build_worker, running
@@ -63,6 +64,7 @@ async def gateway(
         "HEARDBACK_WEBHOOK_SECRET": SECRET,
         "HEARDBACK_GREENHOUSE_WEBHOOK_SECRETS": SECRET,
         "HEARDBACK_LEVER_WEBHOOK_SECRETS": SECRET,
+        "HEARDBACK_ASHBY_WEBHOOK_SECRETS": SECRET,
         "HEARDBACK_ATS_STORE_PATH": str(tmp / "ats.sqlite3"),
         "HEARDBACK_WEBHOOK_DEDUPE_PATH": str(tmp / "webhooks.sqlite3"),
         "HEARDBACK_LOG_FORMAT": "json",
@@ -144,6 +146,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tra
 # Authenticated by the provider's HMAC signature header, not a bearer token.
 SIGNED = {"/v1/webhooks/ats", "/v1/webhooks/greenhouse"}
 SIGNED_IN_BODY = {"/v1/webhooks/lever"}  # Lever signs inside the body (tests/test_lever.py)
+ASHBY_SIGNED = {"/v1/webhooks/ashby"}  # Ashby-Signature: sha256=<hex> (tests/test_ashby.py)
 
 
 def _documented_operations() -> list[Any]:
@@ -204,7 +207,10 @@ async def test_every_operation_but_health_refuses_anonymous_requests(
     # credential's), and with a wrong one it is.
     if path in SIGNED_IN_BODY:
         return
-    if path in SIGNED:
+    if path in ASHBY_SIGNED:
+        signed = await send(None, **{"Ashby-Signature": ashby.sign(SECRET, body or b"")})
+        wrong = await send(None, **{"Ashby-Signature": ashby.sign("not-it", body or b"")})
+    elif path in SIGNED:
         signed = await send(None, Signature=sign(SECRET, body or b""))
         wrong = await send(None, Signature=sign("not-the-secret", body or b""))
     else:
@@ -491,7 +497,7 @@ def _fuzz(url: str) -> None:
     calls: dict[str, int] = {}
     for result in schema.get_all_operations():
         op = result.ok()  # type: ignore[union-attr]
-        if op.path in SIGNED | SIGNED_IN_BODY:
+        if op.path in SIGNED | SIGNED_IN_BODY | ASHBY_SIGNED:
             continue  # signed by the ATS, not bearer-authenticated: their own tests cover them
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 

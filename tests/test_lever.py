@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway import lever
+from tests.conftest import body_of
 from tests.fake_providers import KEY, Fake, fake_providers
 from tests.pages_stack import PagesStack, pages_stack
 
@@ -135,7 +136,7 @@ async def test_an_application_is_read_from_levers_api_and_the_candidate_hears(
         ack = await s.mail(wf, "acknowledgement", timeout=60)
         # The name and the address Lever's API gives (the webhook has neither).
         assert ack["To"].addresses[0].addr_spec == "shane@exampleq3.com"
-        assert "Shane" in ack.get_body(("plain",)).get_content()
+        assert "Shane" in body_of(ack)
         assert "Infrastructure Engineer" in ack["Subject"]
         moved = for_opportunity("candidateStageChange", opp, toStageId="stage-onsite")
         assert (await outcome(http, (await post(http, moved)).json()["event"]))[
@@ -150,7 +151,7 @@ async def test_an_application_is_read_from_levers_api_and_the_candidate_hears(
         ] == "processed"
         rejection = await s.mail(wf, "rejection", timeout=60)
         # The tenant withholds reason codes by default: "Underqualified" never reaches them.
-        assert "Underqualified" not in rejection.get_body(("plain",)).get_content()
+        assert "Underqualified" not in body_of(rejection)
     assert any(c.startswith("GET /v1/stages/") for c in fake.calls)
 
 
