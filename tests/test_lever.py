@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -165,6 +166,25 @@ async def test_a_candidate_lever_may_not_contact_gets_no_mail_and_it_is_recorded
         done = await outcome(http, r.json()["event"])
     assert done["status"] == "refused"
     assert "may not be emailed" in done["reason"]
+    # The operator sees the same from the CLI, on the gateway's host (ids and reasons only).
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "heardback"),
+        "webhooks",
+        "events",
+        "--status",
+        "refused",
+        "--json",
+        stdout=asyncio.subprocess.PIPE,
+        env={
+            "HEARDBACK_ATS_STORE_PATH": str(s.settings.ats_store_path),
+            "HEARDBACK_ENCRYPTION": "off",
+        },
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0
+    listed = {e["event_key"]: e for e in json.loads(out)}
+    assert listed[done["event"]]["reason"] == done["reason"]
+    assert "shane" not in out.decode().lower()  # no personal data in the list
 
 
 async def test_a_replayed_or_forged_delivery_does_not_act(stack: tuple[PagesStack, Fake]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import sys
 import textwrap
@@ -23,6 +24,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from heardback.gateway.ats_store import AtsStore
 from heardback.runtime.converter import codec_from, data_converter
 from heardback.runtime.settings import Settings, get_settings
 from heardback.runtime.temporal import connect_options, run_and_exit
@@ -331,7 +333,7 @@ async def _offline(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
     raise AssertionError("an offline command runs before connecting (see run)")
 
 
-def cmd_keys_rewrap(settings: Settings, out: Out) -> int:
+def cmd_keys_rewrap(settings: Settings, out: Out, _: argparse.Namespace) -> int:
     """Re-wrap every data key under the active master key (offline: no Temporal needed)."""
     codec = codec_from(settings)
     if codec is None:
@@ -344,6 +346,33 @@ def cmd_keys_rewrap(settings: Settings, out: Out) -> int:
         "is kept.",
         {"rewrapped": n, "master_key": codec.keys.wrapper.active_id},
     )
+    return EXIT_OK
+
+
+def cmd_webhook_events(settings: Settings, out: Out, a: argparse.Namespace) -> int:
+    """What became of provider events (offline: reads the gateway's provider store)."""
+    if not settings.ats_store_path.exists():
+        _fail(out, "not_found", f"no provider store at {settings.ats_store_path} (no events yet)")
+        return EXIT_REFUSED
+    store = AtsStore(settings.ats_store_path)
+    try:
+        rows = store.events(a.status, a.limit)
+    finally:
+        store.close()
+    if out.as_json:
+        out.data([dataclasses.asdict(r) for r in rows])
+        return EXIT_OK
+    t = Table(title=f"provider events ({a.status or 'all'}), newest first")
+    for col in ("event", "provider", "action", "received", "status", "reason"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        received = datetime.fromtimestamp(r.received_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        t.add_row(r.event_key, r.provider, r.action, received, r.status, r.reason or "")
+    out.console.print(t)
+    if any(r.status == "failed" and r.has_body for r in rows):
+        out.console.print(
+            "Retry a dead letter once its cause is fixed: POST /v1/webhooks/events/<event>/retry"
+        )
     return EXIT_OK
 
 
@@ -662,6 +691,22 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
     )
     sp.set_defaults(offline=cmd_keys_rewrap)
 
+    hooks = sub.add_parser("webhooks", help="what became of the providers' webhook events")
+    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="COMMAND")
+    sp = cmd(
+        hooks_sub,
+        "events",
+        _offline,
+        "List provider events (Greenhouse, Lever, Ashby) and what became of them.",
+        "Reads the gateway's provider store (HEARDBACK_ATS_STORE_PATH) on the gateway's host: ids, "
+        "actions, outcomes and reasons, never bodies. --status failed lists the dead letters.",
+    )
+    sp.add_argument(
+        "--status", choices=["processed", "queued", "ignored", "refused", "failed"], default=None
+    )
+    sp.add_argument("--limit", type=int, default=100)
+    sp.set_defaults(offline=cmd_webhook_events)
+
     sp = cmd(sub, "status", cmd_status, "Where a candidacy stands: state, deadline, messages.")
     target(sp)
 
@@ -701,7 +746,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
     try:
         offline = getattr(args, "offline", None)
         if offline is not None:
-            return int(offline(settings, out))
+            return int(offline(settings, out, args))
         converter = data_converter(settings)
     except ValueError as err:  # no keys, and encryption not explicitly off
         _fail(out, "error", str(err))
