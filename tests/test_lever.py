@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway import lever
+from heardback.gateway.provider_api import Gone, NotAllowed, ProviderApi, TryLater
 from tests.conftest import body_of
 from tests.fake_providers import KEY, Fake, fake_providers
 from tests.pages_stack import PagesStack, pages_stack
@@ -200,3 +201,23 @@ async def test_a_replayed_or_forged_delivery_does_not_act(stack: tuple[PagesStac
         assert (await post(http, forged)).status_code == 401
         stale = delivery("applicationCreated", at=datetime.now(UTC) - timedelta(days=3))
         assert (await post(http, stale)).status_code == 401
+
+
+async def test_levers_api_answers_become_clear_reasons() -> None:
+    """A wrong key is an operator's to fix (not retried); a missing record is gone; the rate
+    limit says when to come back; none of the reasons names an id."""
+    async with fake_providers() as fake:
+        wrong = ProviderApi("Lever", f"{fake.url}/v1", "not-the-key", rate=50)
+        with pytest.raises(NotAllowed, match="check the Lever API key"):
+            await wrong.get("opportunities/opp-1")
+        await wrong.close()
+        api = ProviderApi("Lever", f"{fake.url}/v1", KEY, rate=50)
+        fake.throttle = 1
+        with pytest.raises(TryLater) as later:
+            await api.get("opportunities/opp-1")
+        assert later.value.after == 1.0
+        with pytest.raises(Gone) as gone:
+            await api.get("nothing-here/opp-secret-id")
+        assert "opp-secret-id" not in gone.value.reason
+        assert (await api.get("stages/s-1"))["data"]["text"] == "New applicant"
+        await api.close()

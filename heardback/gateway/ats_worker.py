@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from pydantic import SecretStr
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
@@ -48,21 +49,17 @@ RUNNER = SandboxedWorkflowRunner(
 
 def api_of(settings: Settings, provider: str) -> ProviderApi | None:
     """The provider's API under the tenant's key, or None when no key is set."""
-    if provider == lever.PROVIDER and settings.lever_api_key is not None:
-        return ProviderApi(
-            "Lever",
-            settings.lever_api_url,
-            settings.lever_api_key.get_secret_value(),
-            rate=settings.lever_api_rate,
-        )
-    if provider == ashby.PROVIDER and settings.ashby_api_key is not None:
-        return ProviderApi(
-            "Ashby",
-            settings.ashby_api_url,
-            settings.ashby_api_key.get_secret_value(),
-            rate=settings.ashby_api_rate,
-        )
+    if provider == lever.PROVIDER and (key := _key(settings.lever_api_key)):
+        return ProviderApi("Lever", settings.lever_api_url, key, rate=settings.lever_api_rate)
+    if provider == ashby.PROVIDER and (key := _key(settings.ashby_api_key)):
+        return ProviderApi("Ashby", settings.ashby_api_url, key, rate=settings.ashby_api_rate)
     return None
+
+
+def _key(given: SecretStr | None) -> str | None:
+    """A configured key; an empty one (compose's unset variables) counts as none."""
+    value = given.get_secret_value().strip() if given is not None else ""
+    return value or None
 
 
 class AtsActivities:
