@@ -16,10 +16,12 @@ from temporalio.exceptions import ApplicationError
 
 from heardback.starter.client import HeardbackClient
 from heardback.workflows import contract, errors, role_policy
+from heardback.workflows.errors import Refused
 from heardback.workflows.models import (
     FINAL_KINDS,
     AdvanceCohort,
     CandidacyChanged,
+    Candidate,
     CloseRole,
     PendingFanOut,
     Policy,
@@ -509,3 +511,31 @@ def test_pause_until_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError, match="timezone"):
         PauseRole(until=datetime(2026, 12, 1))
     assert PauseRole(until=datetime(2026, 12, 1, tzinfo=UTC)).until.tzinfo is not None
+
+
+async def test_many_candidates_are_added_at_once_each_heard_once_and_known_to_the_role(
+    harness: Harness,
+) -> None:
+    """The batch path (an ATS backfill): one answer per candidate, a candidacy each, one
+    acknowledgement each however often the batch is sent, and the Role counting every one."""
+    client = HeardbackClient(harness.client, task_queue=harness.settings.task_queue)
+    role = await start_role(harness, "r-batch")
+    people = [
+        Candidate(id=f"c-{n}", name=f"Person {n}", email=f"p{n}@example.org") for n in range(25)
+    ]
+    first = await client.add_candidates("r-batch", people, concurrency=8)
+    again = await client.add_candidates("r-batch", people[:10])
+    assert [a.candidate_id for a in first] == [p.id for p in people]
+    assert all(a.workflow_id and not a.refused for a in first + again)
+    assert [a.workflow_id for a in again] == [a.workflow_id for a in first[:10]]
+    handles = [harness.track(harness.client.get_workflow_handle(str(a.workflow_id))) for a in first]
+    for h in handles:
+        await harness.delivered(h, 1)
+    assert harness.kinds().count("acknowledgement") == 25
+    await until_summary(role, lambda s: s.by_state == {"active": 25})
+    # Closed: the batch is refused as a whole, and nobody new is started.
+    await role.execute_update(contract.UPDATE_CLOSE, {"reason": "cancelled"})
+    with pytest.raises(Refused, match="closed"):
+        await client.add_candidates("r-batch", [Candidate(id="c-late", name="L", email="l@x.org")])
+    for h in handles:
+        assert await final_kinds(harness, h) == ["role_closed"]

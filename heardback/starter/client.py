@@ -20,7 +20,7 @@ deduplicates updates by id), so a backend can retry any call safely with the sam
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -58,6 +58,7 @@ from heardback.workflows.errors import (
 )
 from heardback.workflows.models import (
     AddCandidate,
+    Added,
     AdvanceCohort,
     CandidacyInput,
     Candidate,
@@ -73,6 +74,7 @@ from heardback.workflows.models import (
     PauseRole,
     ResumeRole,
     RoleCommandResult,
+    RoleDefinition,
     RoleInput,
     RoleSummary,
     Status,
@@ -287,6 +289,41 @@ class HeardbackClient:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         raise AssertionError("unreachable")
+
+    async def add_candidates(
+        self, role_id: str, candidates: Sequence[Candidate], *, concurrency: int = 50
+    ) -> list[Added]:
+        """Add many candidates to an open role at once (an ATS backfill): one answer each.
+
+        The Role takes 10 updates in flight, so one `add_candidate` update per candidate runs
+        at about 17 a second. Here the client reads the role's definition once (a query) and
+        starts each candidacy itself (idempotent: a candidate already added keeps their
+        candidacy, and hears nothing twice); each candidacy reports to its Role as it starts,
+        the way a directly started one always does, so the Role learns of every one, and one
+        that starts as the role closes or pauses is told like any late joiner. Each start
+        input is sealed under that candidacy's own data key."""
+
+        async def run() -> RoleDefinition:
+            result: RoleDefinition = await self._role(role_id).query(
+                contract.QUERY_DEFINITION, result_type=RoleDefinition
+            )
+            return result
+
+        role = await self._call(f"role {role_id}", run)
+        if role.status == "closed":
+            raise Refused("the role is closed; it takes no new candidates")
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(c: Candidate) -> Added:
+            async with gate:
+                inp = CandidacyInput(role=role.role, candidate=c, policy=role.policy)
+                try:
+                    wf = await self.start_candidacy(inp)
+                except (Refused, InvalidInput) as err:
+                    return Added(candidate_id=c.id, refused=err.reason)
+                return Added(candidate_id=c.id, workflow_id=wf)
+
+        return list(await asyncio.gather(*(one(c) for c in candidates)))
 
     async def advance_cohort(
         self, role_id: str, cmd: AdvanceCohort, *, request_id: str | None = None

@@ -30,6 +30,8 @@ UPDATE_PAUSE = "pause"
 UPDATE_RESUME = "resume"
 UPDATE_CLOSE = "close"
 QUERY_SUMMARY = "summary"
+# The role, its policy and status: what a client needs to start candidacies under it directly.
+QUERY_DEFINITION = "definition"
 # Sent by each Candidacy to its Role when its state or stage changes.
 SIGNAL_CANDIDACY_CHANGED = "candidacy_changed"
 

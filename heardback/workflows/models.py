@@ -757,6 +757,22 @@ class AddCandidate(Command):
     candidate: Candidate
 
 
+class RoleDefinition(BaseModel):
+    """What candidacies under a role start with (the `definition` query, from 1.3)."""
+
+    role: Role
+    policy: Policy
+    status: RoleStatus
+
+
+class Added(BaseModel):
+    """One candidate of `HeardbackClient.add_candidates`: its candidacy, or why not."""
+
+    candidate_id: str
+    workflow_id: str | None = None
+    refused: str | None = None
+
+
 class AdvanceCohort(Command):
     stage: Text
     advanced: list[Id] = Field(default_factory=list, max_length=10_000)

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         ResumeRole,
         RoleCommand,
         RoleCommandResult,
+        RoleDefinition,
         RoleInput,
         RoleState,
         RoleSummary,
@@ -379,3 +380,9 @@ class RoleWorkflow:
     @workflow.query(name=contract.QUERY_SUMMARY)
     def summary(self) -> RoleSummary:
         return role_policy.summary(self._rs, self._counts)
+
+    # A query adds nothing to the history, so old histories replay unchanged without a patch.
+    @workflow.query(name=contract.QUERY_DEFINITION)
+    def definition(self) -> RoleDefinition:
+        rs = self._rs
+        return RoleDefinition(role=rs.role, policy=rs.policy, status=rs.status)
