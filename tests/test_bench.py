@@ -28,6 +28,22 @@ def test_the_role_close_benchmark_runs_and_tells_every_candidate() -> None:
     assert result["baseline_signal_to_done_s"] > 0
 
 
+def test_the_role_add_benchmark_runs_and_the_role_counts_everyone() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.role_add", "--candidates", "5"],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    start = done.stdout.rindex('{\n  "candidates"')
+    result = json.loads(done.stdout[start : done.stdout.index("}", start) + 1])
+    assert result["candidates"] == 5
+    assert result["batch_refused"] == 0
+    assert result["one_by_one_s"] > 0 and result["batch_s"] > 0 and result["raw_starts_s"] > 0
+
+
 def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) -> None:
     notes = tmp_path / "PERFORMANCE.md"
     notes.write_text(

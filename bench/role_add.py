@@ -1,0 +1,158 @@
+"""Benchmark: adding N candidates to one role, three ways, in one run on one dev server.
+
+    python -m bench.role_add [--candidates 5000] [--record docs/PERFORMANCE.md]
+
+1. `add_candidate`, one Role update per candidate (6 in flight: Temporal admits 10 updates in
+   flight per workflow), on a first role;
+2. `add_candidates`, the batch path (the client starts each candidacy itself, 50 at a time; the
+   candidacies report to their Role), on a second role;
+3. raw Temporal: starting N trivial workflows (bench.baseline's waiter), 50 at a time.
+
+Each side's time runs until every candidacy is started and the Role counts all N (the raw side:
+until every start returned). Acknowledgements go to the file outbox; encryption is on, as in the
+default install. A benchmark, not a test: JSON on stdout; --record appends a row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.baseline import BaselineWaiter, baseline_noop
+from bench.concurrency import bounded
+from heardback.runtime.converter import data_converter
+from heardback.runtime.settings import Settings
+from heardback.runtime.temporal import run_and_exit
+from heardback.starter.client import HeardbackClient
+from heardback.worker.wiring import build_worker, running
+from heardback.workflows import search
+from heardback.workflows.models import Candidate, Policy, Role, RoleInput
+
+
+def people(prefix: str, n: int) -> list[Candidate]:
+    return [
+        Candidate(id=f"{prefix}-{i}", name=f"P {i}", email=f"p{i}@example.org") for i in range(n)
+    ]
+
+
+async def counted(hb: HeardbackClient, role_id: str, n: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while (await hb.summary(role_id)).by_state.get("active", 0) < n:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"role {role_id} never counted {n}")
+        await asyncio.sleep(0.5)
+
+
+async def measure(client: Client, settings: Settings, n: int) -> dict[str, Any]:
+    hb = HeardbackClient(client, task_queue=settings.task_queue)
+    for role_id in ("one-by-one", "batch"):
+        await hb.open_role(
+            RoleInput(
+                role=Role(
+                    id=role_id, title="Engineer", company="Bench Co",
+                    contact_email="jobs@bench.example",
+                ),
+                policy=Policy(quiet_hours=None),
+            )
+        )  # fmt: skip
+    async with running(build_worker(client, settings), client, settings):
+        t0 = time.monotonic()
+        one = people("o", n)
+        await bounded(range(n), lambda i: hb.add_candidate("one-by-one", one[i]), 6)
+        await counted(hb, "one-by-one", n, 600)
+        one_by_one = time.monotonic() - t0
+
+        t1 = time.monotonic()
+        answers = await hb.add_candidates("batch", people("b", n), concurrency=50)
+        await counted(hb, "batch", n, 600)
+        batch = time.monotonic() - t1
+        refused = sum(1 for a in answers if a.refused)
+
+    raw_queue = "bench-role-add-raw"
+    async with Worker(
+        client, task_queue=raw_queue, workflows=[BaselineWaiter], activities=[baseline_noop]
+    ):
+        t2 = time.monotonic()
+        await bounded(
+            range(n),
+            lambda i: client.start_workflow(
+                BaselineWaiter.run, i, id=f"raw-add-{i}", task_queue=raw_queue
+            ),
+            50,
+        )
+        raw = time.monotonic() - t2
+    return {
+        "one_by_one_s": round(one_by_one, 1),
+        "batch_s": round(batch, 1),
+        "raw_starts_s": round(raw, 1),
+        "batch_speedup": round(one_by_one / batch, 2),
+        "batch_vs_raw": round(batch / raw, 2),
+        "one_by_one_per_s": round(n / one_by_one, 1),
+        "batch_per_s": round(n / batch, 1),
+        "batch_refused": refused,
+    }
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--candidates", type=int, default=5_000)
+    parser.add_argument("--record", type=Path, default=None)
+    args = parser.parse_args()
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        key = base64.b64encode(secrets.token_bytes(32)).decode()
+        settings = Settings(
+            task_queue="bench-role-add",
+            worker_deployment_name="bench-role-add",
+            outbox_dir=Path(tmp) / "outbox",
+            ledger_path=Path(tmp) / "ledger.sqlite3",
+            encryption_keys=SecretStr(f"bench:{key}"),
+        )
+        env = await WorkflowEnvironment.start_local(
+            search_attributes=search.ALL,
+            dev_server_existing_path=str(bin_dir / "temporal"),
+            ui=False,
+            data_converter=data_converter(settings),
+            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db")],
+        )
+        try:
+            figures = await measure(env.client, settings, args.candidates)
+        finally:
+            await env.shutdown()
+    result = {
+        "candidates": args.candidates,
+        **figures,
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "date": datetime.now(UTC).date().isoformat(),
+    }
+    print(json.dumps(result, indent=2))
+    if args.record:
+        with args.record.open("a") as fh:
+            fh.write(
+                f"| {result['date']} | {args.candidates} | {result['one_by_one_s']} s "
+                f"| {result['batch_s']} s | {result['raw_starts_s']} s "
+                f"| {result['batch_speedup']}x | {result['batch_vs_raw']} | {result['machine']} |\n"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    run_and_exit(main)
