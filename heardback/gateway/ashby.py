@@ -27,7 +27,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from heardback.gateway.ats_plan import Plan, Unusable
+from heardback.gateway.ats_plan import Plan, Unusable, signed_by_any
 from heardback.gateway.provider_api import NotAllowed, ProviderApi
 
 PROVIDER = "ashby"
@@ -89,12 +89,7 @@ def verify(secrets: list[str], body: bytes, header: str | None) -> bool:
     scheme, _, digest = header.strip().partition("=")
     if scheme.strip().lower() != "sha256" or not digest:
         return False
-    given = digest.strip().lower().encode()
-    ok = False
-    for secret in secrets:
-        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
-        ok |= hmac.compare_digest(expected, given)
-    return ok
+    return signed_by_any(secrets, body, digest)
 
 
 def parse(body: bytes) -> dict[str, Any]:

@@ -3,6 +3,8 @@ for every provider (carried out by heardback.gateway.ats_apply)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -24,3 +26,14 @@ class Plan:
     application: str | None = None  # "<role id>/<candidate id>", for ordering
     occurred_at: datetime | None = None
     steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def signed_by_any(secrets: list[str], body: bytes, given_hex: str) -> bool:
+    """Whether any configured secret's HMAC-SHA256 of `body` is `given_hex` (constant time,
+    every secret tried, so rotation costs no timing signal)."""
+    given = given_hex.strip().lower().encode()
+    ok = False
+    for secret in secrets:
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+        ok |= hmac.compare_digest(expected, given)
+    return ok
