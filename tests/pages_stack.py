@@ -142,3 +142,14 @@ async def _started(server: Any) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the gateway did not start")
+
+
+async def event_outcome(http: Any, key: str, token: str, timeout: float = 60) -> dict[str, Any]:
+    """What became of a provider event once it is done (queued ones are waited for)."""
+    auth = {"Authorization": f"Bearer {token}"}
+    for _ in range(int(timeout * 5)):
+        for e in (await http.get("/v1/webhooks/events?limit=1000", headers=auth)).json():
+            if e["event"] == key and e["status"] not in ("queued", "in_progress"):
+                return dict(e)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"event {key} not done")

@@ -6,7 +6,6 @@ payloads are built from Ashby's OpenAPI schema (tests/fixtures/ats/SOURCES.md)."
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import uuid
@@ -22,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from heardback.gateway import ashby
 from tests.conftest import body_of
 from tests.fake_providers import KEY, Fake, fake_providers
-from tests.pages_stack import PagesStack, pages_stack
+from tests.pages_stack import PagesStack, event_outcome, pages_stack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ats" / "ashby"
 NEW, OLD = "ashby-secret-new-0000000000000000", "ashby-secret-old-0000000000000000"
@@ -95,14 +94,8 @@ async def post(http: httpx.AsyncClient, body: dict[str, Any], secret: str = NEW)
     )
 
 
-async def outcome(http: httpx.AsyncClient, key: str, timeout: float = 60) -> dict[str, Any]:
-    auth = {"Authorization": f"Bearer {TOKEN}"}
-    for _ in range(int(timeout * 5)):
-        for e in (await http.get("/v1/webhooks/events?limit=1000", headers=auth)).json():
-            if e["event"] == key and e["status"] not in ("queued", "in_progress"):
-                return dict(e)
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"event {key} not done")
+async def outcome(http: httpx.AsyncClient, key: str) -> dict[str, Any]:
+    return await event_outcome(http, key, TOKEN)
 
 
 async def test_every_documented_action_is_answered_200(stack: tuple[PagesStack, Fake]) -> None:

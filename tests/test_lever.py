@@ -23,7 +23,7 @@ from heardback.gateway import lever
 from heardback.gateway.provider_api import Gone, NotAllowed, ProviderApi, TryLater
 from tests.conftest import body_of
 from tests.fake_providers import KEY, Fake, fake_providers
-from tests.pages_stack import PagesStack, pages_stack
+from tests.pages_stack import PagesStack, event_outcome, pages_stack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ats" / "lever"
 NEW, OLD = "lever-signing-token-new-000000000000", "lever-signing-token-old-000000000000"
@@ -92,15 +92,8 @@ def for_opportunity(event: str, opp: str, **data: Any) -> dict[str, Any]:
     return body
 
 
-async def outcome(http: httpx.AsyncClient, key: str, timeout: float = 60) -> dict[str, Any]:
-    """What became of an event once its workflow is done."""
-    auth = {"Authorization": f"Bearer {TOKEN}"}
-    for _ in range(int(timeout * 5)):
-        for e in (await http.get("/v1/webhooks/events?limit=1000", headers=auth)).json():
-            if e["event"] == key and e["status"] not in ("queued", "in_progress"):
-                return dict(e)
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"event {key} not done")
+async def outcome(http: httpx.AsyncClient, key: str) -> dict[str, Any]:
+    return await event_outcome(http, key, TOKEN)
 
 
 async def test_every_documented_event_is_answered_and_none_is_lost(

@@ -24,10 +24,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime
 from typing import Any
 
-from heardback.gateway.ats_plan import Plan, Unusable, signed_by_any
+from heardback.gateway.ats_plan import Plan, Unusable, as_dict, iso_time, signed_by_any
 from heardback.gateway.provider_api import NotAllowed, ProviderApi
 
 PROVIDER = "ashby"
@@ -129,30 +128,17 @@ def candidate_id(application: object) -> str:
     return f"app-{application}"
 
 
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _s(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _application(p: Plan, app: dict[str, Any]) -> tuple[str, str]:
-    job = _s(_d(app.get("job")).get("id")) or _s(app.get("jobId"))
+    job = _s(as_dict(app.get("job")).get("id")) or _s(app.get("jobId"))
     if job is None or _s(app.get("id")) is None:
         raise Unusable("data.application needs its id and its job")
     role, cand = role_id(job), candidate_id(app["id"])
     p.application = f"{role}/{cand}"
-    p.occurred_at = _time(app.get("updatedAt")) or _time(app.get("archivedAt"))
+    p.occurred_at = iso_time(app.get("updatedAt")) or iso_time(app.get("archivedAt"))
     return role, cand
 
 
@@ -177,12 +163,12 @@ def personal_address(candidate: dict[str, Any]) -> str | None:
 
 
 async def _address(candidate: dict[str, Any], api: ProviderApi | None) -> str | None:
-    primary = _d(candidate.get("primaryEmailAddress"))
+    primary = as_dict(candidate.get("primaryEmailAddress"))
     if primary.get("type") != "Personal" and api is not None and _s(candidate.get("id")):
         got = await api.post("candidate.info", {"id": candidate["id"]})
         if got.get("success") is False:
             raise NotAllowed("Ashby candidate.info refused: check the API key's permissions")
-        return personal_address(_d(got.get("results"))) or personal_address(candidate)
+        return personal_address(as_dict(got.get("results"))) or personal_address(candidate)
     return personal_address(candidate)
 
 
@@ -196,12 +182,12 @@ async def resolve(
     p = Plan(action=action, handling="map" if handling == "map" else "ignore", reason=reason)
     if handling != "map":
         return p
-    data = _d(event.get("data"))
-    app = _d(data.get("application"))
+    data = as_dict(event.get("data"))
+    app = as_dict(data.get("application"))
     if action == "applicationSubmit":
         role, cand = _application(p, app)
-        candidate = _d(app.get("candidate"))
-        title = _s(_d(app.get("job")).get("title")) or "a role"
+        candidate = as_dict(app.get("candidate"))
+        title = _s(as_dict(app.get("job")).get("title")) or "a role"
         p.steps.append(("open_role", {"role_id": role, "title": title}))
         p.steps.append(
             (
@@ -215,7 +201,7 @@ async def resolve(
                     "can_email": True,
                     "external_candidate": _s(candidate.get("id")) or "",
                     "application": p.application,
-                    "stage": _s(_d(app.get("currentInterviewStage")).get("title")),
+                    "stage": _s(as_dict(app.get("currentInterviewStage")).get("title")),
                 },
             )
         )
@@ -228,7 +214,7 @@ async def resolve(
             lines = [why] if reasons_as_written and why else []
             p.steps.append(("reject", {"role_id": role, "candidate_id": cand, "feedback": lines}))
         elif action == "candidateStageChange" and status == "Active":
-            stage = _s(_d(app.get("currentInterviewStage")).get("title"))
+            stage = _s(as_dict(app.get("currentInterviewStage")).get("title"))
             if stage is None:
                 raise Unusable("data.application.currentInterviewStage.title is missing")
             p.steps.append(
@@ -248,20 +234,20 @@ async def resolve(
         p.steps.append(("hired", {"role_id": role, "candidate_id": cand}))
         return p
     if action == "candidateDelete":
-        person = _s(_d(data.get("candidate")).get("id"))
+        person = _s(as_dict(data.get("candidate")).get("id"))
         if person is None:
             raise Unusable("data.candidate.id is missing")
         p.steps.append(("erase_candidate", {"external_candidate": person}))
         return p
     if action == "candidateMerge":
-        gone = _s(_d(data.get("deletedCandidate")).get("id"))
-        kept = _s(_d(data.get("mergedCandidate")).get("id"))
+        gone = _s(as_dict(data.get("deletedCandidate")).get("id"))
+        kept = _s(as_dict(data.get("mergedCandidate")).get("id"))
         if gone is None or kept is None:
             raise Unusable("data.deletedCandidate.id and data.mergedCandidate.id are needed")
         p.steps.append(("relink", {"from": gone, "to": kept}))
         return p
     # jobUpdate
-    job = _d(data.get("job"))
+    job = as_dict(data.get("job"))
     if _s(job.get("id")) is None:
         raise Unusable("data.job.id is missing")
     if job.get("status") not in CLOSED_JOB:

@@ -37,3 +37,18 @@ def signed_by_any(secrets: list[str], body: bytes, given_hex: str) -> bool:
         expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
         ok |= hmac.compare_digest(expected, given)
     return ok
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A payload's object, or an empty one where the provider sent something else."""
+    return value if isinstance(value, dict) else {}
+
+
+def iso_time(value: Any) -> datetime | None:
+    """An ISO-8601 time as providers send it (``Z`` included), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

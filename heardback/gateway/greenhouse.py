@@ -26,10 +26,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime
 from typing import Any
 
-from heardback.gateway.ats_plan import Handling, Plan, Unusable, signed_by_any
+from heardback.gateway.ats_plan import Handling, Plan, Unusable, as_dict, iso_time, signed_by_any
 
 PROVIDER = "greenhouse"
 SIGNATURE_HEADER = "Signature"
@@ -120,15 +119,6 @@ def _get(data: Any, *path: str) -> Any:
     return data
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def personal_email(candidate: dict[str, Any]) -> str | None:
     """The address Greenhouse marks personal, else its first; never a work address first."""
     addresses = [a for a in candidate.get("email_addresses") or [] if isinstance(a, dict)]
@@ -149,10 +139,6 @@ def parse(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _app_ids(app: dict[str, Any]) -> tuple[str, str]:
     jobs = app.get("jobs") or ([app["job"]] if isinstance(app.get("job"), dict) else [])
     job = jobs[0].get("id") if jobs and isinstance(jobs[0], dict) else app.get("job_id")
@@ -165,12 +151,12 @@ def _application(p: Plan, app: dict[str, Any]) -> tuple[str, str]:
     """The candidacy an application-shaped event is about; its order key and time."""
     role, cand = _app_ids(app)
     p.application = f"{role}/{cand}"
-    p.occurred_at = _time(app.get("last_activity_at")) or _time(app.get("rejected_at"))
+    p.occurred_at = iso_time(app.get("last_activity_at")) or iso_time(app.get("rejected_at"))
     return role, cand
 
 
 def _new_application(p: Plan, payload: dict[str, Any], _: bool) -> None:
-    app = _dict(payload.get("application"))
+    app = as_dict(payload.get("application"))
     role, cand = _application(p, app)
     if app.get("prospect"):
         p.handling, p.reason = "ignore", ACTIONS["new_prospect_application"][1]
@@ -200,7 +186,7 @@ def _new_application(p: Plan, payload: dict[str, Any], _: bool) -> None:
 
 
 def _stage_change(p: Plan, payload: dict[str, Any], _: bool) -> None:
-    app = _dict(payload.get("application"))
+    app = as_dict(payload.get("application"))
     role, cand = _application(p, app)
     stage = _get(app, "current_stage", "name")
     if not isinstance(stage, str) or not stage.strip():
@@ -214,7 +200,7 @@ def _stage_change(p: Plan, payload: dict[str, Any], _: bool) -> None:
 
 
 def _reject(p: Plan, payload: dict[str, Any], as_written: bool) -> None:
-    app = _dict(payload.get("application"))
+    app = as_dict(payload.get("application"))
     role, cand = _application(p, app)
     why = _get(app, "rejection_reason", "name")
     lines = [str(why)] if as_written and isinstance(why, str) and why.strip() else []
@@ -222,7 +208,7 @@ def _reject(p: Plan, payload: dict[str, Any], as_written: bool) -> None:
 
 
 def _hire(p: Plan, payload: dict[str, Any], _: bool) -> None:
-    role, cand = _application(p, _dict(payload.get("application")))
+    role, cand = _application(p, as_dict(payload.get("application")))
     p.steps.append(("hired", {"role_id": role, "candidate_id": cand}))
 
 
@@ -240,7 +226,7 @@ def _offer_updated(p: Plan, payload: dict[str, Any], _: bool) -> None:
 
 
 def _delete_application(p: Plan, payload: dict[str, Any], _: bool) -> None:
-    app = _dict(payload.get("application"))
+    app = as_dict(payload.get("application"))
     if app.get("id") is None or app.get("job_id") is None:
         raise Unusable("payload.application needs its id and job_id")
     role, cand = role_id(app["job_id"]), candidate_id(app["id"])
@@ -248,7 +234,7 @@ def _delete_application(p: Plan, payload: dict[str, Any], _: bool) -> None:
 
 
 def _delete_candidate(p: Plan, payload: dict[str, Any], _: bool) -> None:
-    person = _dict(payload.get("person"))
+    person = as_dict(payload.get("person"))
     if person.get("id") is None:
         raise Unusable("payload.person.id is missing")
     for application in person.get("deleted_application_ids") or []:
@@ -288,5 +274,5 @@ def plan(event: dict[str, Any], *, reasons_as_written: bool) -> Plan:
     handling, reason = ACTIONS.get(action, ("ignore", "not an action Greenhouse documents"))
     p = Plan(action=action, handling=handling, reason=reason)
     if handling == "map":
-        MAPPERS[action](p, _dict(event.get("payload")), reasons_as_written)
+        MAPPERS[action](p, as_dict(event.get("payload")), reasons_as_written)
     return p

@@ -23,7 +23,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from heardback.gateway.ats_plan import Plan, Unusable
+from heardback.gateway.ats_plan import Plan, Unusable, as_dict
 from heardback.gateway.provider_api import ProviderApi
 
 PROVIDER = "lever"
@@ -110,16 +110,12 @@ def candidate_id(opportunity: object) -> str:
     return f"opp-{opportunity}"
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _str(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def opportunity_of(event: dict[str, Any]) -> str:
-    data = _dict(event.get("data"))
+    data = as_dict(event.get("data"))
     # `candidateId` is the opportunity's id in Lever's older model (the docs keep both).
     found = _str(data.get("opportunityId")) or _str(data.get("candidateId"))
     if found is None:
@@ -234,7 +230,7 @@ async def resolve(
     # candidateArchiveChange: what the opportunity is archived as now, and why.
     if opp is None:
         opp = (await api.get(f"opportunities/{opp_id}")).get("data") or {}
-    archived = _dict(opp.get("archived"))
+    archived = as_dict(opp.get("archived"))
     # The attribute table nests {archivedAt, reason}; the retrieve example has top-level
     # archivedAt/archiveReason: both are read.
     why = _str(archived.get("reason")) or _str(opp.get("archiveReason"))
