@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run worker demo test lint fmt record-history openapi screenshots faults bench clean
+.PHONY: setup run worker demo test lint fmt record-history openapi screenshots faults bench simulate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,13 +40,16 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 record-history: $(STAMP) ## re-record the replay fixture after a deliberate workflow change
-	$(BIN)/python -m scripts.record_history --release $(or $(RELEASE),1.2)
+	$(BIN)/python -m scripts.record_history --release $(or $(RELEASE),1.4)
 
 faults: $(STAMP) ## the long form of the fault tests (more candidacies, more SIGKILLs); prints figures
 	HEARDBACK_FAULTS=long $(BIN)/python -m pytest -s tests/test_faults.py tests/test_e2e_devserver.py
 
 bench: $(STAMP) ## heardback vs raw Temporal: 1,000 lifecycles, 10,000 open candidacies; appends to docs/PERFORMANCE.md
 	$(BIN)/python -m bench.lifecycle --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal --record docs/PERFORMANCE.md
+
+simulate: $(STAMP) ## a seeded hiring month, plain ATS vs heardback, on the time-skipping server; rewrites docs/SIMULATION.md
+	$(BIN)/python -m bench.simulate --markdown docs/SIMULATION.md --html docs/simulation.html --json docs/simulation.json
 
 openapi: $(STAMP) ## regenerate docs/openapi.json after changing the gateway or the models
 	$(BIN)/python -m heardback.gateway --openapi > docs/openapi.json

@@ -127,7 +127,28 @@ def test_silence_deadline_counts_from_the_last_delivery_not_from_queueing() -> N
     sim.deliver()
     d = policy.next_deadline(sim.s)
     assert d is not None
+    # From 1.4 the update is queued an hour early, so it is delivered within the 7 days.
+    assert (d.kind, d.due_at) == ("silence", T0 + timedelta(hours=4, days=7))
+
+
+def test_a_run_from_before_1_4_keeps_its_silence_limit_without_the_margin() -> None:
+    sim = Sim(make_state(Policy(decision_due=timedelta(days=30))))
+    sim.s.patched = [p for p in sim.s.patched if p != policy.PATCH_SILENCE]
+    sim.now = T0 + timedelta(hours=5)
+    sim.deliver()
+    d = policy.next_deadline(sim.s)
+    assert d is not None
     assert (d.kind, d.due_at) == ("silence", T0 + timedelta(hours=5, days=7))
+
+
+def test_a_compressed_silence_limit_keeps_at_most_half_of_itself_as_margin() -> None:
+    sim = Sim(
+        make_state(Policy(max_silence=timedelta(minutes=10), decision_due=timedelta(days=30)))
+    )
+    sim.deliver()
+    d = policy.next_deadline(sim.s)
+    assert d is not None
+    assert (d.kind, d.due_at) == ("silence", T0 + timedelta(minutes=5))
 
 
 def test_no_silence_deadline_while_a_candidate_message_is_still_in_flight() -> None:

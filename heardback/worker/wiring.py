@@ -87,9 +87,11 @@ def build_ledger(settings: Settings) -> Ledger:
     return SqliteLedger(settings.ledger_path, lease_seconds=settings.ledger_lease_seconds)
 
 
-def build_activities(settings: Settings) -> DeliveryActivities:
+def build_activities(settings: Settings, transport: Transport | None = None) -> DeliveryActivities:
+    """The delivery activities; `transport` replaces the one the settings name (the simulation
+    wraps the SMTP transport to note each delivery's simulated time)."""
     return DeliveryActivities(
-        transport=build_transport(settings),
+        transport=transport or build_transport(settings),
         ledger=build_ledger(settings),
         renderer=Renderer(
             mail_from=settings.mail_from,

@@ -70,7 +70,12 @@ PATCH_MAIL = "candidate-mail-1.1"
 # not sent to the candidate; it is kept for the hiring contact as an internal note, the refusal
 # is recorded as a rejected input, and the interviewer is asked for lines as if none had come.
 PATCH_SCREENING = "feedback-screening-1.2"
-CURRENT_PATCHES = (PATCH_MAIL, PATCH_SCREENING)
+# PATCH_SILENCE (1.4): the silence limit is kept with SILENCE_MARGIN to spare: the status update
+# is queued that long before `max_silence` runs out, so it is *delivered* within the limit, not
+# a few seconds after it (the simulated month measured every such update 1-10 s late).
+PATCH_SILENCE = "silence-margin-1.4"
+SILENCE_MARGIN = timedelta(hours=1)
+CURRENT_PATCHES = (PATCH_MAIL, PATCH_SCREENING, PATCH_SILENCE)
 DAY = timedelta(days=1)
 REFERENCES_KEPT = 20
 
@@ -352,6 +357,15 @@ def _feedback_given_up(s: CandidacyState, _: InterviewState | None, now: datetim
     return [_enqueue(s, "feedback_update", "candidate", content, now)]
 
 
+def silence_limit(s: CandidacyState) -> datetime:
+    """When the next message must be queued so the candidate is not left past `max_silence`:
+    from 1.4 with SILENCE_MARGIN to spare for its delivery (never less than half the limit)."""
+    limit = (s.last_delivered_at or s.started_at) + s.policy.max_silence
+    if PATCH_SILENCE in s.patched:
+        limit -= min(SILENCE_MARGIN, s.policy.max_silence / 2)
+    return limit
+
+
 def _silence_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None]]:
     """The candidate's clock runs from the last *delivered* message; none while one is on its
     way to them (its delivery resets the clock)."""
@@ -362,7 +376,7 @@ def _silence_at(s: CandidacyState) -> list[tuple[datetime, InterviewState | None
     settled = not (s.outcome == "offer" and s.offer_details_due_at is not None)
     if _v11(s) and s.state == "finishing" and not _owes_feedback(s) and settled:
         return []
-    limit = (s.last_delivered_at or s.started_at) + s.policy.max_silence
+    limit = silence_limit(s)
     if _v11(s):
         # Early rather than late: a limit inside the candidate's quiet hours is kept before they
         # begin (when that is still after the last delivery).
@@ -927,7 +941,7 @@ def send_after(s: CandidacyState, msg: OutgoingMessage, now: datetime) -> dateti
     _, end = _quiet_window(s, now)
     if end is None:
         return None
-    limits = [(s.last_delivered_at or s.started_at) + s.policy.max_silence]
+    limits = [silence_limit(s)]
     if s.promised_by is not None:
         limits.append(s.promised_by)
     limits += [d.due_at for d in deadlines(s)]
