@@ -204,6 +204,12 @@ def _fmt(value: Any, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
+def _weekly(figure: dict[str, float | None] | None, missing: str) -> str:
+    if figure is None:
+        return missing
+    return f"{_fmt(figure['median'])} / {_fmt(figure['max'])}"
+
+
 def _pair(figure: dict[str, float | None]) -> str:
     return f"{_fmt(figure['median'])} / {_fmt(figure['p90'])}"
 
@@ -251,11 +257,11 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     )
     add(
         "feedback reminders per interviewer per week, median / max",
-        lambda m: (
-            "not simulated (the ATS's own)"
-            if m["reminders_per_interviewer_week"] is None
-            else "{median:.1f} / {max:.1f}".format(**m["reminders_per_interviewer_week"])
-        ),
+        lambda m: _weekly(m["reminders_per_interviewer_week"], "not simulated (the ATS's own)"),
+    )
+    add(
+        "escalations per hiring contact per week, median / max",
+        lambda m: _weekly(m["escalations_per_contact_week"], "none (the plain ATS sends none)"),
     )
     add(
         "rounds whose feedback came by the page / a reply / the API or ATS",
