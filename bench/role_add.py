@@ -105,9 +105,9 @@ async def measure(client: Client, settings: Settings, n: int) -> dict[str, Any]:
         )
         raw = time.monotonic() - t2
     return {
-        "one_by_one_s": round(one_by_one, 1),
-        "batch_s": round(batch, 1),
-        "raw_starts_s": round(raw, 1),
+        "one_by_one_s": round(one_by_one, 3),
+        "batch_s": round(batch, 3),
+        "raw_starts_s": round(raw, 3),
         "batch_speedup": round(one_by_one / batch, 2),
         "batch_vs_raw": round(batch / raw, 2),
         "one_by_one_per_s": round(n / one_by_one, 1),

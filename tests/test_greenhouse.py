@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -216,6 +219,13 @@ async def _state(stack: PagesStack, job: int, app: int, states: tuple[str, ...])
     return (await status(stack, job, app)).state in states
 
 
+async def run_cli(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The `heardback` console script as a process (off the event loop the gateway runs on)."""
+    return await asyncio.to_thread(
+        subprocess.run, argv, capture_output=True, text=True, env=env, timeout=90, check=False
+    )
+
+
 async def test_an_event_we_cannot_use_is_kept_for_an_operator_and_retried(
     stack: PagesStack, tmp_path: Path
 ) -> None:
@@ -237,8 +247,14 @@ async def test_an_event_we_cannot_use_is_kept_for_an_operator_and_retried(
         assert [d["event"] for d in dead if d["event"] == r.json()["event"]]
         assert all(d["retryable"] for d in dead)
         assert "Jane" not in json.dumps(dead)  # ids and reasons only
+    # The operator retries it from the CLI, which asks the gateway that kept it.
+    cli = [str(Path(sys.executable).parent / "heardback"), "webhooks", "retry", r.json()["event"]]
+    env = {**os.environ, "HEARDBACK_API_TOKENS": TOKEN, "HEARDBACK_ENCRYPTION": "off"}
+    first = await run_cli(*cli, "--gateway", stack.url, "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["status"] == "processed"
+    again = await run_cli(*cli, "--gateway", stack.url, env=env)  # gone from the list: retried
+    assert again.returncode == 2 and "no dead letter" in again.stderr
     async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
-        retried = await http.post(f"/v1/webhooks/events/{r.json()['event']}/retry", headers=auth)
-        assert retried.status_code == 200 and retried.json()["status"] == "processed", retried.text
         assert (await deliver(http, event)).json()["status"] == "duplicate"
     await until(lambda: _has(stack, job, app))

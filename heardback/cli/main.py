@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
@@ -26,7 +27,7 @@ from rich.table import Table
 
 from heardback.gateway.ats_store import AtsStore
 from heardback.runtime.converter import codec_from, data_converter
-from heardback.runtime.settings import Settings, get_settings
+from heardback.runtime.settings import Settings, get_settings, tokens
 from heardback.runtime.temporal import connect_options, run_and_exit
 from heardback.starter.client import CandidacyListing, HeardbackClient
 from heardback.starter.report import build_report, render_html, summary_rows
@@ -371,9 +372,50 @@ def cmd_webhook_events(settings: Settings, out: Out, a: argparse.Namespace) -> i
     out.console.print(t)
     if any(r.status == "failed" and r.has_body for r in rows):
         out.console.print(
-            "Retry a dead letter once its cause is fixed: POST /v1/webhooks/events/<event>/retry"
+            "Retry a dead letter once its cause is fixed: heardback webhooks retry <event>"
         )
     return EXIT_OK
+
+
+def cmd_webhook_retry(settings: Settings, out: Out, a: argparse.Namespace) -> int:
+    """Process a dead letter again, through the gateway that kept it (its
+    `POST /v1/webhooks/events/{event}/retry`): the gateway holds the sealed body and the
+    provider's credentials, so the retry runs there, exactly as a new delivery would."""
+    base = a.gateway or _local_gateway(settings)
+    token = a.token or next(iter(tokens(settings)), None)
+    if token is None:
+        _fail(out, "refused", "no token: set HEARDBACK_API_TOKENS (or pass --token)")
+        return EXIT_REFUSED
+    try:
+        r = httpx.post(
+            f"{base.rstrip('/')}/v1/webhooks/events/{a.event}/retry",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=a.timeout,
+        )
+    except httpx.HTTPError as err:
+        _fail(out, "unavailable", f"the gateway at {base} did not answer: {type(err).__name__}")
+        return EXIT_ERROR
+    try:
+        body = r.json()
+    except ValueError:
+        body = {}
+    if r.status_code != 200:
+        reason = body.get("detail") or body.get("reason") or body.get("message") or r.text[:200]
+        _fail(
+            out, "refused" if r.status_code < 500 else "unavailable", f"{r.status_code}: {reason}"
+        )
+        return EXIT_REFUSED if r.status_code < 500 else EXIT_ERROR
+    status = body.get("status", "?")
+    said = f"{a.event}: {status}" + (f" ({body['reason']})" if body.get("reason") else "")
+    out.done(said, body)
+    return EXIT_OK if status in ("processed", "accepted", "ignored", "duplicate") else EXIT_REFUSED
+
+
+def _local_gateway(settings: Settings) -> str:
+    host = settings.gateway_host
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a listening address, not a bind
+        host = "127.0.0.1"
+    return f"http://{host}:{settings.gateway_port}"
 
 
 async def cmd_offer(c: HeardbackClient, a: argparse.Namespace, out: Out) -> int:
@@ -706,6 +748,19 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
     )
     sp.add_argument("--limit", type=int, default=100)
     sp.set_defaults(offline=cmd_webhook_events)
+    sp = cmd(
+        hooks_sub,
+        "retry",
+        _offline,
+        "Process a dead letter again once its cause is fixed (a tenant default, an API key).",
+        "Asks the gateway that kept it (--gateway, default HEARDBACK_GATEWAY_HOST:PORT) with the "
+        "first of HEARDBACK_API_TOKENS (or --token). Exit 0 when it was processed or accepted.",
+    )
+    sp.add_argument("event", help="the event's id, as `heardback webhooks events` lists it")
+    sp.add_argument("--gateway", default=None, help="the gateway's base URL")
+    sp.add_argument("--token", default=None, help="a bearer token of the gateway")
+    sp.add_argument("--timeout", type=float, default=60.0)
+    sp.set_defaults(offline=cmd_webhook_retry)
 
     sp = cmd(sub, "status", cmd_status, "Where a candidacy stands: state, deadline, messages.")
     target(sp)
