@@ -1,8 +1,8 @@
-"""Lever's and Ashby's APIs as their documentation answers (the documented responses under
-tests/fixtures/ats/*/api), served on loopback: the only part of the providers that cannot run
-here. It checks HTTP Basic (the API key as user name), can answer 429 with Retry-After a few
-times (the rate limit), and lets a test change a record's fields (a contactable candidate, an
-archived opportunity)."""
+"""Lever's, Ashby's and Greenhouse Harvest's APIs as their documentation answers (the
+documented responses under tests/fixtures/ats/*/api), served on loopback: the only part of the
+providers that cannot run here. It checks HTTP Basic (the API key as user name), can answer 429
+with Retry-After a few times (the rate limit), and lets a test change a record's fields (a
+contactable candidate, an archived opportunity, Harvest's interviews and scorecards)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,10 @@ class Fake:
     stages: dict[str, str] = field(default_factory=dict)
     archive_reasons: dict[str, dict[str, Any]] = field(default_factory=dict)
     candidates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Greenhouse Harvest: what its list endpoints answer (built from the documented examples)
+    scheduled_interviews: list[dict[str, Any]] = field(default_factory=list)
+    scorecards: list[dict[str, Any]] = field(default_factory=list)
+    applications: dict[int, dict[str, Any]] = field(default_factory=dict)
     throttle: int = 0  # answer this many next requests with 429
     calls: list[str] = field(default_factory=list)
 
@@ -92,6 +96,24 @@ def _app(fake: Fake) -> FastAPI:
         doc["data"].update(id=reason, **fake.archive_reasons.get(reason, {}))
         return doc
 
+    @app.get("/v1/scheduled_interviews")
+    async def scheduled_interviews(updated_after: str | None = None) -> Any:
+        return [si for si in fake.scheduled_interviews if _after(si, updated_after)]
+
+    @app.get("/v1/scorecards")
+    async def scorecards(updated_after: str | None = None) -> Any:
+        return [c for c in fake.scorecards if _after(c, updated_after)]
+
+    @app.get("/v1/applications/{application}")
+    async def harvest_application(application: int) -> Any:
+        if application not in fake.applications:
+            return JSONResponse({"message": "Resource not found"}, status_code=404)
+        return fake.applications[application]
+
+    @app.get("/v1/applications/{application}/scheduled_interviews")
+    async def interviews_of(application: int) -> Any:
+        return [si for si in fake.scheduled_interviews if si["application_id"] == application]
+
     @app.post("/candidate.info")
     async def candidate_info(request: Request) -> Any:
         ask = await request.json()
@@ -102,6 +124,17 @@ def _app(fake: Fake) -> FastAPI:
         return doc
 
     return app
+
+
+def _after(record: dict[str, Any], updated_after: str | None) -> bool:
+    """Harvest's `updated_after` filter (ISO 8601 times compare as text in one zone)."""
+    return updated_after is None or str(record.get("updated_at", "")) > updated_after
+
+
+def harvest_docs(name: str) -> list[dict[str, Any]]:
+    """A documented Harvest list answer (a JSON array)."""
+    data: list[dict[str, Any]] = json.loads((FIXTURES / "greenhouse" / "api" / name).read_text())
+    return data
 
 
 @asynccontextmanager

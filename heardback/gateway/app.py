@@ -29,7 +29,7 @@ from heardback.gateway import (
     routes_roles,
     routes_webhooks,
 )
-from heardback.gateway.ats_worker import run_ats_worker
+from heardback.gateway.ats_worker import configured_key, run_ats_worker
 from heardback.gateway.deps import ClientHolder, known_query_only, secret_of
 from heardback.gateway.errors import add_error_handlers
 from heardback.gateway.request_ids import request_ids
@@ -63,7 +63,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.inbound.start()
         log.info("inbound_smtp_listening", port=settings.inbound_smtp_port)
     stopping, ats_worker = asyncio.Event(), None
-    if settings.lever_webhook_secrets is not None or settings.ashby_webhook_secrets is not None:
+    if (
+        settings.lever_webhook_secrets is not None
+        or settings.ashby_webhook_secrets is not None
+        or configured_key(settings.greenhouse_api_key) is not None
+    ):
         # Lever's and Ashby's events are handled by workflows whose activities read the
         # provider's API and this gateway's provider store: this process runs them.
         ats_worker = asyncio.create_task(

@@ -1,11 +1,14 @@
 """The gateway's worker for provider events that need the provider's API (the AtsEvent
 workflow, see heardback.workflows.ats_event): Lever's, and Ashby's when its webhook leaves
-something out. It runs inside the gateway process, on its own task queue
+something out; and for Greenhouse's interviews and scorecards, read from Harvest on a Temporal
+schedule (the HarvestPoll workflow, see heardback.workflows.harvest_poll and
+heardback.gateway.harvest). It runs inside the gateway process, on its own task queue
 (`HEARDBACK_ATS_TASK_QUEUE`), because the gateway holds the provider state these activities
 read and write (the events' sealed bodies, the order per application, the candidate links).
 
-Started by the gateway's lifespan when Lever or Ashby is configured; it waits for Temporal like
-the rest of the gateway, and stops with it (in-flight activities are retried by Temporal).
+Started by the gateway's lifespan when Lever or Ashby, or a Harvest key, is configured; it waits
+for Temporal like the rest of the gateway, and stops with it (in-flight activities are retried
+by Temporal).
 """
 
 from __future__ import annotations
@@ -20,17 +23,19 @@ from typing import Any
 import structlog
 from pydantic import SecretStr
 from temporalio import activity
+from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from heardback.gateway import ashby, lever
+from heardback.gateway import ashby, harvest, lever
 from heardback.gateway.ats_apply import NeedsOperator, Tenant, apply_plan, unseal
 from heardback.gateway.ats_plan import Plan, Unusable
 from heardback.gateway.ats_store import AtsStore
 from heardback.gateway.deps import ClientHolder
 from heardback.gateway.provider_api import Gone, NotAllowed, ProviderApi, TryLater
 from heardback.runtime.settings import Settings
+from heardback.runtime.temporal import ensure_interval_schedule
 from heardback.workflows.ats_event import (
     ACTIVITY_DEAD_LETTER,
     ACTIVITY_PROCESS,
@@ -39,6 +44,18 @@ from heardback.workflows.ats_event import (
     AtsEventOutcome,
     AtsEventRef,
 )
+from heardback.workflows.errors import NotFound
+from heardback.workflows.harvest_poll import (
+    ACTIVITY as ACTIVITY_HARVEST,
+)
+from heardback.workflows.harvest_poll import (
+    SCHEDULE_ID,
+    HarvestPoll,
+    HarvestPollInput,
+    HarvestPollResult,
+    HarvestWindow,
+)
+from heardback.workflows.models import InterviewCompleted, SubmitFeedback, Via
 
 log = structlog.get_logger("heardback.gateway")
 
@@ -49,14 +66,21 @@ RUNNER = SandboxedWorkflowRunner(
 
 def api_of(settings: Settings, provider: str) -> ProviderApi | None:
     """The provider's API under the tenant's key, or None when no key is set."""
-    if provider == lever.PROVIDER and (key := _key(settings.lever_api_key)):
+    if provider == lever.PROVIDER and (key := configured_key(settings.lever_api_key)):
         return ProviderApi("Lever", settings.lever_api_url, key, rate=settings.lever_api_rate)
-    if provider == ashby.PROVIDER and (key := _key(settings.ashby_api_key)):
+    if provider == "harvest" and (key := configured_key(settings.greenhouse_api_key)):
+        return ProviderApi(
+            "Greenhouse Harvest",
+            settings.greenhouse_api_url,
+            key,
+            rate=settings.greenhouse_api_rate,
+        )
+    if provider == ashby.PROVIDER and (key := configured_key(settings.ashby_api_key)):
         return ProviderApi("Ashby", settings.ashby_api_url, key, rate=settings.ashby_api_rate)
     return None
 
 
-def _key(given: SecretStr | None) -> str | None:
+def configured_key(given: SecretStr | None) -> str | None:
     """A configured key; an empty one (compose's unset variables) counts as none."""
     value = given.get_secret_value().strip() if given is not None else ""
     return value or None
@@ -149,6 +173,82 @@ class AtsActivities:
         )
         return AtsEventOutcome(status=done.status, reason=done.reason, workflow_id=done.workflow_id)
 
+    @activity.defn(name=ACTIVITY_HARVEST)
+    async def harvest_poll(self, window: HarvestWindow) -> HarvestPollResult:
+        """Greenhouse's interviews and scorecards updated since the window's start, recorded on
+        their candidacies (see heardback.gateway.harvest for what is taken, and what is not)."""
+        api = self._api("harvest")
+        if api is None:
+            raise ApplicationError("set HEARDBACK_GREENHOUSE_API_KEY", type="NotAllowed")
+        since = window.updated_after.isoformat().replace("+00:00", "Z")
+        try:
+            interviews = await api.get_list(
+                "scheduled_interviews", updated_after=since, per_page="500"
+            )
+            cards = await api.get_list("scorecards", updated_after=since, per_page="500")
+            wanted = {si.get("application_id") for si in interviews}
+            wanted |= {c.get("application_id") for c in cards}
+            apps: dict[Any, dict[str, Any]] = {}
+            for app_id in sorted(a for a in wanted if isinstance(a, int)):
+                try:
+                    apps[app_id] = await api.get(f"applications/{app_id}")
+                except Gone:
+                    continue
+            # A scorecard submitted after its interview was last updated: read that interview.
+            alone = {c.get("application_id") for c in cards}
+            alone -= {si.get("application_id") for si in interviews}
+            for late in sorted(a for a in alone if isinstance(a, int) and a in apps):
+                interviews += await api.get_list(f"applications/{late}/scheduled_interviews")
+        except TryLater as err:
+            raise ApplicationError(
+                err.reason, type="TryLater", next_retry_delay=_delay(err.after)
+            ) from None
+        except NotAllowed as err:
+            raise ApplicationError(err.reason, type="NotAllowed", non_retryable=True) from None
+        questions = harvest.questions_of(self._settings.greenhouse_feedback_questions)
+        found = harvest.rounds(interviews, {c.get("id"): c for c in cards}, apps, questions)
+        result = HarvestPollResult(not_ours=len(wanted) - len(apps))
+        client = await self._holder.get()
+        for r in found:
+            try:
+                st = await client.status(r.role_id, r.candidate_id)
+            except NotFound:
+                result.not_ours += 1
+                continue
+            known = next((iv for iv in st.interviews if iv.interview_id == r.interview_id), None)
+            if known is None:
+                await client.record_interview(
+                    r.role_id,
+                    r.candidate_id,
+                    InterviewCompleted(
+                        interview_id=r.interview_id,
+                        stage=r.stage,
+                        interviewer_email=r.interviewer_email,
+                        duration=r.duration,
+                        feedback=r.lines,
+                        internal_notes=r.internal_notes,
+                        via=Via(channel="webhook", actor="interviewer"),
+                    ),
+                )
+                result.interviews_recorded += 1
+            elif r.lines and known.feedback_lines == 0 and r.scorecard_key is not None:
+                await client.submit_feedback(
+                    r.role_id,
+                    r.candidate_id,
+                    SubmitFeedback(
+                        interview_id=r.interview_id,
+                        feedback=r.lines,
+                        internal_notes=r.internal_notes,
+                        via=Via(channel="webhook", actor="interviewer"),
+                    ),
+                    request_id=f"harvest-{r.scorecard_key}",
+                )
+                result.feedback_submitted += 1
+            else:
+                result.unchanged += 1
+        log.info("harvest_polled", **result.model_dump())
+        return result
+
     @activity.defn(name=ACTIVITY_DEAD_LETTER)
     async def dead_letter(self, req: AtsDeadLetter) -> AtsEventOutcome:
         await asyncio.to_thread(self._store().dead_letter, req.ref.event_key, req.reason)
@@ -182,11 +282,13 @@ async def run_ats_worker(
     else:
         return
     acts = AtsActivities(store, holder, settings)
+    if configured_key(settings.greenhouse_api_key):
+        await ensure_harvest_schedule(client.temporal, settings)
     worker = Worker(
         client.temporal,
         task_queue=settings.ats_task_queue,
-        workflows=[AtsEvent],
-        activities=[acts.process, acts.dead_letter],
+        workflows=[AtsEvent, HarvestPoll],
+        activities=[acts.process, acts.dead_letter, acts.harvest_poll],
         workflow_runner=RUNNER,
         max_concurrent_activities=20,
     )
@@ -194,3 +296,22 @@ async def run_ats_worker(
         log.info("ats_worker_started", task_queue=settings.ats_task_queue)
         await stopping.wait()
     await acts.close()
+
+
+async def ensure_harvest_schedule(temporal: Client, settings: Settings) -> None:
+    """The schedule that reads Greenhouse's interviews and scorecards every
+    `greenhouse_poll_interval` (created once; its interval follows the setting, an operator's
+    pause is kept). A failure is logged: webhooks still work, and the next start retries."""
+    every = settings.greenhouse_poll_interval
+    action = ScheduleActionStartWorkflow(
+        HarvestPoll.run,
+        HarvestPollInput(window=every * 2),
+        id=SCHEDULE_ID,
+        task_queue=settings.ats_task_queue,
+    )
+    try:
+        done = await ensure_interval_schedule(temporal, SCHEDULE_ID, action, every)
+    except Exception as err:
+        log.warning("harvest_schedule_not_ensured", error=type(err).__name__)
+        return
+    log.info("harvest_schedule_ready", schedule_id=SCHEDULE_ID, action=done, every=str(every))

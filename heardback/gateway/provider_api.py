@@ -111,12 +111,36 @@ class ProviderApi:
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return await self._call("POST", path, json=body)
 
+    async def get_list(self, path: str, **params: str) -> list[dict[str, Any]]:
+        """A list endpoint (Greenhouse Harvest answers lists as JSON arrays), following its
+        `Link: <...>; rel="next"` pages."""
+        out: list[dict[str, Any]] = []
+        url: str | None = path
+        query: dict[str, str] | None = params or None
+        while url is not None:
+            data, r = await self._answer("GET", url, params=query)
+            if not isinstance(data, list):
+                raise TryLater(f"{self.name} GET {path.split('/', maxsplit=1)[0]}: not a list")
+            out += [d for d in data if isinstance(d, dict)]
+            nxt = r.links.get("next", {}).get("url")
+            url, query = (str(nxt) if nxt else None), None
+        return out
+
     async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        data, _ = await self._answer(method, path, **kw)
+        if not isinstance(data, dict):
+            raise TryLater(
+                f"{self.name} {method} {path.split('/', maxsplit=1)[0]}: an unexpected answer"
+            )
+        return data
+
+    async def _answer(self, method: str, path: str, **kw: Any) -> tuple[Any, httpx.Response]:
         await self._limit.take()
         resource = path.lstrip("/").split("/", maxsplit=1)[0]  # reasons name no ids
         what = f"{self.name} {method} {resource}"
         try:
-            r = await self._http.request(method, path.lstrip("/"), **kw)
+            target = path if path.startswith("http") else path.lstrip("/")
+            r = await self._http.request(method, target, **kw)
         except httpx.HTTPError as err:
             raise TryLater(f"{what}: {type(err).__name__}") from None
         if r.status_code == 429 or r.status_code >= 500:
@@ -133,9 +157,7 @@ class ProviderApi:
             data = r.json()
         except ValueError:
             raise TryLater(f"{what}: the answer is not JSON") from None
-        if not isinstance(data, dict):
-            raise TryLater(f"{what}: an unexpected answer")
-        return data
+        return data, r
 
     async def close(self) -> None:
         await self._http.aclose()

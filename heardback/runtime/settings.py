@@ -114,6 +114,15 @@ class Settings(BaseSettings):
     # The task queue on which the gateway runs the provider events that need the provider's API
     # (Lever, Ashby): a workflow per event, its API calls in activities, retried with backoff.
     ats_task_queue: str = "heardback-ats"
+    # Greenhouse's Harvest API (interviews and scorecards have no webhook): a key with GET on
+    # Scheduled Interviews, Scorecards and Applications; polled on a Temporal schedule every
+    # greenhouse_poll_interval. Only the answers to the scorecard questions named in
+    # greenhouse_feedback_questions (comma-separated, case-insensitive) reach the candidate.
+    greenhouse_api_key: SecretStr | None = None
+    greenhouse_api_url: str = "https://harvest.greenhouse.io/v1"
+    greenhouse_api_rate: float = 4.0  # Harvest allows 50 requests per 10 seconds
+    greenhouse_poll_interval: timedelta = timedelta(minutes=10)
+    greenhouse_feedback_questions: str = "Candidate-facing feedback"
     # What the provider webhooks keep (events, dead letters, order, candidate links).
     ats_store_path: Path = Path("var/ats.sqlite3")
     # The tenant's defaults for a role an ATS opens (a new job's first application).

@@ -6,53 +6,32 @@ there, or `temporal schedule trigger --schedule-id heardback-retention` for a pa
 from __future__ import annotations
 
 import structlog
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-)
+from temporalio.client import Client, ScheduleActionStartWorkflow
 
 from heardback.runtime.settings import Settings
+from heardback.runtime.temporal import ensure_interval_schedule
 from heardback.workflows import contract
 
 log = structlog.get_logger("heardback.retention")
 
 
-def retention_schedule(settings: Settings) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            contract.RETENTION_SWEEP_WORKFLOW,
-            id="heardback-retention-sweep",
-            task_queue=settings.task_queue,
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=settings.retention_sweep_every)]),
-        # A sweep still running when the next is due: skip the next, never pile up.
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+def retention_action(settings: Settings) -> ScheduleActionStartWorkflow:
+    return ScheduleActionStartWorkflow(
+        contract.RETENTION_SWEEP_WORKFLOW,
+        id="heardback-retention-sweep",
+        task_queue=settings.task_queue,
     )
 
 
 async def ensure_retention_schedule(client: Client, settings: Settings) -> str:
-    """Create the schedule, or update it to these settings. Returns what was done."""
-    wanted = retention_schedule(settings)
-    try:
-        await client.create_schedule(contract.RETENTION_SCHEDULE_ID, wanted)
-    except ScheduleAlreadyRunningError:
-
-        def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            # Keep an operator's pause; take the interval and task queue from these settings.
-            wanted.state = current.description.schedule.state
-            return ScheduleUpdate(schedule=wanted)
-
-        await client.get_schedule_handle(contract.RETENTION_SCHEDULE_ID).update(update)
-        return "updated"
-    return "created"
+    """Create the schedule, or update it to these settings (an operator's pause is kept).
+    Returns what was done."""
+    return await ensure_interval_schedule(
+        client,
+        contract.RETENTION_SCHEDULE_ID,
+        retention_action(settings),
+        settings.retention_sweep_every,
+    )
 
 
 async def keep_retention_schedule(client: Client, settings: Settings) -> None:
