@@ -166,3 +166,41 @@ async def test_a_work_address_gives_way_to_the_personal_one_from_ashbys_api(
     ack = await s.mail(f"candidacy-ab-{job}-app-{app}", "acknowledgement", timeout=60)
     assert ack["To"].addresses[0].addr_spec == "adam.hart@example.com"
     assert "POST /candidate.info" in fake.calls
+
+
+async def test_a_schedule_whose_interviews_took_place_records_its_rounds_once(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    s, _ = stack
+    app = f"a-{uuid.uuid4().hex[:10]}"
+    job = documented()["applicationSubmit"]["data"]["application"]["job"]["id"]
+    person = documented()["applicationSubmit"]["data"]["application"]["candidate"]["id"]
+    wf = f"candidacy-ab-{job}-app-{app}"
+    async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
+        r = await post(http, event("applicationSubmit", application=app))
+        assert (await outcome(http, r.json()["event"]))["status"] == "processed"
+
+        def schedule(status: str) -> dict[str, Any]:
+            body = event("interviewScheduleUpdate")
+            sched = body["data"]["interviewSchedule"]
+            sched.update(status=status, applicationId=app, candidateId=person)
+            return body
+
+        planned = await outcome(http, (await post(http, schedule("Scheduled"))).json()["event"])
+        assert planned["status"] == "ignored" and "Scheduled" in planned["reason"]
+        assert (await s.client.status(f"ab-{job}", f"app-{app}")).interviews == []
+        held = await outcome(
+            http, (await post(http, schedule("WaitingOnFeedback"))).json()["event"]
+        )
+        assert held["status"] == "processed", held
+        st = await s.client.status(f"ab-{job}", f"app-{app}")
+        (iv,) = st.interviews
+        ev = documented()["interviewScheduleUpdate"]["data"]["interviewSchedule"]
+        assert iv.interview_id == f"ab-ie-{ev['interviewEvents'][0]['id']}"
+        assert st.hours_invested == pytest.approx(1.0)  # 15:00 to 16:00
+        # Ashby's feedback forms are internal: heardback asks the interviewer for lines.
+        reminder = await s.mail(wf, "feedback_reminder", timeout=60)
+        assert reminder["To"].addresses[0].addr_spec == "test@ashbyhq.com"
+        done = await outcome(http, (await post(http, schedule("Complete"))).json()["event"])
+        assert done["status"] == "ignored" and "already recorded" in done["reason"]
+        assert len((await s.client.status(f"ab-{job}", f"app-{app}")).interviews) == 1

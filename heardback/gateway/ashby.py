@@ -55,11 +55,12 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "interviewPlanTransition": ("ignore", "an interview plan change moves no candidate by itself"),
     "interviewScheduleCreate": (
         "ignore",
-        "an interview counts once it has happened and its feedback is given",
+        "Ashby sends interviewScheduleUpdate with it, and that one records the interviews",
     ),
     "interviewScheduleUpdate": (
-        "ignore",
-        "an interview counts once it has happened and its feedback is given",
+        "map",
+        "a schedule whose interviews took place (WaitingOnFeedback, Complete) records them as "
+        "rounds of the candidacy; their interviewers are asked for candidate-facing lines",
     ),
     "jobCreate": ("ignore", "a role is opened with its first application"),
     "jobPostingUpdate": ("ignore", "job postings are not candidacies"),
@@ -75,6 +76,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "surveySubmit": ("ignore", "surveys answered in Ashby are Ashby's"),
 }
 CLOSED_JOB = ("Closed", "Archived")
+# interviewSchedule.status values (Ashby's webhook schema) meaning its interviews took place.
+HELD = ("WaitingOnFeedback", "Complete")
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -172,6 +175,49 @@ async def _address(candidate: dict[str, Any], api: ProviderApi | None) -> str | 
     return personal_address(candidate)
 
 
+def _held_interviews(p: Plan, schedule: dict[str, Any]) -> Plan:
+    """The rounds of a schedule whose interviews took place: one per interview event with an
+    interviewer's address and its times (Ashby's feedback forms are its own, internal: the
+    candidate-facing lines are asked for by heardback's reminder)."""
+    status = schedule.get("status")
+    if status not in HELD:
+        p.handling = "ignore"
+        p.reason = f"schedule status {status!r}: no interview of it has taken place yet"
+        return p
+    application = _s(schedule.get("applicationId"))
+    if application is None:
+        raise Unusable("data.interviewSchedule.applicationId is missing")
+    rounds = []
+    for raw in schedule.get("interviewEvents") or []:
+        ev = as_dict(raw)
+        start, end = iso_time(ev.get("startTime")), iso_time(ev.get("endTime"))
+        who = next(
+            (_s(as_dict(i).get("email")) for i in ev.get("interviewers") or []
+             if _s(as_dict(i).get("email"))),
+            None,
+        )  # fmt: skip
+        if _s(ev.get("id")) is None or who is None or start is None or end is None or end <= start:
+            continue
+        rounds.append(
+            {
+                "interview_id": f"ab-ie-{ev['id']}",
+                "interviewer_email": who,
+                "seconds": (end - start).total_seconds(),
+            }
+        )
+    if not rounds:
+        p.handling = "ignore"
+        p.reason = "no interview event with an interviewer's address and its times"
+        return p
+    p.steps.append(
+        (
+            "interviews",
+            {"candidate_id": candidate_id(application), "rounds": rounds},
+        )
+    )  # fmt: skip
+    return p
+
+
 async def resolve(
     event: dict[str, Any], api: ProviderApi | None, *, reasons_as_written: bool
 ) -> Plan:
@@ -183,6 +229,8 @@ async def resolve(
     if handling != "map":
         return p
     data = as_dict(event.get("data"))
+    if action == "interviewScheduleUpdate":
+        return _held_interviews(p, as_dict(data.get("interviewSchedule")))
     app = as_dict(data.get("application"))
     if action == "applicationSubmit":
         role, cand = _application(p, app)

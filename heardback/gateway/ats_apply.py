@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,10 +24,12 @@ from heardback.workflows.models import (
     Candidate,
     CloseRole,
     Decide,
+    InterviewCompleted,
     OfferUpdate,
     Policy,
     Role,
     RoleInput,
+    Via,
 )
 
 
@@ -211,6 +214,8 @@ async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
             await client.erase(role_id, candidate_id)
             store.unlink(provider, role_id, candidate_id)
         return Applied("processed")
+    if step == "interviews":
+        return await _interviews(t, a)
     if step == "relink":
         await asyncio.to_thread(store.relink, provider, a["from"], a["to"])
         return Applied("processed")
@@ -218,3 +223,33 @@ async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
         await client.close_role(a["role_id"], CloseRole(reason="cancelled"), request_id=rid)
         return Applied("processed")
     raise NeedsOperator(f"unknown step {step!r}")
+
+
+async def _interviews(t: Tenant, a: dict[str, Any]) -> Applied:
+    """Rounds that took place in the ATS, recorded on the application's candidacy once each, at
+    the candidacy's current stage (the ATS's interview carries no stage name)."""
+    linked = await asyncio.to_thread(
+        t.store.candidacy_of_application, t.provider, a["candidate_id"]
+    )
+    role = next((r for r, _ in linked), None)
+    if role is None:
+        return Applied("ignored", "no candidacy in heardback for this application")
+    st = await t.client.status(role, a["candidate_id"])
+    known = {iv.interview_id for iv in st.interviews}
+    new = [r for r in a["rounds"] if r["interview_id"] not in known]
+    for r in new:
+        await t.client.record_interview(
+            role,
+            a["candidate_id"],
+            InterviewCompleted(
+                interview_id=r["interview_id"],
+                stage=st.stage,
+                interviewer_email=r["interviewer_email"],
+                duration=timedelta(seconds=r["seconds"]),
+                via=Via(channel="webhook", actor="interviewer"),
+            ),
+        )
+    wf = contract.candidacy_workflow_id(role, a["candidate_id"])
+    if not new:
+        return Applied("ignored", "these interviews are already recorded", wf)
+    return Applied("processed", workflow_id=wf)
