@@ -484,3 +484,26 @@ async def test_an_interview_signalled_together_with_the_start_is_not_lost(
     st = await harness.delivered(h, 1)
     assert [iv.interview_id for iv in st.interviews] == ["i-1"]
     assert st.rejected_inputs == []
+
+
+async def test_a_candidate_who_may_not_be_emailed_is_sent_nothing_and_the_rest_runs(
+    harness: Harness,
+) -> None:
+    h = await harness.start(candidate={"can_email": False})
+    await record(harness, h, interview("i-1"))
+    # The interviewer is still asked for lines: staff mail goes.
+    await harness.until(h, lambda st: any(m.kind == "feedback_reminder" and m.status ==
+                                          "delivered" for m in st.messages))  # fmt: skip
+    await h.execute_update(
+        contract.UPDATE_SUBMIT_FEEDBACK,
+        {"interview_id": "i-1", "feedback": [REASON]},
+    )
+    await h.execute_update(contract.UPDATE_DECIDE, {"outcome": "reject"})
+    st = await harness.result(h)
+    assert st.state == "completed" and st.candidate_mail == "off"
+    to_candidate = [m for m in st.messages if m.recipient == "candidate"]
+    assert {m.kind for m in to_candidate} >= {"acknowledgement", "rejection"}
+    assert all(m.status == "withheld" for m in to_candidate)
+    # Nothing reached the candidate's address; the interviewer's reminder did.
+    assert harness.messages(to="ada@example.org") == []
+    assert [m["X-Heardback-Kind"] for m in harness.messages()] == ["feedback_reminder"]

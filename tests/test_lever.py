@@ -158,15 +158,21 @@ async def test_a_candidate_lever_may_not_contact_gets_no_mail_and_it_is_recorded
     async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
         r = await post(http, for_opportunity("applicationCreated", opp))
         done = await outcome(http, r.json()["event"])
-    assert done["status"] == "refused"
+    assert done["status"] == "processed"
     assert "may not be emailed" in done["reason"]
+    # The candidacy runs (its bookkeeping, its staff mail) and sends the candidate nothing.
+    role = "lv-6a1e4b79-75a3-454f-9417-ea79612b9585"
+    st = await s.client.status(role, f"opp-{opp}")
+    assert st.candidate_mail == "off"
+    assert [(m.kind, m.status) for m in st.messages] == [("acknowledgement", "withheld")]
+    assert s.mails(st.workflow_id) == []
     # The operator sees the same from the CLI, on the gateway's host (ids and reasons only).
     proc = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "heardback"),
         "webhooks",
         "events",
         "--status",
-        "refused",
+        "processed",
         "--json",
         stdout=asyncio.subprocess.PIPE,
         env={

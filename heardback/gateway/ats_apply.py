@@ -104,6 +104,8 @@ async def apply_steps(
             outcome = Applied("refused", describe_errors(err))
         if outcome.workflow_id:
             result.workflow_id = outcome.workflow_id
+        if outcome.status == "processed" and outcome.reason:
+            result.reason = outcome.reason  # e.g. a candidate who may not be emailed
         if outcome.status != "processed":
             return Applied(outcome.status, outcome.reason, result.workflow_id)
     return result
@@ -135,20 +137,26 @@ async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
     if step == "add_candidate":
         if not a["email"]:
             return Applied("refused", "the candidate has no email address in the ATS")
-        if not a["can_email"]:
-            return Applied(
-                "refused",
-                "the ATS says this candidate may not be emailed (can_email false); heardback "
-                "sends them nothing and has not started a candidacy",
-            )
         wf = await client.add_candidate(
             a["role_id"],
-            Candidate(id=a["candidate_id"], name=a["name"] or "there", email=a["email"]),
+            Candidate(
+                id=a["candidate_id"],
+                name=a["name"] or "there",
+                email=a["email"],
+                can_email=bool(a["can_email"]),
+            ),
         )
         if a.get("external_candidate"):
             store.link(provider, a["external_candidate"], a["role_id"], a["candidate_id"])
         if a.get("application") and isinstance(a.get("stage"), str):
             store.visited(a["application"], a["stage"])
+        if not a["can_email"]:
+            return Applied(
+                "processed",
+                "the ATS says this candidate may not be emailed: the candidacy runs and sends "
+                "them nothing (its status says candidate_mail off)",
+                workflow_id=wf,
+            )
         return Applied("processed", workflow_id=wf)
     wf_id = (
         contract.candidacy_workflow_id(a["role_id"], a["candidate_id"])

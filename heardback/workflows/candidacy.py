@@ -246,6 +246,11 @@ class Candidacy:
         while True:
             await workflow.wait_condition(lambda: bool(s.outbox))
             msg, wake = policy.next_to_send(s, workflow.now())
+            if msg is not None and policy.withheld(s, msg):
+                # The candidate may not be emailed: recorded, never sent (no activity).
+                policy.on_delivered(s, msg.message_id, workflow.now(), withheld=True)
+                self._wake = True
+                continue
             if msg is None:
                 assert wake is not None
                 seq = s.seq

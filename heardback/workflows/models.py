@@ -258,6 +258,9 @@ class Candidate(Command):
     email: Email
     locale: Locale | None = None  # default: the role's
     time_zone: TimeZone | None = None  # default: the role's
+    # False (the ATS says they may not be emailed): every promise's bookkeeping runs, and
+    # nothing is sent to the candidate (each message is recorded as `withheld`); staff mail goes.
+    can_email: bool = True
 
 
 class Policy(Command):
@@ -485,8 +488,9 @@ class MessageRecord(BaseModel):
     recipient: Recipient
     queued_at: datetime
     delivered_at: datetime | None = None
-    # skipped (1.1): deliberately not sent, e.g. a survey inside the address's cooldown
-    status: Literal["pending", "delivered", "failed", "skipped"] = "pending"
+    # skipped (1.1): deliberately not sent, e.g. a survey inside the address's cooldown;
+    # withheld: a candidate who may not be emailed (candidate.can_email false), never sent
+    status: Literal["pending", "delivered", "failed", "skipped", "withheld"] = "pending"
     error: str | None = None
 
 
@@ -684,6 +688,8 @@ class Status(BaseModel):
     # Added for reports; defaults keep older results decodable.
     started_at: datetime | None = None
     stages: list[StageRecord] = Field(default_factory=list)  # every stage, the current one last
+    # "off": candidate.can_email is false: nothing is sent to the candidate (see `withheld`)
+    candidate_mail: Literal["on", "off"] = "on"
 
 
 class PageInterview(BaseModel):

@@ -956,6 +956,8 @@ def next_to_send(
     again)."""
     wake: datetime | None = None
     for msg in s.outbox:
+        if withheld(s, msg):
+            return msg, None  # never sent: no quiet hours to wait for
         if msg.recipient == "candidate":
             if wake is not None:
                 continue  # behind a candidate message that waits for the morning
@@ -970,8 +972,20 @@ def next_to_send(
 # --- delivery outcomes -------------------------------------------------------------------------
 
 
+def withheld(s: CandidacyState, msg: OutgoingMessage) -> bool:
+    """A message to a candidate who may not be emailed (candidate.can_email false): it is not
+    sent, and everything else happens as if it had been (the clocks, the feedback owed, the
+    final message), so the staff side of every promise still runs."""
+    return msg.recipient == "candidate" and not s.candidate.can_email
+
+
 def on_delivered(
-    s: CandidacyState, message_id: str, now: datetime, *, skipped: str | None = None
+    s: CandidacyState,
+    message_id: str,
+    now: datetime,
+    *,
+    skipped: str | None = None,
+    withheld: bool = False,
 ) -> list[str]:
     msg = _pop(s, message_id)
     if msg is None:
@@ -979,7 +993,7 @@ def on_delivered(
     if skipped is not None:  # deliberately not sent (a survey inside its cooldown)
         _record(s, message_id, status="skipped", at=None, error=skipped)
         return _maybe_finish(s, now)
-    _record(s, message_id, status="delivered", at=now)
+    _record(s, message_id, status="withheld" if withheld else "delivered", at=now)
     if msg.recipient == "candidate":
         s.last_delivered_at = now
         if s.survey_due_at is not None and msg.kind != "survey":
@@ -1110,6 +1124,7 @@ def status(s: CandidacyState) -> Status:
         next_deadline=next_deadline(s),
         last_delivered_at=s.last_delivered_at,
         hold_until=s.hold_until,
+        candidate_mail="on" if s.candidate.can_email else "off",
         interviews=[
             InterviewSummary(
                 interview_id=iv.interview_id,
@@ -1193,7 +1208,7 @@ def _record(
     s: CandidacyState,
     message_id: str,
     *,
-    status: Literal["delivered", "failed", "skipped"],
+    status: Literal["delivered", "failed", "skipped", "withheld"],
     at: datetime | None,
     error: str | None = None,
 ) -> None:
