@@ -211,3 +211,32 @@ async def test_a_scorecard_submitted_later_is_added_to_its_round_once(
     assert (await interviews_of(s, job, app))["gh-si-710002"].feedback == LINES
     await poll(s)
     assert (await interviews_of(s, job, app))["gh-si-710002"].feedback == LINES
+
+
+async def test_harvest_lists_are_read_page_by_page_through_their_link_header() -> None:
+    from heardback.gateway.provider_api import ProviderApi
+
+    pages = {
+        "1": (
+            [{"id": 1}, {"id": 2}],
+            '<https://harvest.example/v1/scorecards?page=2&per_page=2>; rel="next"',
+        ),
+        "2": ([{"id": 3}], None),
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body, link = pages[request.url.params.get("page", "1")]
+        return httpx.Response(200, json=body, headers={"Link": link} if link else {})
+
+    api = ProviderApi(
+        "Greenhouse Harvest",
+        "https://harvest.example/v1",
+        KEY,
+        rate=100,
+        transport=httpx.MockTransport(answer),
+    )
+    try:
+        got = await api.get_list("scorecards", per_page="2")
+    finally:
+        await api.close()
+    assert [c["id"] for c in got] == [1, 2, 3]
