@@ -139,7 +139,7 @@ async def _exists(schedule: Any) -> bool:
     return True
 
 
-async def poll(s: PagesStack) -> None:
+async def poll(s: PagesStack) -> dict[str, Any]:
     """Run the schedule's action now, and wait for that run to finish."""
     schedule = s.client.temporal.get_schedule_handle(SCHEDULE_ID)
     before = len((await schedule.describe()).info.recent_actions)
@@ -154,10 +154,12 @@ async def poll(s: PagesStack) -> None:
         handle = s.client.temporal.get_workflow_handle(
             run.workflow_id, run_id=run.first_execution_run_id
         )
-        await handle.result()
+        results.append(await handle.result())
         return True
 
+    results: list[Any] = []
     await until(ran, timeout=60)
+    return dict(results[-1].model_dump() if hasattr(results[-1], "model_dump") else results[-1])
 
 
 async def interviews_of(s: PagesStack, job: int, app: int) -> dict[str, Any]:
@@ -240,3 +242,25 @@ async def test_harvest_lists_are_read_page_by_page_through_their_link_header() -
     finally:
         await api.close()
     assert [c["id"] for c in got] == [1, 2, 3]
+
+
+async def test_a_round_heardback_refuses_is_counted_and_holds_up_no_other(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    s, fake = stack
+    job, first, second = 910003, 810003, 810004
+    await opened(s, job, first)
+    await opened(s, job, second)
+    fake.applications[first] = application(first, job)
+    fake.applications[second] = application(second, job)
+    fake.scheduled_interviews.append(interview(710003, first, 610003, status="awaiting_feedback"))
+    await poll(s)
+    terse = scorecard(610003, first)
+    terse["questions"][0]["answer"] = "Good."  # screening refuses a line this short
+    fake.scorecards.append(terse)
+    fake.scheduled_interviews.append(interview(710004, second, 610004))
+    fake.scorecards.append(scorecard(610004, second))
+    done = await poll(s)
+    assert done["refused"] == 1 and done["interviews_recorded"] == 1, done
+    assert (await interviews_of(s, job, first))["gh-si-710003"].feedback == []
+    assert (await interviews_of(s, job, second))["gh-si-710004"].feedback == LINES

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import structlog
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from temporalio import activity
 from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.exceptions import ApplicationError
@@ -36,6 +37,7 @@ from heardback.gateway.deps import ClientHolder
 from heardback.gateway.provider_api import Gone, NotAllowed, ProviderApi, TryLater
 from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import ensure_interval_schedule
+from heardback.starter.client import HeardbackClient
 from heardback.workflows.ats_event import (
     ACTIVITY_DEAD_LETTER,
     ACTIVITY_PROCESS,
@@ -44,7 +46,7 @@ from heardback.workflows.ats_event import (
     AtsEventOutcome,
     AtsEventRef,
 )
-from heardback.workflows.errors import NotFound
+from heardback.workflows.errors import InvalidInput, NotFound, Refused
 from heardback.workflows.harvest_poll import (
     ACTIVITY as ACTIVITY_HARVEST,
 )
@@ -209,43 +211,12 @@ class AtsActivities:
         found = harvest.rounds(interviews, {c.get("id"): c for c in cards}, apps, questions)
         result = HarvestPollResult(not_ours=len(wanted) - len(apps))
         client = await self._holder.get()
-        for r in found:
-            try:
-                st = await client.status(r.role_id, r.candidate_id)
-            except NotFound:
-                result.not_ours += 1
-                continue
-            known = next((iv for iv in st.interviews if iv.interview_id == r.interview_id), None)
-            if known is None:
-                await client.record_interview(
-                    r.role_id,
-                    r.candidate_id,
-                    InterviewCompleted(
-                        interview_id=r.interview_id,
-                        stage=r.stage,
-                        interviewer_email=r.interviewer_email,
-                        duration=r.duration,
-                        feedback=r.lines,
-                        internal_notes=r.internal_notes,
-                        via=Via(channel="webhook", actor="interviewer"),
-                    ),
-                )
-                result.interviews_recorded += 1
-            elif r.lines and known.feedback_lines == 0 and r.scorecard_key is not None:
-                await client.submit_feedback(
-                    r.role_id,
-                    r.candidate_id,
-                    SubmitFeedback(
-                        interview_id=r.interview_id,
-                        feedback=r.lines,
-                        internal_notes=r.internal_notes,
-                        via=Via(channel="webhook", actor="interviewer"),
-                    ),
-                    request_id=f"harvest-{r.scorecard_key}",
-                )
-                result.feedback_submitted += 1
-            else:
-                result.unchanged += 1
+        counts = Counter([await _apply_round(client, r) for r in found])
+        result.interviews_recorded = counts["recorded"]
+        result.feedback_submitted = counts["feedback"]
+        result.unchanged = counts["unchanged"]
+        result.refused = counts["refused"]
+        result.not_ours += counts["not_ours"]
         log.info("harvest_polled", **result.model_dump())
         return result
 
@@ -254,6 +225,49 @@ class AtsActivities:
         await asyncio.to_thread(self._store().dead_letter, req.ref.event_key, req.reason)
         log.warning("webhook_dead_letter", provider=req.ref.provider, event_key=req.ref.event_key)
         return AtsEventOutcome(status="failed", reason=req.reason)
+
+
+async def _apply_round(client: HeardbackClient, r: harvest.Round) -> str:
+    """Record one Harvest round on its candidacy; what became of it. A round heardback refuses
+    (a line screening holds back, a candidacy already finished) is counted and left, so it never
+    holds up the others; the reason is not logged (it can quote the line)."""
+    try:
+        st = await client.status(r.role_id, r.candidate_id)
+        known = next((iv for iv in st.interviews if iv.interview_id == r.interview_id), None)
+        if known is None:
+            await client.record_interview(
+                r.role_id,
+                r.candidate_id,
+                InterviewCompleted(
+                    interview_id=r.interview_id,
+                    stage=r.stage,
+                    interviewer_email=r.interviewer_email,
+                    duration=r.duration,
+                    feedback=r.lines,
+                    internal_notes=r.internal_notes,
+                    via=Via(channel="webhook", actor="interviewer"),
+                ),
+            )
+            return "recorded"
+        if r.lines and known.feedback_lines == 0 and r.scorecard_key is not None:
+            await client.submit_feedback(
+                r.role_id,
+                r.candidate_id,
+                SubmitFeedback(
+                    interview_id=r.interview_id,
+                    feedback=r.lines,
+                    internal_notes=r.internal_notes,
+                    via=Via(channel="webhook", actor="interviewer"),
+                ),
+                request_id=f"harvest-{r.scorecard_key}",
+            )
+            return "feedback"
+    except NotFound:
+        return "not_ours"
+    except (Refused, InvalidInput, ValidationError):
+        log.info("harvest_round_refused", interview_id=r.interview_id, role_id=r.role_id)
+        return "refused"
+    return "unchanged"
 
 
 def _delay(after: float | None) -> timedelta | None:

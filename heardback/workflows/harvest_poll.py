@@ -39,6 +39,7 @@ class HarvestPollResult(BaseModel):
     feedback_submitted: int = 0
     unchanged: int = 0
     not_ours: int = 0  # applications heardback has no candidacy for
+    refused: int = 0  # rounds heardback refused (screening, a finished candidacy): left as they are
 
 
 # Run by the gateway's unversioned worker, a few seconds each; a change to its commands still
