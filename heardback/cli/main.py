@@ -754,7 +754,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one declarativ
         _offline,
         "Process a dead letter again once its cause is fixed (a tenant default, an API key).",
         "Asks the gateway that kept it (--gateway, default HEARDBACK_GATEWAY_HOST:PORT) with the "
-        "first of HEARDBACK_API_TOKENS (or --token). Exit 0 when it was processed or accepted.",
+        "first of HEARDBACK_API_TOKENS (or --token). Exit 0: processed, accepted, ignored or "
+        "duplicate; 2: refused (a 4xx, another status, no token); 1: unreachable or a 5xx.",
     )
     sp.add_argument("event", help="the event's id, as `heardback webhooks events` lists it")
     sp.add_argument("--gateway", default=None, help="the gateway's base URL")
