@@ -8,12 +8,10 @@ import contextlib
 import email
 import email.policy
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from bench.postgres import throwaway_postgres
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.settings import Settings
 from heardback.starter.client import HeardbackClient
@@ -372,17 +371,6 @@ def worker_factory(
 # --- a real PostgreSQL server on loopback ------------------------------------------------------
 
 
-def postgres_bin() -> Path:
-    """Debian's `postgresql` package puts its server binaries here (`make test` installs it)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    if not found:
-        raise RuntimeError(
-            "PostgreSQL's server is missing: `apt-get install postgresql` (make test does this "
-            "when run as root), or set HEARDBACK_TEST_POSTGRES_DSN to a server to use"
-        )
-    return found[-1].parent
-
-
 @pytest.fixture(scope="session")
 def postgres_dsn() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on loopback (or HEARDBACK_TEST_POSTGRES_DSN)."""
@@ -390,47 +378,8 @@ def postgres_dsn() -> Iterator[str]:
     if given:
         yield given
         return
-    bin_dir = postgres_bin()
-    # Not under pytest's tmp (private to root): the cluster may have to run as `postgres`.
-    base = Path(tempfile.mkdtemp(prefix="heardback-pg-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    port = free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: run the cluster as Debian's postgres user
-        subprocess.run(["chown", "-R", "postgres:postgres", str(base)], check=True)
-        base.chmod(0o755)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "heardback"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    subprocess.run(
-        [
-            *as_user,
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(base / "server.log"),
-            "-o",
-            f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "-w",
-            "start",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield f"postgresql://heardback@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-            check=False,
-            stdout=subprocess.DEVNULL,
-        )
-        shutil.rmtree(base, ignore_errors=True)
+    with throwaway_postgres() as dsn:
+        yield dsn
 
 
 # --- a real SMTP server on loopback --------------------------------------------------------------

@@ -80,3 +80,19 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) ->
     lines = notes.read_text().splitlines()
     assert lines[2] == "| an earlier row |" and lines[3].startswith(f"| {result['date']} | 4 |")
     assert lines[-1] == "Prose."  # the new row went into the table, not after the prose
+
+
+def test_the_two_worker_benchmark_runs_on_the_shared_ledger_without_duplicates() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.two_workers", "--candidacies", "5"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    start = done.stdout.rindex('{\n  "configs"')
+    result = json.loads(done.stdout[start:])
+    assert [c["workers"] for c in result["configs"]] == [1, 2]
+    for c in result["configs"]:
+        assert c["messages_received"] == 15 and c["duplicates"] == 0
