@@ -244,13 +244,12 @@ async def history_figures(client: Client, workflow_ids: list[str]) -> dict[str, 
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one script
-    tmp = Path(tempfile.mkdtemp(prefix="heardback-bench-"))
-    port = _free_port()
+async def dev_server(tmp: Path, port: int, pragmas: list[str]) -> WorkflowEnvironment:
+    """The embedded dev server with file persistence in `tmp` (as a first install runs)."""
     extra = ["--db-filename", str(tmp / "temporal.db")]
-    for pragma in args.sqlite_pragma:
+    for pragma in pragmas:
         extra += ["--sqlite-pragma", pragma]
-    env = await WorkflowEnvironment.start_local(
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         port=port,
         ui=False,
@@ -259,6 +258,12 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         dev_server_extra_args=extra,
         dev_server_log_level="error",
     )
+
+
+async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one script
+    tmp = Path(tempfile.mkdtemp(prefix="heardback-bench-"))
+    port = _free_port()
+    env = await dev_server(tmp, port, args.sqlite_pragma)
     arrivals = Arrivals()
     smtp_port = _free_port()
     smtp = Controller(arrivals, hostname="127.0.0.1", port=smtp_port)

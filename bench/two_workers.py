@@ -37,6 +37,7 @@ from bench.lifecycle import (
     Arrivals,
     _free_port,
     cpu_s,
+    dev_server,
     heardback_lifecycle,
     server_pid,
     spawn,
@@ -44,10 +45,8 @@ from bench.lifecycle import (
 )
 from bench.postgres import throwaway_postgres
 from heardback.activities.mime import message_id_digest as wire
-from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.temporal import run_and_exit
 from heardback.starter.client import HeardbackClient
-from heardback.workflows import search
 
 
 async def one_config(
@@ -116,22 +115,7 @@ async def one_config(
 async def run_bench(n: int) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="heardback-two-workers-"))
     port = _free_port()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        port=port,
-        ui=False,
-        search_attributes=search.ALL,
-        data_converter=DATA_CONVERTER,
-        dev_server_extra_args=[
-            "--db-filename",
-            str(tmp / "temporal.db"),
-            "--sqlite-pragma",
-            "journal_mode=wal",
-            "--sqlite-pragma",
-            "synchronous=normal",
-        ],
-        dev_server_log_level="error",
-    )
+    env = await dev_server(tmp, port, ["journal_mode=wal", "synchronous=normal"])
     arrivals = Arrivals()
     smtp_port = _free_port()
     smtp = Controller(arrivals, hostname="127.0.0.1", port=smtp_port)
