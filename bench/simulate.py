@@ -87,7 +87,6 @@ MESSAGE_DOMAIN = "heardback.localhost"
 # always planned before its time comes.
 STEP = timedelta(hours=2)
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-PLAIN_KINDS = {"invitation", "rejection", "offer"}
 
 
 # --- the local mail server --------------------------------------------------------------------
@@ -240,7 +239,7 @@ class HeardbackRun:
     channel_used: dict[str, str] = field(default_factory=dict)  # interview -> channel
     refused: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
-    seen: int = 0  # messages of the sink already looked at
+    handled: set[str] = field(default_factory=set)  # Message-IDs already reacted to
 
     def push(self, at: datetime, what: Callable[[], Awaitable[None]], label: str) -> None:
         self.seq += 1
@@ -352,11 +351,14 @@ class HeardbackRun:
 
     def look_at_mail(self) -> None:
         """React to what was delivered since the last look: interviewers to their reminder,
-        to the escalation their hiring contact forwards."""
-        for rcpts, msg in self.sink.received[self.seen :]:
-            known = self.sent.get(str(msg["Message-ID"]))
-            if known is None:
-                continue  # the reply listener's answers to interviewers
+        to the escalation their hiring contact forwards. A message whose delivery time is not
+        noted yet is looked at again next time (the reply listener's answers never are)."""
+        for rcpts, msg in self.sink.received:
+            opaque = str(msg["Message-ID"])
+            known = self.sent.get(opaque)
+            if known is None or opaque in self.handled:
+                continue
+            self.handled.add(opaque)
             message_id, at = known
             workflow_id, _seq, kind = message_id.rsplit(".", 2)
             role, cand = split_candidacy(workflow_id)
@@ -364,9 +366,6 @@ class HeardbackRun:
                 self.on_reminder(role, cand, rcpts[0], at, msg)
             elif kind == "escalation":
                 self.on_escalation(role, cand, at)
-            self.seen += 1
-        # (the index moves only past messages the simulation knew: unknown ones are skipped)
-        self.seen = len(self.sink.received)
 
     def on_reminder(self, role: str, cand: str, to: str, at: datetime, msg: EmailMessage) -> None:
         for iv in self.open_interviews(role, cand, at):
