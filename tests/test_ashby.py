@@ -6,10 +6,11 @@ payloads are built from Ashby's OpenAPI schema (tests/fixtures/ats/SOURCES.md)."
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway import ashby
 from tests.conftest import body_of
+from tests.event_receiver import SECRET, Receiver, receiving, signed_by
 from tests.fake_providers import KEY, Fake, fake_providers
 from tests.pages_stack import PagesStack, event_outcome, pages_stack
 
@@ -47,8 +49,17 @@ def test_every_documented_action_has_a_deliberate_answer() -> None:
 
 
 @pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    """The tenant's own system, receiving heardback's events for the whole module."""
+    with receiving(Receiver()) as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
 async def stack(
-    devserver: tuple[WorkflowEnvironment, int], tmp_path_factory: pytest.TempPathFactory
+    devserver: tuple[WorkflowEnvironment, int],
+    tmp_path_factory: pytest.TempPathFactory,
+    receiver: Receiver,
 ) -> AsyncIterator[tuple[PagesStack, Fake]]:
     tmp = tmp_path_factory.mktemp("ashby")
     async with (
@@ -66,6 +77,9 @@ async def stack(
             default_contact_email="hiring@example.com",
             default_policy={"quiet_hours": None},
             ats_rejection_reasons="as_written",
+            events_url=receiver.url,
+            events_secrets=SecretStr(SECRET),
+            events_task_queue=f"events-ashby-{uuid.uuid4().hex[:8]}",
         ) as s,
     ):
         yield s, fake
@@ -85,6 +99,14 @@ def event(name: str, *, application: str | None = None, **fields: Any) -> dict[s
             app["id"] = application
         app.update(fields)
     return body
+
+
+async def until_posted(receiver: Receiver, kind: str, workflow_id: str) -> None:
+    for _ in range(300):
+        if any(e["data"].get("workflow_id") == workflow_id for e in receiver.of_type(kind)):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {kind} for {workflow_id}")
 
 
 async def post(http: httpx.AsyncClient, body: dict[str, Any], secret: str = NEW) -> httpx.Response:
@@ -110,7 +132,7 @@ async def test_every_documented_action_is_answered_200(stack: tuple[PagesStack, 
 
 
 async def test_an_application_is_acted_on_in_order_and_a_replay_acts_once(
-    stack: tuple[PagesStack, Fake],
+    stack: tuple[PagesStack, Fake], receiver: Receiver
 ) -> None:
     s, _ = stack
     app = f"a-{uuid.uuid4().hex[:10]}"
@@ -135,10 +157,18 @@ async def test_an_application_is_acted_on_in_order_and_a_replay_acts_once(
         # Ashby's reason label alone is too short to help: the effort rule refuses it, and the
         # refusal is recorded for the operator (not a silent 200); nothing reaches the candidate.
         archived = event("applicationUpdate", application=app)
-        done = await outcome(http, (await post(http, archived)).json()["event"])
+        refused_key = (await post(http, archived)).json()["event"]
+        done = await outcome(http, refused_key)
         assert done["status"] == "refused", done
         assert done["reason"], done
         assert not s.mails(wf, "rejection")
+        # ...and the tenant's own system hears of it, signed, once (Ashby only heard 200).
+        await until_posted(receiver, "command.refused", wf)
+        [told] = [e for e in receiver.of_type("command.refused") if e["data"]["workflow_id"] == wf]
+        assert told["data"]["source"] == "ashby" and told["data"]["command"] == "reject"
+        assert told["data"]["provider_event"] == refused_key
+        assert told["data"]["reason"] == done["reason"]
+        assert all(signed_by(r, SECRET) for r in receiver.received)
         useful = "We needed deeper experience running production databases at scale."
         archived = event("applicationUpdate", application=app)
         archived["data"]["application"]["archiveReason"]["text"] = useful

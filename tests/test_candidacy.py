@@ -112,9 +112,11 @@ async def test_a_raw_start_and_the_clients_start_behave_alike_and_record_only_te
             if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
         ]
 
-    # candidate-mail-1.1 and feedback-screening-1.2
-    assert markers(await raw.fetch_history()) == ["core_patch"] * len(policy.CURRENT_PATCHES)
-    assert markers(await ours.fetch_history()) == ["core_patch"] * len(policy.CURRENT_PATCHES)
+    # One patch marker per current patch, and (1.5) the local activity that announced
+    # candidacy.finished (it starts nothing here: events are off).
+    expected = ["core_patch"] * len(policy.CURRENT_PATCHES) + ["core_local_activity"]
+    assert markers(await raw.fetch_history()) == expected
+    assert markers(await ours.fetch_history()) == expected
 
 
 async def test_silence_is_broken_by_a_status_update_every_max_silence(harness: Harness) -> None:

@@ -258,3 +258,27 @@ async def test_an_event_we_cannot_use_is_kept_for_an_operator_and_retried(
     async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
         assert (await deliver(http, event)).json()["status"] == "duplicate"
     await until(lambda: _has(stack, job, app))
+
+
+async def test_a_rejection_greenhouse_sent_itself_is_not_sent_twice(stack: PagesStack) -> None:
+    """HEARDBACK_ATS_SENDS=rejection: Greenhouse emailed the rejection, so heardback records the
+    outcome and sends nothing more when it has no feedback or reasons to add."""
+    from tests.pages_stack import extra_gateway
+
+    job, app = 900031, 800031
+    wf = f"candidacy-gh-{job}-app-{app}"
+    async with (
+        extra_gateway(stack, ats_sends="rejection") as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as http,
+    ):
+        await deliver(http, with_ids("new_candidate_application", job, app))
+        await stack.mail(wf, "acknowledgement")
+        rejected = with_ids("reject_candidate", job, app, last_activity_at="2030-02-01T00:00:00Z")
+        r = await deliver(http, rejected)
+        assert r.json()["status"] == "processed", r.text
+        await until(lambda: _state(stack, job, app, ("finishing", "completed")))
+    st = await status(stack, job, app)
+    assert st.outcome == "rejected"
+    [record] = [m for m in st.messages if m.kind == "rejection"]
+    assert record.status == "withheld" and "told by the ATS" in (record.error or "")
+    assert not stack.mails(wf, "rejection")  # one rejection: Greenhouse's

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import structlog
 from temporalio import activity
@@ -12,7 +13,8 @@ from temporalio.exceptions import ApplicationError
 from heardback.activities.ledger import Ledger
 from heardback.activities.render import Renderer
 from heardback.activities.transport import Transport
-from heardback.runtime import metrics
+from heardback.runtime import events, metrics
+from heardback.runtime.settings import Settings
 from heardback.workflows.contract import ACTIVITY_DELIVER
 from heardback.workflows.errors import (
     ERR_DELIVERY_BUSY,
@@ -22,18 +24,34 @@ from heardback.workflows.errors import (
     MessageRefusedError,
     UndeliverableError,
 )
-from heardback.workflows.models import DeliveryReceipt, DeliveryRequest
+from heardback.workflows.models import DeliveryReceipt, DeliveryRequest, OutboundEvent
 
 log = structlog.get_logger("heardback.delivery")
+
+# The escalations that say a deadline was missed (someone owed a decision, feedback or an
+# offer's details in time); the others (a hold about to run out, an unreachable address) do not.
+DEADLINE_REASONS = frozenset(
+    {"decision_overdue", "feedback_overdue", "offer_details_overdue", "hold_needs_reasons"}
+)
 
 
 class DeliveryActivities:
     """Owns its dependencies, so tests pass their own transport or ledger."""
 
-    def __init__(self, *, transport: Transport, ledger: Ledger, renderer: Renderer) -> None:
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        ledger: Ledger,
+        renderer: Renderer,
+        events_settings: Settings | None = None,
+    ) -> None:
         self._transport = transport
         self._ledger = ledger
         self._renderer = renderer
+        # Events out (message.delivered, message.failed, deadline.missed): posted when these
+        # settings enable them.
+        self._events = events_settings
 
     @property
     def ledger(self) -> Ledger:
@@ -66,7 +84,7 @@ class DeliveryActivities:
             )
         except LedgerBusy:
             if await self._transport.already_sent(msg.message_id):
-                return await self._recovered(msg.message_id, bound)
+                return await self._recovered(req, bound)
             # Another attempt holds it (a timed-out attempt still running, another replica):
             # retry later, when it has either recorded the delivery or let its claim lapse.
             bound.info("delivery_busy_elsewhere")
@@ -76,6 +94,7 @@ class DeliveryActivities:
             ) from None
         if entry.status == "delivered":
             bound.info("delivery_skipped_already_delivered")
+            await self._tell(req, "delivered")  # an earlier attempt may have failed to
             return DeliveryReceipt(message_id=msg.message_id, duplicate=True)
         if req.once_per_address is not None and not await self._ledger.once_per(
             address_key(msg.kind, msg.to_email), owner=msg.message_id, period=req.once_per_address
@@ -86,7 +105,7 @@ class DeliveryActivities:
             return DeliveryReceipt(message_id=msg.message_id, skipped=f"{msg.kind}_cooldown")
         if entry.attempts > 1 and await self._transport.already_sent(msg.message_id):
             # An earlier attempt handed it over but died before recording it.
-            return await self._recovered(msg.message_id, bound)
+            return await self._recovered(req, bound)
         recorded = False
 
         def accepted() -> None:
@@ -103,10 +122,12 @@ class DeliveryActivities:
             metrics.delivery_failed("refused")
             if not recorded:
                 await self._ledger.release(msg.message_id)
+            await self._tell(req, "refused")
             raise ApplicationError(str(err), type=ERR_MESSAGE_REFUSED, non_retryable=True) from err
         except UndeliverableError as err:
             bound.warning("delivery_undeliverable", error=str(err))
             metrics.delivery_failed("undeliverable")
+            await self._tell(req, "undeliverable")
             raise ApplicationError(str(err), type=ERR_UNDELIVERABLE, non_retryable=True) from err
         except Exception as err:
             bound.warning("delivery_failed_will_retry", error=str(err))
@@ -118,12 +139,61 @@ class DeliveryActivities:
             await self._ledger.mark_delivered(msg.message_id)
         bound.info("delivered")
         metrics.delivered(msg.kind)
+        await self._tell(req, "delivered")
         return DeliveryReceipt(message_id=msg.message_id)
 
-    async def _recovered(self, message_id: str, bound: Any) -> DeliveryReceipt:
+    async def _recovered(self, req: DeliveryRequest, bound: Any) -> DeliveryReceipt:
+        message_id = req.message.message_id
         await self._ledger.mark_delivered(message_id)
         bound.info("delivery_recovered_unrecorded_send")
+        await self._tell(req, "delivered")
         return DeliveryReceipt(message_id=message_id, duplicate=True)
+
+    async def _tell(
+        self, req: DeliveryRequest, outcome: Literal["delivered", "refused", "undeliverable"]
+    ) -> None:
+        """Emit this message's events (each a workflow of its own, started once per event id:
+        a retried attempt emits nothing twice). A delivered message whose events cannot be
+        started (Temporal unreachable) raises, so the attempt is retried and emits them then;
+        a failed one is reported to its candidacy regardless."""
+        settings = self._events
+        if settings is None or not events.events_enabled(settings):
+            return
+        msg = req.message
+        now = datetime.now(UTC)
+        ids = {
+            "workflow_id": req.workflow_id,
+            "role_id": req.role_id,
+            "candidate_id": req.candidate_id,
+        }
+        about = {**ids, "message_id": msg.message_id, "kind": msg.kind, "recipient": msg.recipient}
+        out: list[OutboundEvent] = []
+        if outcome == "delivered":
+            data = {**about, "delivered_at": now.isoformat()}
+            out.append(events.make_event(settings, "message.delivered", msg.message_id, now, data))
+        else:
+            data = {**about, "failure": outcome}
+            out.append(events.make_event(settings, "message.failed", msg.message_id, now, data))
+        content = msg.content
+        if msg.kind == "escalation" and content.reason in DEADLINE_REASONS:
+            overdue = content.overdue_since.isoformat() if content.overdue_since else None
+            missed: dict[str, str | None] = {
+                **ids,
+                "deadline": content.reason,
+                "overdue_since": overdue,
+                "interview_id": content.interview_id,
+                "escalation_message_id": msg.message_id,
+            }
+            key = msg.message_id
+            out.append(events.make_event(settings, "deadline.missed", key, msg.queued_at, missed))
+        client = activity.client()
+        try:
+            for event in out:
+                await events.emit(client, settings, event)
+        except Exception as err:
+            if outcome == "delivered":
+                raise
+            log.warning("events_not_emitted", message_id=msg.message_id, error=type(err).__name__)
 
 
 def address_key(kind: str, address: str) -> str:

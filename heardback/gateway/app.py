@@ -32,6 +32,7 @@ from heardback.gateway import (
 from heardback.gateway.ats_worker import configured_key, run_ats_worker
 from heardback.gateway.deps import ClientHolder, known_query_only, secret_of
 from heardback.gateway.errors import add_error_handlers
+from heardback.gateway.events_doc import add_webhooks
 from heardback.gateway.request_ids import request_ids
 from heardback.gateway.webhooks import DedupeStore
 from heardback.runtime.settings import Settings, tokens
@@ -123,4 +124,5 @@ def create_app(settings: Settings, *, client: HeardbackClient | None = None) -> 
     app.include_router(routes_ats.operator)
     app.middleware("http")(request_ids)
     add_error_handlers(app)
+    add_webhooks(app)
     return app

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 
 from heardback.gateway.ats_plan import Plan
 from heardback.gateway.ats_store import AtsStore
+from heardback.runtime import events
 from heardback.runtime.settings import Settings
 from heardback.starter.client import HeardbackClient
 from heardback.workflows import contract
@@ -42,6 +43,7 @@ class Applied:
     status: str  # processed | ignored | refused
     reason: str | None = None
     workflow_id: str | None = None
+    step: str | None = None  # the command that was not processed
 
 
 @dataclass
@@ -71,9 +73,13 @@ async def unseal(client: HeardbackClient, kept: bytes) -> bytes:
     return payload.data
 
 
-async def apply_plan(t: Tenant, plan: Plan, request_id: str) -> Applied:
+async def apply_plan(
+    t: Tenant, plan: Plan, request_id: str, *, event_key: str | None = None
+) -> Applied:
     """Carry out a planned event, in the provider's order: an event older than one already
-    applied to the same application is recorded and not applied (NeedsOperator propagates)."""
+    applied to the same application is recorded and not applied (NeedsOperator propagates).
+    A refused command is told to the tenant's own system (`command.refused`), as the provider
+    that sent the event only ever hears 200."""
     if plan.handling == "ignore":
         return Applied("ignored", plan.reason)
     if plan.application and plan.occurred_at:
@@ -85,7 +91,40 @@ async def apply_plan(t: Tenant, plan: Plan, request_id: str) -> Applied:
     done = await apply_steps(t, plan.steps, request_id)
     if done.status == "processed" and plan.application and plan.occurred_at:
         await asyncio.to_thread(t.store.applied, plan.application, plan.occurred_at)
+    if done.status == "refused":
+        await tell_refused(
+            t,
+            key=request_id,
+            workflow_id=done.workflow_id,
+            command=done.step or "unknown",
+            reason=done.reason or "",
+            extra={"provider_event": event_key, "action": plan.action},
+        )
     return done
+
+
+async def tell_refused(
+    t: Tenant,
+    *,
+    key: str,
+    workflow_id: str | None,
+    command: str,
+    reason: str,
+    extra: dict[str, Any],
+) -> None:
+    """`command.refused` for a command heardback refused on a provider's behalf (sealed with
+    the candidacy's key: the reason can quote a line). Once per key, however often the event
+    is retried."""
+    data = {"source": t.provider, "workflow_id": workflow_id, "command": command, "reason": reason}
+    event = events.make_event(
+        t.settings,
+        "command.refused",
+        key,
+        datetime.now(UTC),
+        {**data, **extra},
+        sealed_for=workflow_id,
+    )
+    await events.emit(t.client.temporal, t.settings, event)
 
 
 async def apply_steps(
@@ -107,8 +146,22 @@ async def apply_steps(
         if outcome.status == "processed" and outcome.reason:
             result.reason = outcome.reason  # e.g. a candidate who may not be emailed
         if outcome.status != "processed":
-            return Applied(outcome.status, outcome.reason, result.workflow_id)
+            target = result.workflow_id or _target(args)
+            return Applied(outcome.status, outcome.reason, target, step)
     return result
+
+
+def told(settings: Settings, kind: str) -> Literal["ats"] | None:
+    """ "ats" when the tenant's ATS sends this outcome's message itself (HEARDBACK_ATS_SENDS)."""
+    sent = {k.strip() for k in settings.ats_sends.split(",") if k.strip()}
+    return "ats" if kind in sent else None
+
+
+def _target(a: dict[str, Any]) -> str | None:
+    """The candidacy a step is about, when its arguments name one."""
+    if isinstance(a.get("role_id"), str) and isinstance(a.get("candidate_id"), str):
+        return contract.candidacy_workflow_id(a["role_id"], a["candidate_id"])
+    return None
 
 
 async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
@@ -188,7 +241,7 @@ async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
         await client.decide(
             a["role_id"],
             a["candidate_id"],
-            Decide(outcome="reject", feedback=a["feedback"]),
+            Decide(outcome="reject", feedback=a["feedback"], told_by=told(settings, "rejection")),
             request_id=rid,
         )
         return Applied("processed", workflow_id=wf_id)
@@ -197,7 +250,10 @@ async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
         if not any(m.kind == "offer" for m in st.messages):
             # Hired without an offer heardback knew of: the offer is the candidate's outcome.
             await client.decide(
-                a["role_id"], a["candidate_id"], Decide(outcome="offer"), request_id=f"{rid}-o"
+                a["role_id"],
+                a["candidate_id"],
+                Decide(outcome="offer", told_by=told(settings, "offer")),
+                request_id=f"{rid}-o",
             )
         await client.offer_update(
             a["role_id"], a["candidate_id"], OfferUpdate(event="accepted"), request_id=rid

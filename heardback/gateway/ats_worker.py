@@ -30,14 +30,14 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from heardback.gateway import ashby, harvest, lever
-from heardback.gateway.ats_apply import NeedsOperator, Tenant, apply_plan, unseal
+from heardback.gateway.ats_apply import NeedsOperator, Tenant, apply_plan, tell_refused, unseal
 from heardback.gateway.ats_plan import Plan, Unusable
 from heardback.gateway.ats_store import AtsStore
 from heardback.gateway.deps import ClientHolder
 from heardback.gateway.provider_api import Gone, NotAllowed, ProviderApi, TryLater
 from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import ensure_interval_schedule
-from heardback.starter.client import HeardbackClient
+from heardback.workflows import contract
 from heardback.workflows.ats_event import (
     ACTIVITY_DEAD_LETTER,
     ACTIVITY_PROCESS,
@@ -46,6 +46,7 @@ from heardback.workflows.ats_event import (
     AtsEventOutcome,
     AtsEventRef,
 )
+from heardback.workflows.decoding import describe_errors
 from heardback.workflows.errors import InvalidInput, NotFound, Refused
 from heardback.workflows.harvest_poll import (
     ACTIVITY as ACTIVITY_HARVEST,
@@ -153,7 +154,8 @@ class AtsActivities:
         client = await self._holder.get()
         try:
             plan, rid = await self._plan(ref, await unseal(client, kept))
-            done = await apply_plan(Tenant(client, store, self._settings, ref.provider), plan, rid)
+            tenant = Tenant(client, store, self._settings, ref.provider)
+            done = await apply_plan(tenant, plan, rid, event_key=ref.event_key)
         except TryLater as err:
             raise ApplicationError(
                 err.reason, type="TryLater", next_retry_delay=_delay(err.after)
@@ -211,7 +213,8 @@ class AtsActivities:
         found = harvest.rounds(interviews, {c.get("id"): c for c in cards}, apps, questions)
         result = HarvestPollResult(not_ours=len(wanted) - len(apps))
         client = await self._holder.get()
-        counts = Counter([await _apply_round(client, r) for r in found])
+        tenant = Tenant(client, self._store(), self._settings, "greenhouse_harvest")
+        counts = Counter([await _apply_round(tenant, r) for r in found])
         result.interviews_recorded = counts["recorded"]
         result.feedback_submitted = counts["feedback"]
         result.unchanged = counts["unchanged"]
@@ -227,10 +230,13 @@ class AtsActivities:
         return AtsEventOutcome(status="failed", reason=req.reason)
 
 
-async def _apply_round(client: HeardbackClient, r: harvest.Round) -> str:
+async def _apply_round(t: Tenant, r: harvest.Round) -> str:
     """Record one Harvest round on its candidacy; what became of it. A round heardback refuses
     (a line screening holds back, a candidacy already finished) is counted and left, so it never
-    holds up the others; the reason is not logged (it can quote the line)."""
+    holds up the others; the reason is not logged (it can quote the line), it is told to the
+    tenant's own system (`command.refused`, sealed with the candidacy's key)."""
+    client = t.client
+    command = "interview_completed"
     try:
         st = await client.status(r.role_id, r.candidate_id)
         known = next((iv for iv in st.interviews if iv.interview_id == r.interview_id), None)
@@ -250,6 +256,7 @@ async def _apply_round(client: HeardbackClient, r: harvest.Round) -> str:
             )
             return "recorded"
         if r.lines and known.feedback_lines == 0 and r.scorecard_key is not None:
+            command = "submit_feedback"
             await client.submit_feedback(
                 r.role_id,
                 r.candidate_id,
@@ -264,8 +271,17 @@ async def _apply_round(client: HeardbackClient, r: harvest.Round) -> str:
             return "feedback"
     except NotFound:
         return "not_ours"
-    except (Refused, InvalidInput, ValidationError):
+    except (Refused, InvalidInput, ValidationError) as err:
         log.info("harvest_round_refused", interview_id=r.interview_id, role_id=r.role_id)
+        reason = describe_errors(err) if isinstance(err, ValidationError) else err.reason
+        await tell_refused(
+            t,
+            key=f"harvest-{r.interview_id}-{r.scorecard_key or 'round'}",
+            workflow_id=contract.candidacy_workflow_id(r.role_id, r.candidate_id),
+            command=command,
+            reason=reason,
+            extra={"interview_id": r.interview_id},
+        )
         return "refused"
     return "unchanged"
 

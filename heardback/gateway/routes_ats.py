@@ -109,7 +109,10 @@ async def process(
     client = await holder.get()
     try:
         done: Applied = await apply_plan(
-            Tenant(client, store, settings, greenhouse.PROVIDER), plan, f"gh-{key[-32:]}"
+            Tenant(client, store, settings, greenhouse.PROVIDER),
+            plan,
+            f"gh-{key[-32:]}",
+            event_key=key,
         )
     except NeedsOperator as err:
         return await _dead(request, store, key=key, action=plan.action, reason=str(err), body=body)

@@ -408,6 +408,14 @@ def subject_of(workflow_id: str | None, data: bytes, encoding: bytes) -> str:
     payloads and context-free ones are looked into, and only when they name a candidate."""
     if workflow_id and workflow_id.startswith(CANDIDACY_PREFIX):
         return workflow_id
+    if workflow_id and workflow_id.startswith(contract.EVENT_WORKFLOW_PREFIX):
+        # Events out carry ids and heardback's own words, and outlive an erasure (a tenant
+        # hears "candidacy.finished: erased"): the shared key, not a key per event; except an
+        # event named "<type>:<candidacy workflow id>/<key>" (its text may quote the candidate):
+        # that candidacy's key (heardback.runtime.events.make_event).
+        _, _, key = workflow_id[len(contract.EVENT_WORKFLOW_PREFIX) :].partition(":")
+        owner, slash, _ = key.partition("/")
+        return owner if slash and owner.startswith(CANDIDACY_PREFIX) else SHARED_SUBJECT
     if encoding == b"json/plain" and b'"candidate":' in data:
         try:
             value = json.loads(data)

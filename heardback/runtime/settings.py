@@ -14,7 +14,9 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from heardback.workflows.contract import TASK_QUEUE
+from heardback.workflows.contract import EVENTS_TASK_QUEUE, TASK_QUEUE
+
+_ATS_SENDS = r"^\s*((rejection|offer)\s*(,\s*(rejection|offer)\s*)*)?$"
 
 
 class Settings(BaseSettings):
@@ -136,6 +138,21 @@ class Settings(BaseSettings):
     # A rejection's reason from the ATS: "as_written" sends its text to the candidate as the
     # written reason; "withheld" (default) never does (internal reason codes rarely help).
     ats_rejection_reasons: Literal["withheld", "as_written"] = "withheld"
+    # The outcomes whose message the ATS sends the candidate itself (comma-separated:
+    # "rejection", "offer"): heardback's then carries only the feedback and written reasons, and
+    # is not sent when there are none, so nobody gets two rejections.
+    ats_sends: str = Field(default="", pattern=_ATS_SENDS)
+
+    # Events out: heardback posts message.delivered, message.failed, deadline.missed,
+    # candidacy.finished and command.refused to this URL, signed with events_secrets
+    # (comma-separated; every one signs, so a receiver rotating keys accepts either). Unset URL
+    # or secrets: no events. Each event is a workflow on events_task_queue whose activity posts
+    # it (events_timeout_seconds per attempt), retried with backoff for events_give_up_after.
+    events_url: str | None = None
+    events_secrets: SecretStr | None = None
+    events_task_queue: str = EVENTS_TASK_QUEUE
+    events_timeout_seconds: float = 10.0
+    events_give_up_after: timedelta = timedelta(days=1)
 
     # One-step links and pages (served by the gateway). Every link in a mail starts with
     # public_url. Links are signed with link_keys (comma-separated, each >= 32 characters; the

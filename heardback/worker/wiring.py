@@ -12,6 +12,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from heardback.activities.delivery import DeliveryActivities
+from heardback.activities.events_out import EventActivities
 from heardback.activities.ledger import Ledger, SqliteLedger
 from heardback.activities.mail_links import LinkMaker
 from heardback.activities.pg_ledger import PostgresLedger
@@ -21,16 +22,20 @@ from heardback.activities.roles import RoleActivities
 from heardback.activities.transport import FileTransport, SmtpTransport, Transport
 from heardback.runtime.codec import EnvelopeCodec
 from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.events import events_enabled
 from heardback.runtime.links import LinkSigner
 from heardback.runtime.settings import Settings, link_keys
 from heardback.worker.versioning import deployment_config, deployment_version, make_current
 from heardback.workflows.candidacy import Candidacy
+from heardback.workflows.events_out import EventOut
 from heardback.workflows.retention import EraseCandidacy, RetentionSweep
 from heardback.workflows.role import RoleWorkflow
 
 log = structlog.get_logger("heardback.worker")
 
 WORKFLOWS: Sequence[type] = (Candidacy, RoleWorkflow, RetentionSweep, EraseCandidacy)
+# On the events task queue, in a Worker of their own (build_event_worker).
+EVENT_WORKFLOWS: Sequence[type] = (EventOut,)
 # The workflow modules are pure (no I/O, no mutable module state: see workflows/), so they are
 # imported once and passed through the sandbox instead of re-imported for every workflow run,
 # which cut the worker's CPU per candidacy (docs/PERFORMANCE.md). Determinism checks still apply.
@@ -46,16 +51,23 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 
 @contextlib.asynccontextmanager
 async def running(worker: Worker, client: Client, settings: Settings) -> AsyncIterator[Worker]:
-    """Run `worker` for the block; a versioned one with `worker_set_current` first makes its
-    build the deployment's current version (it must be polling for the server to know it)."""
-    async with worker:
+    """Run `worker` for the block, and the events worker beside it when events are on; a
+    versioned one with `worker_set_current` first makes its build the deployment's current
+    version (it must be polling for the server to know it)."""
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(worker)
+        events_worker = build_event_worker(client, settings)
+        if events_worker is not None:
+            await stack.enter_async_context(events_worker)
         version = deployment_version(settings)
         if version is not None and settings.worker_set_current:
             await make_current(client, version)
         yield worker
 
 
-def build_replayer(workflows: Sequence[type] = WORKFLOWS, **kwargs: Any) -> Replayer:
+def build_replayer(
+    workflows: Sequence[type] = (*WORKFLOWS, *EVENT_WORKFLOWS), **kwargs: Any
+) -> Replayer:
     """A replayer that runs workflow code exactly as the worker does (same sandbox runner; pass
     the worker's data converter, e.g. an encrypting one, as `data_converter`)."""
     kwargs.setdefault("data_converter", DATA_CONVERTER)
@@ -98,6 +110,7 @@ def build_activities(settings: Settings, transport: Transport | None = None) -> 
             message_id_domain=settings.message_id_domain,
             links=build_link_maker(settings),
         ),
+        events_settings=settings,
     )
 
 
@@ -166,5 +179,27 @@ def build_worker(
             roles.send_to_candidacies,
             retention.sweep_retention,
             retention.erase_candidacy,
+            EventActivities(settings).announce_event,
         ],
+    )
+
+
+def build_event_worker(
+    client: Client, settings: Settings, *, events: EventActivities | None = None
+) -> Worker | None:
+    """The events worker (on `settings.events_task_queue`): each event's workflow and the
+    activity that posts it. None when events are off. Its own queue and slots, so a receiver
+    that hangs never holds a delivery back; in the same Worker Deployment version as the main
+    worker, started beside it by the same process."""
+    if not events_enabled(settings):
+        return None
+    acts = events or EventActivities(settings)
+    return Worker(
+        client,
+        task_queue=settings.events_task_queue,
+        workflows=list(EVENT_WORKFLOWS),
+        activities=[acts.post_event],
+        max_concurrent_activities=50,
+        deployment_config=deployment_config(settings),
+        workflow_runner=WORKFLOW_RUNNER,
     )

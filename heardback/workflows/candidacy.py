@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         Erase,
         InterviewCompleted,
         OfferUpdate,
+        OutboundEvent,
         OutgoingMessage,
         PageView,
         PauseRole,
@@ -166,7 +167,41 @@ class Candidacy:
         # The candidacy may have completed while the last report was on its way: report the end.
         self._publish(s)
         await self._notify_role(s)
+        if policy.PATCH_EVENTS in s.patched:
+            await self._announce_finished(s)
         return policy.status(s)
+
+    async def _announce_finished(self, s: CandidacyState) -> None:
+        """`candidacy.finished` for the tenant's own system (1.5). A local activity: it only
+        starts the event's own workflow (which posts it, with retries), so a slow receiver never
+        holds the candidacy open. Not announced after ten minutes of failing: logged, and the
+        candidacy still completes (its result says how it ended)."""
+        now = workflow.now()
+        run = workflow.info().first_execution_run_id
+        event = OutboundEvent(
+            id=f"candidacy.finished:{s.workflow_id}.{run}",
+            type="candidacy.finished",
+            occurred_at=now,
+            data={
+                "workflow_id": s.workflow_id,
+                "role_id": s.role.id,
+                "candidate_id": s.candidate.id,
+                "outcome": s.outcome,
+                "stage": s.stage,
+                "finished_at": now.isoformat(),
+            },
+        )
+        try:
+            await workflow.execute_local_activity(
+                contract.ACTIVITY_ANNOUNCE_EVENT,
+                event,
+                start_to_close_timeout=timedelta(seconds=10),
+                schedule_to_close_timeout=timedelta(minutes=10),
+                result_type=bool,
+                summary="announce candidacy.finished",
+            )
+        except ActivityError:
+            workflow.logger.warning("candidacy.finished not announced", extra={"id": event.id})
 
     def _publish(self, s: CandidacyState) -> None:
         """Keep the operators' search attributes (and the UI's current details) up to date.
@@ -246,9 +281,13 @@ class Candidacy:
         while True:
             await workflow.wait_condition(lambda: bool(s.outbox))
             msg, wake = policy.next_to_send(s, workflow.now())
-            if msg is not None and policy.withheld(s, msg):
-                # The candidate may not be emailed: recorded, never sent (no activity).
-                policy.on_delivered(s, msg.message_id, workflow.now(), withheld=True)
+            why = policy.withheld(s, msg) if msg is not None else None
+            if msg is not None and why is not None:
+                # Recorded, never sent (no activity): the candidate may not be emailed, or the
+                # ATS told them this outcome and there is nothing to add.
+                policy.on_delivered(
+                    s, msg.message_id, workflow.now(), withheld=True, withheld_why=why
+                )
                 self._wake = True
                 continue
             if msg is None:
@@ -301,6 +340,8 @@ class Candidacy:
                 if msg.kind == "survey" and policy.PATCH_MAIL in s.patched
                 else None
             ),
+            role_id=s.role.id,
+            candidate_id=s.candidate.id,
         )
 
     # --- signals -----------------------------------------------------------------------------

@@ -47,6 +47,15 @@ ERASE_WORKFLOW = "EraseCandidacy"
 ACTIVITY_ERASE_CANDIDACY = "erase_candidacy"
 
 
+# Events out (1.5): each event is a short workflow on its own task queue, whose activity posts it
+# to the tenant's URL with retries (a slow receiver never holds a delivery slot).
+EVENT_WORKFLOW = "EventOut"
+EVENTS_TASK_QUEUE = "heardback-events"
+ACTIVITY_POST_EVENT = "post_event"
+ACTIVITY_ANNOUNCE_EVENT = "announce_event"  # local: the candidacy's own events
+EVENT_WORKFLOW_PREFIX = "event:"
+
+
 # What a payload decodes to once its data key was destroyed (the candidate was erased).
 ERASED_MARKER = "heardback_erased"
 
@@ -58,3 +67,8 @@ def candidacy_workflow_id(role_id: str, candidate_id: str) -> str:
 
 def role_workflow_id(role_id: str) -> str:
     return f"role-{role_id}"
+
+
+def event_workflow_id(event_id: str) -> str:
+    """The workflow that posts one event: its id is the event's, so an event is posted once."""
+    return f"{EVENT_WORKFLOW_PREFIX}{event_id}"

@@ -11,6 +11,9 @@ part of the public contract::
     MessageRefused        activity -> workflow: the mail system permanently refused this message
                           (not its address): it is skipped, later messages still go out
     DeliveryBusy          activity -> workflow: another attempt holds the message (retried)
+    EventRejected         activity -> EventOut: the receiver refused the event for good (a 4xx)
+    EventsOff             activity -> EventOut: no events URL or secret is configured any more
+    EventNotTaken         EventOut's failure: the receiver did not take it before give_up_after
 
 Python exceptions, all below :class:`HeardbackError` (``reason`` is the text to show a person)::
 
@@ -43,6 +46,9 @@ ERR_NOT_STARTED = "NotStarted"
 ERR_UNDELIVERABLE = "UndeliverableAddress"
 ERR_DELIVERY_BUSY = "DeliveryBusy"
 ERR_MESSAGE_REFUSED = "MessageRefused"
+ERR_EVENT_REJECTED = "EventRejected"
+ERR_EVENTS_OFF = "EventsOff"
+ERR_EVENT_NOT_TAKEN = "EventNotTaken"
 
 
 # --- Python exceptions --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -353,9 +353,15 @@ class Decide(Command):
     hold_until: Moment | None = None
     override: ScreeningOverride | None = None
     via: Via | None = None
+    # Added in 1.5: the candidate was already told this outcome by the ATS (a rejection or an
+    # offer sent from it): heardback's message then carries only what that one could not, the
+    # feedback and written reasons, and is recorded "withheld" when there are none.
+    told_by: Literal["ats"] | None = None
 
     @model_validator(mode="after")
     def _fields_match_outcome(self) -> Decide:
+        if self.told_by is not None and self.outcome not in ("reject", "offer"):
+            raise ValueError("told_by is only for 'reject' and 'offer'")
         if self.outcome == "advance" and self.next_stage is None:
             raise ValueError("'advance' needs next_stage: the stage the candidate moves to")
         if self.outcome != "advance" and self.next_stage is not None:
@@ -468,6 +474,8 @@ class MessageContent(BaseModel):
     survey_follows: bool = False  # a withdrawal confirmation: a survey will follow
     # a plain copy of a message the mail system refused (its feedback went to the contact)
     plain_resend: bool = False
+    # 1.5: the ATS told the candidate this outcome; the message is the feedback that follows
+    told_elsewhere: bool = False
     refused_kind: str | None = None  # staff: the kind of the candidate message that was refused
 
 
@@ -509,6 +517,9 @@ class DeliveryRequest(BaseModel):
     # Added in 1.1, surveys only: send at most one per recipient address in this period,
     # across roles (checked in the delivery ledger, which every worker shares)
     once_per_address: timedelta | None = None
+    # Added in 1.5: the ids the events out name (the workflow id cannot be split back)
+    role_id: str = ""
+    candidate_id: str = ""
 
 
 class SweepRequest(BaseModel):
@@ -555,6 +566,38 @@ class DeliveryReceipt(BaseModel):
     message_id: str
     duplicate: bool = False  # True when the ledger showed an earlier delivery
     skipped: str | None = None  # 1.1: why it was deliberately not sent (e.g. "survey_cooldown")
+
+
+# --- events out (1.5): what heardback tells a tenant's own system --------------------------------
+
+EventType = Literal[
+    "message.delivered",
+    "message.failed",
+    "deadline.missed",
+    "candidacy.finished",
+    "command.refused",
+]
+
+
+class OutboundEvent(BaseModel):
+    """One event posted to the tenant's webhook URL (ids, kinds, times and heardback's own
+    words only: never a name, an address or a feedback line). `id` is stable: every attempt,
+    and every emission of the same fact, carries the same one."""
+
+    id: str
+    type: EventType
+    occurred_at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+    # How long the receiver is retried before the event is given up (the workflow fails, for
+    # an operator to see); set from settings by whoever emits the event.
+    give_up_after: timedelta = timedelta(days=1)
+
+
+class EventPosted(BaseModel):
+    """The post activity's answer: the receiver's status and on which attempt it took it."""
+
+    status_code: int
+    attempt: int
 
 
 # --- state -------------------------------------------------------------------------------------

@@ -75,7 +75,11 @@ PATCH_SCREENING = "feedback-screening-1.2"
 # a few seconds after it (the simulated month measured every such update 1-10 s late).
 PATCH_SILENCE = "silence-margin-1.4"
 SILENCE_MARGIN = timedelta(hours=1)
-CURRENT_PATCHES = (PATCH_MAIL, PATCH_SCREENING, PATCH_SILENCE)
+# PATCH_EVENTS (1.5): a candidacy that finishes tells the tenant's own system
+# (`candidacy.finished`, through a local activity that starts its event workflow; nothing when no
+# events URL is configured).
+PATCH_EVENTS = "events-out-1.5"
+CURRENT_PATCHES = (PATCH_MAIL, PATCH_SCREENING, PATCH_SILENCE, PATCH_EVENTS)
 DAY = timedelta(days=1)
 REFERENCES_KEPT = 20
 
@@ -735,10 +739,15 @@ def decide(s: CandidacyState, cmd: Decide, now: datetime) -> list[str]:
     if cmd.outcome == "advance":
         assert cmd.next_stage is not None
         return _advance(s, cmd.next_stage, cmd.feedback, now)
+    told = cmd.told_by is not None
     if cmd.outcome == "reject":
-        return _finalize(s, "rejected", "rejection", now, decision_lines=list(cmd.feedback))
+        return _finalize(
+            s, "rejected", "rejection", now, decision_lines=list(cmd.feedback), told_elsewhere=told
+        )
     if cmd.outcome == "offer":
-        return _finalize(s, "offer", "offer", now, decision_lines=list(cmd.feedback))
+        return _finalize(
+            s, "offer", "offer", now, decision_lines=list(cmd.feedback), told_elsewhere=told
+        )
     return _hold(s, cmd, now)
 
 
@@ -870,10 +879,14 @@ def _finalize(
     automatic: bool = False,
     withdrawal_reason: str | None = None,
     reason: str | None = None,
+    told_elsewhere: bool = False,
 ) -> list[str]:
-    """Queue the one final message. Callers guarantee the candidacy is still open."""
+    """Queue the one final message. Callers guarantee the candidacy is still open.
+    `told_elsewhere`: the ATS told the candidate this outcome itself; the message then carries
+    only the feedback and reasons (and is withheld when there are none)."""
     content = _content(s, now)
     content.reason = reason
+    content.told_elsewhere = told_elsewhere
     content.decision_lines = decision_lines or []
     content.automatic = automatic
     content.withdrawal_reason = withdrawal_reason
@@ -895,7 +908,7 @@ def _finalize(
     if _v11(s):
         if content.pending_feedback_stages:
             content.feedback_expected_by = now + s.policy.feedback_wait_max
-        if outcome == "offer":
+        if outcome == "offer" and not told_elsewhere:  # an ATS's offer carries its details
             s.offer_details_due_at = staff_due(s, now, s.policy.offer_details_due)
             content.offer_details_by = s.offer_details_due_at
             content.next_contact_by = s.offer_details_due_at
@@ -956,7 +969,7 @@ def next_to_send(
     again)."""
     wake: datetime | None = None
     for msg in s.outbox:
-        if withheld(s, msg):
+        if withheld(s, msg) is not None:
             return msg, None  # never sent: no quiet hours to wait for
         if msg.recipient == "candidate":
             if wake is not None:
@@ -972,11 +985,19 @@ def next_to_send(
 # --- delivery outcomes -------------------------------------------------------------------------
 
 
-def withheld(s: CandidacyState, msg: OutgoingMessage) -> bool:
-    """A message to a candidate who may not be emailed (candidate.can_email false): it is not
-    sent, and everything else happens as if it had been (the clocks, the feedback owed, the
-    final message), so the staff side of every promise still runs."""
-    return msg.recipient == "candidate" and not s.candidate.can_email
+def withheld(s: CandidacyState, msg: OutgoingMessage) -> str | None:
+    """Why a message is recorded and not sent, or None. A message to a candidate who may not be
+    emailed (candidate.can_email false), and an outcome the ATS told the candidate itself with
+    nothing to add (no feedback, no reasons): everything else happens as if it had been sent
+    (the clocks, the feedback owed, what follows), so the staff side of every promise runs."""
+    if msg.recipient != "candidate":
+        return None
+    if not s.candidate.can_email:
+        return "the candidate may not be emailed"
+    c = msg.content
+    if c.told_elsewhere and not (c.feedback or c.decision_lines or c.pending_feedback_stages):
+        return "told by the ATS, with no feedback or reasons to add"
+    return None
 
 
 def on_delivered(
@@ -986,6 +1007,7 @@ def on_delivered(
     *,
     skipped: str | None = None,
     withheld: bool = False,
+    withheld_why: str | None = None,
 ) -> list[str]:
     msg = _pop(s, message_id)
     if msg is None:
@@ -993,7 +1015,13 @@ def on_delivered(
     if skipped is not None:  # deliberately not sent (a survey inside its cooldown)
         _record(s, message_id, status="skipped", at=None, error=skipped)
         return _maybe_finish(s, now)
-    _record(s, message_id, status="withheld" if withheld else "delivered", at=now)
+    _record(
+        s,
+        message_id,
+        status="withheld" if withheld else "delivered",
+        at=now,
+        error=withheld_why if withheld else None,
+    )
     if msg.recipient == "candidate":
         s.last_delivered_at = now
         if s.survey_due_at is not None and msg.kind != "survey":
