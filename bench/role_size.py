@@ -83,9 +83,15 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
+TIMEOUTS: list[int] = []  # workflow tasks that timed out (no started event is recorded)
+
+
 async def task_durations(client: Client, workflow_id: str) -> tuple[list[float], int]:
-    """Every workflow task's started -> completed time, over every run of the workflow."""
+    """Every workflow task's started -> completed time, over every run of the workflow; a task
+    that timed out before its start was recorded (a sticky task nobody took) is counted in
+    TIMEOUTS instead."""
     durations: list[float] = []
+    TIMEOUTS.clear()
     events = 0
     run_id: str | None = None
     seen: set[str] = set()
@@ -104,6 +110,8 @@ async def task_durations(client: Client, workflow_id: str) -> tuple[list[float],
         events += len(history.events)
         started: datetime | None = None
         for ev in history.events:
+            if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+                TIMEOUTS.append(1)
             if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
                 started = ev.event_time.ToDatetime()
             elif (
@@ -121,7 +129,9 @@ async def task_durations(client: Client, workflow_id: str) -> tuple[list[float],
     return durations, events
 
 
-async def measure(client: Client, n: int, signals: int, adds: int, tmp: Path) -> dict[str, Any]:
+async def measure(  # noqa: PLR0915 - one measured sequence, kept in one place
+    client: Client, n: int, signals: int, adds: int, tmp: Path
+) -> dict[str, Any]:
     settings = Settings(
         task_queue="bench-role-size",
         worker_deployment_name="bench-role-size",
@@ -166,7 +176,29 @@ async def measure(client: Client, n: int, signals: int, adds: int, tmp: Path) ->
         signals_s = time.monotonic() - t1
 
         latencies: list[float] = []
+        trace: list[tuple[float, float, int | str]] = []  # (since close, latency, remaining)
         slow_or_failed: list[str] = []
+        lags: list[float] = []
+
+        async def watch_loop() -> None:
+            """How late the process's event loop (worker and client alike) wakes a sleeper."""
+            while True:
+                before = time.monotonic()
+                await asyncio.sleep(0.05)
+                lags.append(time.monotonic() - before - 0.05)
+
+        watcher = asyncio.create_task(watch_loop())
+
+        async def probe_describe() -> None:
+            """DescribeWorkflowExecution beside the query: the server's answer without the
+            worker (does the server hold the Role, or its worker?)."""
+            while True:
+                d0 = time.monotonic()
+                await role.describe()
+                trace.append((round(d0 - t2, 2), round(time.monotonic() - d0, 3), "describe"))
+                await asyncio.sleep(0.5)
+
+        prober = asyncio.create_task(probe_describe())
         t2 = time.monotonic()
         await role.execute_update("close", {"reason": "filled"})
         while True:
@@ -176,12 +208,17 @@ async def measure(client: Client, n: int, signals: int, adds: int, tmp: Path) ->
             except (TimeoutError, RPCError) as err:
                 slow_or_failed.append(type(err).__name__)
                 latencies.append(time.monotonic() - q0)
+                trace.append((round(q0 - t2, 2), round(latencies[-1], 3), type(err).__name__))
                 continue
             latencies.append(time.monotonic() - q0)
+            trace.append((round(q0 - t2, 2), round(latencies[-1], 3), s["fan_out_remaining"]))
+
             if s["fan_out_remaining"] == 0:
                 break
             await asyncio.sleep(0.2)
         close_s = time.monotonic() - t2
+        watcher.cancel()
+        prober.cancel()
         durations, events = await task_durations(client, f"role-{ROLE}")
     return {
         "start_with_n_s": round(started_s, 2),
@@ -200,6 +237,10 @@ async def measure(client: Client, n: int, signals: int, adds: int, tmp: Path) ->
         "summary_over_1s": sum(1 for x in latencies if x > 1.0),
         "summary_failed": len(slow_or_failed),
         "role_history_events_all_runs": events,
+        "workflow_task_timeouts": len(TIMEOUTS),
+        "summary_trace": trace,
+        "event_loop_lag_max_s": round(max(lags), 3) if lags else None,
+        "event_loop_lag_p95_s": round(p95(lags), 3) if lags else None,
     }
 
 
