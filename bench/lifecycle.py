@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -48,7 +49,9 @@ from temporalio.testing import WorkflowEnvironment
 from bench.concurrency import bounded
 from bench.lifecycle_baseline import TASK_QUEUE as BASELINE_QUEUE
 from heardback.activities.mime import message_id_digest as wire
-from heardback.runtime.converter import DATA_CONVERTER
+from heardback.runtime.codec import new_key_spec
+from heardback.runtime.converter import DATA_CONVERTER, data_converter
+from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import run_and_exit
 from heardback.starter.client import HeardbackClient
 from heardback.workflows import contract, search
@@ -56,6 +59,7 @@ from heardback.workflows.models import CandidacyInput, Decide, InterviewComplete
 
 CONCURRENCY = 50
 HEARDBACK_QUEUE = "bench-lifecycle-heardback"
+PLAIN_QUEUE = "bench-lifecycle-plain"
 
 # History event types Temporal Cloud bills as actions (approximately: see the notes).
 BILLABLE = {
@@ -126,6 +130,14 @@ def spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
         )
 
 
+# Acknowledgement (wire Message-ID) -> when its candidacy's start was sent: time to first response.
+STARTED: dict[str, float] = {}
+
+
+def first_response(arrivals: Arrivals, acks: list[str]) -> list[float]:
+    return [arrivals.at[a] - STARTED[a] for a in acks if a in arrivals.at and a in STARTED]
+
+
 WATCHED: list[subprocess.Popen[bytes]] = []  # worker processes: a run stops if one dies
 
 
@@ -143,6 +155,15 @@ class Spent:
 
     def ms(self, k: int, n: int) -> float:
         return round(self.cpu[k] / n * 1000, 1)
+
+
+def ms_quantile(values: list[float], q: float) -> float | None:
+    return round(quantile(values, q) * 1000, 1) if values else None
+
+
+def cpu_ratio(baseline: Spent, side: Spent) -> float:
+    """The baseline's total CPU per lifecycle over this side's (like throughput: 1 is level)."""
+    return round(sum(baseline.cpu) / sum(side.cpu), 2) if sum(side.cpu) else 0.0
 
 
 async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float) -> None:
@@ -203,6 +224,8 @@ async def heardback_lifecycle(hb: HeardbackClient, run: str, i: int) -> tuple[st
     """Returns the rejection's message id and when its decision was answered."""
     inp = candidacy(run, i)
     role, cand = inp.role.id, inp.candidate.id
+    ack = contract.candidacy_workflow_id(role, cand) + ".000.acknowledgement"
+    STARTED[wire(ack)] = time.monotonic()
     await hb.start_candidacy(inp)
     await hb.record_interview(role, cand, interview(1))
     await hb.decide(role, cand, Decide(outcome="advance", next_stage="onsite"))
@@ -270,54 +293,111 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
     smtp.start()
     run = uuid.uuid4().hex[:6]
     address = f"127.0.0.1:{port}"
-    heardback_worker = spawn(
-        "heardback.worker",
-        {
+    # "heardback" is the default install (encryption on); "plain" the same with it off, beside
+    # it in the same run. Each has a worker process, a task queue and a ledger of its own.
+    keys = new_key_spec("bench")
+    encrypted = Settings(
+        encryption="on",
+        encryption_keys=SecretStr(keys),
+        data_keys_path=tmp / "data-keys.sqlite3",
+        ledger_path=tmp / "ledger.sqlite3",
+    )
+
+    def worker_env(queue: str, ledger: str, encryption: bool) -> dict[str, str]:
+        return {
             "HEARDBACK_TEMPORAL_ADDRESS": address,
-            "HEARDBACK_TASK_QUEUE": HEARDBACK_QUEUE,
+            "HEARDBACK_TASK_QUEUE": queue,
             "HEARDBACK_MAIL_TRANSPORT": "smtp",
             "HEARDBACK_SMTP_HOST": "127.0.0.1",
             "HEARDBACK_SMTP_PORT": str(smtp_port),
-            "HEARDBACK_LEDGER_PATH": str(tmp / "ledger.sqlite3"),
-            "HEARDBACK_ENCRYPTION": "off",
+            "HEARDBACK_LEDGER_PATH": str(tmp / ledger),
             "HEARDBACK_LOG_LEVEL": "WARNING",
             "HEARDBACK_LOG_FORMAT": "json",
+            "HEARDBACK_WORKER_DEPLOYMENT_NAME": f"bench-{queue}",
+            **(
+                {
+                    "HEARDBACK_ENCRYPTION": "on",
+                    "HEARDBACK_ENCRYPTION_KEYS": keys,
+                    "HEARDBACK_DATA_KEYS_PATH": str(tmp / "data-keys.sqlite3"),
+                }
+                if encryption
+                else {"HEARDBACK_ENCRYPTION": "off"}
+            ),
             **dict(kv.split("=", 1) for kv in args.worker_env),
-        },
+        }
+
+    heardback_worker = spawn(
+        "heardback.worker",
+        worker_env(HEARDBACK_QUEUE, "ledger.sqlite3", args.encryption != "off"),
         tmp / "worker.log",
+    )
+    plain_worker = (
+        spawn(
+            "heardback.worker",
+            worker_env(PLAIN_QUEUE, "ledger-plain.sqlite3", False),
+            tmp / "worker-plain.log",
+        )
+        if args.encryption == "both"
+        else None
     )
     baseline_worker = spawn(
         "bench.lifecycle_baseline", {"BENCH_TEMPORAL_ADDRESS": address}, tmp / "baseline.log"
     )
-    WATCHED[:] = [heardback_worker, baseline_worker]
+    WATCHED[:] = [p for p in (heardback_worker, plain_worker, baseline_worker) if p is not None]
     client = env.client
-    hb = HeardbackClient(client, task_queue=HEARDBACK_QUEUE)
+    enc_client = (
+        await Client.connect(address, data_converter=data_converter(encrypted))
+        if args.encryption != "off"
+        else client
+    )
+    hb = HeardbackClient(enc_client, task_queue=HEARDBACK_QUEUE)
+    hb_plain = HeardbackClient(client, task_queue=PLAIN_QUEUE)
     n = args.candidacies
     try:
-        await asyncio.sleep(2.0)  # both workers polling
+        await asyncio.sleep(3.0)  # the workers polling
 
         # 1 and 2: the two sides in alternating rounds (B H, H B, B H, ...), so drift in the
         # machine's speed and the growing database weigh on both alike. Each side's round ends
         # when all its workflows have completed (heardback's: and every rejection has arrived).
         server = server_pid(port) or os.getpid()
-        spent = {side: Spent() for side in ("baseline", "heardback")}
+        sides = ["baseline", "heardback"] + (["plain"] if plain_worker is not None else [])
+        spent = {side: Spent() for side in sides}
         procs = {"baseline": baseline_worker, "heardback": heardback_worker}
+        if plain_worker is not None:
+            procs["plain"] = plain_worker
         rejections: list[str] = []
+        clients = {"heardback": hb, "plain": hb_plain}
 
-        async def base(i: int) -> None:
-            await (await baseline_lifecycle(client, run, i)).result()
+        def drive(side: str, tag: str) -> Callable[[int], Awaitable[None]]:
+            async def base(i: int) -> None:
+                await (await baseline_lifecycle(client, f"{run}{tag}", i)).result()
 
-        async def one(i: int) -> None:
-            mid, _ = await heardback_lifecycle(hb, run, i)
-            await client.get_workflow_handle(
-                contract.candidacy_workflow_id(f"bench-{run}", f"c-{i}")
-            ).result()
-            rejections.append(wire(mid))
+            async def one(i: int) -> None:
+                prefix = f"{run}{tag}" if side == "heardback" else f"{run}p{tag}"
+                mid, _ = await heardback_lifecycle(clients[side], prefix, i)
+                await (
+                    clients[side]
+                    .temporal.get_workflow_handle(
+                        contract.candidacy_workflow_id(f"bench-{prefix}", f"c-{i}")
+                    )
+                    .result()
+                )
+                rejections.append(wire(mid))
+
+            return base if side == "baseline" else one
+
+        # A warm-up round per side, not counted: first workflow code loads, caches and SQLite
+        # pages otherwise weigh on whichever side runs first.
+        warm = min(args.warmup, n)
+        for side in sides:
+            await bounded(range(warm), drive(side, "w"), CONCURRENCY)
+        await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
+        rejections.clear()
 
         rounds = max(1, min(args.rounds, n))
         for r in range(rounds):
             ids = range(r * n // rounds, (r + 1) * n // rounds)
-            order = ("baseline", "heardback") if r % 2 == 0 else ("heardback", "baseline")
+            order = sides[r % len(sides) :] + sides[: r % len(sides)]  # each side first in turn
             for side in order:
                 before = (
                     time.monotonic(),
@@ -325,10 +405,8 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
                     cpu_s(server),
                     cpu_s(os.getpid()),
                 )
-                if side == "baseline":
-                    await bounded(ids, base, CONCURRENCY)
-                else:
-                    await bounded(ids, one, CONCURRENCY)
+                await bounded(ids, drive(side, ""), CONCURRENCY)
+                if side != "baseline":
                     await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
                 spent[side].add(
                     before,
@@ -341,6 +419,24 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             for i in range(n)
             for k in ("000.acknowledgement", "001.stage_result", "002.rejection")
         }
+        if plain_worker is not None:
+            owed |= {
+                wire(f"candidacy-bench-{run}p-c-{i}.{k}")
+                for i in range(n)
+                for k in ("000.acknowledgement", "001.stage_result", "002.rejection")
+            }
+        loaded = {
+            side: first_response(
+                arrivals,
+                [
+                    wire(f"candidacy-bench-{run}{'p' if side == 'plain' else ''}-c-{i}"
+                         ".000.acknowledgement")
+                    for i in range(n)
+                ],
+            )
+            for side in sides
+            if side != "baseline"
+        }  # fmt: skip
         missing = sorted(owed - set(arrivals.at))
         twice = sorted(m for m in owed if arrivals.count[m] > 1)
 
@@ -351,6 +447,19 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             seen = wire(mid)
             await until(lambda m=seen: m in arrivals.at, timeout=60)  # type: ignore[misc]
             latencies.append(arrivals.at[seen] - decided_at)
+        idle_first = first_response(
+            arrivals,
+            [
+                wire(f"candidacy-bench-{run}-lat-c-{i}.000.acknowledgement")
+                for i in range(args.latency_samples)
+            ],
+        )
+        plain_latencies = []
+        for i in range(args.latency_samples if plain_worker is not None else 0):
+            mid, decided_at = await heardback_lifecycle(hb_plain, f"{run}-plat", i)
+            seen = wire(mid)
+            await until(lambda m=seen: m in arrivals.at, timeout=60)  # type: ignore[misc]
+            plain_latencies.append(arrivals.at[seen] - decided_at)
 
         sample = [f"candidacy-bench-{run}-c-{i}" for i in range(min(n, 5))]
         figures = await history_figures(client, sample)
@@ -377,7 +486,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         rss_open = rss_mb(heardback_worker.pid)
         peak_all = rss_mb(heardback_worker.pid, "VmHWM")
     finally:
-        for proc in (heardback_worker, baseline_worker):
+        for proc in WATCHED:
             proc.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=30)
@@ -402,6 +511,43 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         "heardback_server_cpu_ms_per_lifecycle": spent["heardback"].ms(1, n),
         "baseline_driver_cpu_ms_per_lifecycle": spent["baseline"].ms(2, n),
         "heardback_driver_cpu_ms_per_lifecycle": spent["heardback"].ms(2, n),
+        "encryption": args.encryption,
+        "warmup_per_side": warm,
+        # Total CPU (worker + dev server + driver) per lifecycle, against the baseline's: the
+        # steadier figure on a CPU-bound 2-core machine.
+        "cpu_ratio": cpu_ratio(spent["baseline"], spent["heardback"]),
+        **(
+            {
+                "plain_s": round(spent["plain"].wall, 2),
+                "plain_per_s": round(n / spent["plain"].wall, 1),
+                "plain_throughput_ratio": round(baseline_s / spent["plain"].wall, 2),
+                "plain_cpu_ratio": cpu_ratio(spent["baseline"], spent["plain"]),
+                "plain_worker_cpu_ms_per_lifecycle": spent["plain"].ms(0, n),
+                "plain_server_cpu_ms_per_lifecycle": spent["plain"].ms(1, n),
+                "plain_driver_cpu_ms_per_lifecycle": spent["plain"].ms(2, n),
+                "plain_decision_to_delivered_p50_ms": round(
+                    quantile(plain_latencies, 0.5) * 1000, 1
+                ),
+                "plain_decision_to_delivered_p95_ms": round(
+                    quantile(plain_latencies, 0.95) * 1000, 1
+                ),
+            }
+            if plain_worker is not None
+            else {}
+        ),
+        # start sent -> acknowledgement at the SMTP server ("time to first response")
+        "first_response_idle_p50_ms": ms_quantile(idle_first, 0.5),
+        "first_response_idle_p95_ms": ms_quantile(idle_first, 0.95),
+        "first_response_load_p50_ms": ms_quantile(loaded["heardback"], 0.5),
+        "first_response_load_p95_ms": ms_quantile(loaded["heardback"], 0.95),
+        **(
+            {
+                "plain_first_response_load_p50_ms": ms_quantile(loaded["plain"], 0.5),
+                "plain_first_response_load_p95_ms": ms_quantile(loaded["plain"], 0.95),
+            }
+            if "plain" in loaded
+            else {}
+        ),
         "messages_missing": len(missing),
         "messages_twice": len(twice),
         "decision_to_delivered_p50_ms": round(quantile(latencies, 0.5) * 1000, 1),
@@ -427,19 +573,25 @@ def _free_port() -> int:
         return port
 
 
-TABLE_HEADER = "| date | lifecycles | dev server pragmas |"
+TABLE_HEADER = "| date | lifecycles | rounds |"
 
 
 def record(path: Path, r: dict[str, Any]) -> None:
+    """One row of the same-run table: the default install (encryption on) and, beside it,
+    encryption off, each against raw Temporal measured in the same rounds."""
     h = r["heardback_history"]
     b = r["baseline_history"]
+    plain = (
+        f"{r['plain_per_s']}/s: {r['plain_throughput_ratio']} (CPU {r['plain_cpu_ratio']})"
+        if "plain_per_s" in r
+        else "-"
+    )
     row = (
-        f"| {r['date']} | {r['candidacies']} | {', '.join(r['sqlite_pragmas']) or 'defaults'} | "
-        f"{r['baseline_per_s']}/s | {r['heardback_per_s']}/s | {r['throughput_ratio']} | "
+        f"| {r['date']} | {r['candidacies']} | {r['rounds']} | {r['baseline_per_s']}/s | "
+        f"{r['heardback_per_s']}/s: {r['throughput_ratio']} (CPU {r['cpu_ratio']}) | {plain} | "
         f"{r['decision_to_delivered_p50_ms']} / {r['decision_to_delivered_p95_ms']} ms | "
+        f"{r['first_response_idle_p95_ms']} / {r['first_response_load_p95_ms']} ms | "
         f"{h['events_per_lifecycle']} ({b['events_per_lifecycle']}) | "
-        f"{h['billable_actions_per_lifecycle']} ({b['billable_actions_per_lifecycle']}) | "
-        f"{r['worker_peak_rss_mb_during_lifecycles']} MB | "
         f"{r['worker_rss_mb_with_open']} MB @ {r['open_candidacies']} | {r['machine']} |\n"
     )
     # Into the lifecycle table (after its last row), or at the end if there is none.
@@ -460,7 +612,19 @@ async def main() -> int:
     parser.add_argument("--candidacies", type=int, default=1000)
     parser.add_argument("--open", type=int, default=10_000, help="open candidacies for RSS")
     parser.add_argument("--latency-samples", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of the two sides")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=12,
+        help="rounds, each side first in turn (more, shorter rounds: steadier)",
+    )
+    parser.add_argument("--warmup", type=int, default=30, help="uncounted lifecycles per side")
+    parser.add_argument(
+        "--encryption",
+        choices=("on", "off", "both"),
+        default="both",
+        help="heardback as installed (on), off, or both side by side (default)",
+    )
     parser.add_argument(
         "--sqlite-pragma", action="append", default=[], help="passed to the dev server"
     )

@@ -47,7 +47,7 @@ def test_the_role_add_benchmark_runs_and_the_role_counts_everyone() -> None:
 def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) -> None:
     notes = tmp_path / "PERFORMANCE.md"
     notes.write_text(
-        "| date | lifecycles | dev server pragmas | ... |\n| --- |\n| an earlier row |\n\nProse.\n"
+        "| date | lifecycles | rounds | ... |\n| --- |\n| an earlier row |\n\nProse.\n"
     )
     done = subprocess.run(
         [
@@ -61,7 +61,9 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) ->
             "--latency-samples",
             "2",
             "--rounds",
-            "2",
+            "3",
+            "--warmup",
+            "1",
             "--record",
             str(notes),
         ],
@@ -76,7 +78,11 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) ->
     assert result["messages_missing"] == 0 and result["messages_twice"] == 0
     assert result["heardback_history"]["events_per_lifecycle"] > 0
     assert result["worker_rss_mb_with_open"] > 0
-    assert result["rounds"] == 2
+    assert result["rounds"] == 3
+    # The default install (encryption on) and encryption off, measured in the same run.
+    assert result["encryption"] == "both" and result["plain_per_s"] > 0
+    assert result["cpu_ratio"] > 0 and result["plain_cpu_ratio"] > 0
+    assert result["first_response_load_p95_ms"] is not None
     lines = notes.read_text().splitlines()
     assert lines[2] == "| an earlier row |" and lines[3].startswith(f"| {result['date']} | 4 |")
     assert lines[-1] == "Prose."  # the new row went into the table, not after the prose

@@ -30,6 +30,7 @@ from tests.conftest import free_port, make_settings
 pytestmark = pytest.mark.devserver
 
 TOKENS = ("tok-alpha-1234567890", "tok-beta-0987654321")
+READ_TOKEN = "tok-read-only-5555555555"
 SECRET = "whsec-test-secret"
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 
@@ -61,6 +62,7 @@ async def gateway(
         "HEARDBACK_TASK_QUEUE": settings.task_queue,
         "HEARDBACK_GATEWAY_PORT": str(http_port),
         "HEARDBACK_API_TOKENS": ",".join(TOKENS),
+        "HEARDBACK_API_READ_TOKENS": READ_TOKEN,
         "HEARDBACK_WEBHOOK_SECRET": SECRET,
         "HEARDBACK_GREENHOUSE_WEBHOOK_SECRETS": SECRET,
         "HEARDBACK_LEVER_WEBHOOK_SECRETS": SECRET,
@@ -222,6 +224,28 @@ async def test_every_operation_but_health_refuses_anonymous_requests(
         signed.text,
     )
     assert wrong.status_code == 401 and wrong.json()["error"] == "unauthorized"
+
+
+async def test_a_read_only_token_reads_and_changes_nothing(gateway: Gateway) -> None:
+    role = f"r-ro-{uuid.uuid4().hex[:6]}"
+    async with gateway.client() as full:
+        assert (await full.post("/v1/roles", json=role_body(role))).status_code == 201
+    async with gateway.client(token=READ_TOKEN) as reader:
+        r = await reader.get(f"/v1/roles/{role}")
+        assert r.status_code == 200 and r.json()["role_id"] == role, r.text
+        assert (await reader.get("/v1/overdue")).status_code == 200
+        for method, path, body in [
+            ("POST", "/v1/roles", role_body(f"{role}-x")),
+            ("POST", f"/v1/roles/{role}/close", {"reason": "filled"}),
+            ("POST", f"/v1/roles/{role}/candidates", {"candidate": {"id": "c-1"}}),
+        ]:
+            r = await reader.request(method, path, json=body)
+            assert r.status_code == 403, (method, path, r.status_code)
+            assert r.json()["error"] == "forbidden"
+    async with gateway.client() as full:  # nothing it was refused happened
+        summary = (await full.get(f"/v1/roles/{role}")).json()
+        assert summary["status"] == "open"
+        assert (await full.get(f"/v1/roles/{role}-x")).status_code == 404
 
 
 async def test_request_ids_are_echoed_or_made(gateway: Gateway) -> None:

@@ -35,7 +35,7 @@ from heardback.gateway.errors import add_error_handlers
 from heardback.gateway.events_doc import add_webhooks
 from heardback.gateway.request_ids import request_ids
 from heardback.gateway.webhooks import DedupeStore
-from heardback.runtime.settings import Settings, tokens
+from heardback.runtime.settings import Settings, read_tokens, tokens
 from heardback.starter.client import HeardbackClient
 
 log = structlog.get_logger("heardback.gateway")
@@ -114,6 +114,7 @@ def create_app(settings: Settings, *, client: HeardbackClient | None = None) -> 
     app.state.settings = settings
     app.state.holder = ClientHolder(settings, client)
     app.state.tokens = [t.encode() for t in tokens(settings)]
+    app.state.read_tokens = [t.encode() for t in read_tokens(settings)]
     app.state.dedupe = None  # opened by the lifespan
     app.state.ats = None  # the provider webhooks' store, opened on first use
     app.state.inbound = None  # started by the lifespan when HEARDBACK_INBOUND_SMTP_PORT is set

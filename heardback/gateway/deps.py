@@ -116,11 +116,18 @@ async def authorised(
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
     given = creds.credentials.encode()
     # Compare against every token, always, in constant time: nothing to learn from timing.
-    matched = False
+    matched = reader = False
     for token in request.app.state.tokens:
         matched |= hmac.compare_digest(token, given)
-    if not matched:
+    for token in request.app.state.read_tokens:
+        reader |= hmac.compare_digest(token, given)
+    if not matched and not reader:
         raise ApiError(401, "unauthorized", "the bearer token is not accepted")
+    if not matched and request.method not in READ_METHODS:
+        raise ApiError(403, "forbidden", "this token may only read (GET): use a full token")
+
+
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 AUTH = Depends(authorised)  # in a route's or router's `dependencies`

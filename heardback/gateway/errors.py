@@ -42,6 +42,7 @@ class ErrorBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "the body is not readable (e.g. not UTF-8 JSON)"},
     401: {"model": ErrorBody, "description": "missing or wrong bearer token"},
+    403: {"model": ErrorBody, "description": "a read-only token on a call that changes something"},
     404: {"model": ErrorBody, "description": "no such role or candidacy"},
     409: {"model": ErrorBody, "description": "refused: well-formed but not allowed now"},
     422: {"model": ErrorBody, "description": "the body does not match the contract"},

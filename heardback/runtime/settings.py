@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # Bearer tokens accepted by the gateway, comma-separated. None set: every call but health
     # is refused (`make run` generates one into var/gateway-token when this is empty).
     api_tokens: SecretStr | None = None
+    # Read-only bearer tokens (comma-separated): GET only (a role's summary, a candidacy's
+    # status, the overdue list, the provider events); anything else is 403.
+    api_read_tokens: SecretStr | None = None
     # Shared secret of the ATS webhook (HMAC-SHA256 of the raw body); None: webhooks refused.
     webhook_secret: SecretStr | None = None
     webhook_dedupe_path: Path = Path("var/webhooks.sqlite3")
@@ -229,6 +232,11 @@ class Settings(BaseSettings):
 def tokens(settings: Settings) -> list[str]:
     """The gateway's accepted bearer tokens."""
     return _split(settings.api_tokens)
+
+
+def read_tokens(settings: Settings) -> list[str]:
+    """The gateway's read-only bearer tokens."""
+    return _split(settings.api_read_tokens)
 
 
 def codec_tokens(settings: Settings) -> list[str]:

@@ -59,6 +59,18 @@ DELIVERY_TIMEOUT = timedelta(seconds=30)
 HISTORY_EVENTS_BEFORE_CONTINUE = 2_000
 
 
+def _patches_followed() -> list[str]:
+    """The patches this run follows. Asked one by one, every patch costs each new candidacy a
+    marker and a `TemporalChangeVersion` upsert (a visibility write): four of each by 1.5
+    (docs/PERFORMANCE.md). From 1.6 a new run asks one bundle patch, which stands for every patch
+    listed with it, and records one marker. A run that began earlier has no bundle marker, so its
+    patches are asked one by one in their old order, as its history answers them."""
+    for bundle, covered in policy.PATCH_BUNDLES:
+        if workflow.patched(bundle):
+            return list(covered)
+    return [p for p in policy.CURRENT_PATCHES if workflow.patched(p)]
+
+
 def _refused_status(reason: str, now: datetime) -> Status:
     return Status(
         workflow_id=workflow.info().workflow_id,
@@ -105,7 +117,7 @@ class Candidacy:
         self._published.seed(workflow.info().typed_search_attributes)
         # The patches this run follows (asked once per run: a run that began before a patch
         # keeps the old behaviour until it continues as new).
-        patched = [p for p in policy.CURRENT_PATCHES if workflow.patched(p)]
+        patched = _patches_followed()
         if inp.carried_state is not None:
             self._s = inp.carried_state
             self._s.patched = patched

@@ -80,6 +80,11 @@ SILENCE_MARGIN = timedelta(hours=1)
 # events URL is configured).
 PATCH_EVENTS = "events-out-1.5"
 CURRENT_PATCHES = (PATCH_MAIL, PATCH_SCREENING, PATCH_SILENCE, PATCH_EVENTS)
+# PATCH_BUNDLES (1.6), newest first: a run that began on a build with a bundle asks only the
+# bundle (one marker) and follows every patch it covers. A later patch P is added to
+# CURRENT_PATCHES and gets a new bundle in front, ("patches-1.7", (*CURRENT_PATCHES,)); the older
+# bundles stay, for the runs that began under them.
+PATCH_BUNDLES: tuple[tuple[str, tuple[str, ...]], ...] = (("patches-1.6", CURRENT_PATCHES),)
 DAY = timedelta(days=1)
 REFERENCES_KEPT = 20
 
