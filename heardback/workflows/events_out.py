@@ -15,10 +15,8 @@ from temporalio.common import RawValue, RetryPolicy, VersioningBehavior
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
-
     from heardback.workflows import contract, errors
-    from heardback.workflows.decoding import describe_errors
+    from heardback.workflows.decoding import decode
     from heardback.workflows.models import EventPosted, OutboundEvent
 
 # Receivers are often down for minutes (a deploy) and sometimes for hours: back off to every
@@ -38,21 +36,8 @@ POST_TIMEOUT = timedelta(seconds=30)
 class EventOut:
     @workflow.run
     async def run(self, raw: RawValue) -> EventPosted:
-        try:
-            data = workflow.payload_converter().from_payload(raw.payload)
-            event = OutboundEvent.model_validate(data)
-        except ValidationError as err:
-            raise ApplicationError(
-                f"event input refused: {describe_errors(err)}",
-                type=errors.ERR_INVALID_PAYLOAD,
-                non_retryable=True,
-            ) from None
-        except Exception as err:
-            raise ApplicationError(
-                f"event input is not JSON: {type(err).__name__}",
-                type=errors.ERR_INVALID_PAYLOAD,
-                non_retryable=True,
-            ) from None
+        # Unreadable (or sealed with an erased candidate's key): fails as InvalidPayload.
+        event = decode(raw, OutboundEvent)
         try:
             posted: EventPosted = await workflow.execute_activity(
                 contract.ACTIVITY_POST_EVENT,
