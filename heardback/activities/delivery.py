@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from heardback.activities.ledger import Ledger
 from heardback.activities.render import Renderer
 from heardback.activities.transport import Transport
-from heardback.runtime import events, metrics
+from heardback.runtime import events, metrics, tenants
 from heardback.runtime.settings import Settings
 from heardback.workflows.contract import ACTIVITY_DELIVER
 from heardback.workflows.errors import (
@@ -156,8 +156,10 @@ class DeliveryActivities:
         a retried attempt emits nothing twice). A delivered message whose events cannot be
         started (Temporal unreachable) raises, so the attempt is retried and emits them then;
         a failed one is reported to its candidacy regardless."""
-        settings = self._events
-        if settings is None or not events.events_enabled(settings):
+        if self._events is None:
+            return
+        settings, tenant = tenants.settings_for_role(self._events, req.role_id)
+        if not events.events_enabled(settings):
             return
         msg = req.message
         now = datetime.now(UTC)
@@ -170,10 +172,18 @@ class DeliveryActivities:
         out: list[OutboundEvent] = []
         if outcome == "delivered":
             data = {**about, "delivered_at": now.isoformat()}
-            out.append(events.make_event(settings, "message.delivered", msg.message_id, now, data))
+            out.append(
+                events.make_event(
+                    settings, "message.delivered", msg.message_id, now, data, tenant=tenant
+                )
+            )
         else:
             data = {**about, "failure": outcome}
-            out.append(events.make_event(settings, "message.failed", msg.message_id, now, data))
+            out.append(
+                events.make_event(
+                    settings, "message.failed", msg.message_id, now, data, tenant=tenant
+                )
+            )
         content = msg.content
         if msg.kind == "escalation" and content.reason in DEADLINE_REASONS:
             overdue = content.overdue_since.isoformat() if content.overdue_since else None
@@ -185,7 +195,11 @@ class DeliveryActivities:
                 "escalation_message_id": msg.message_id,
             }
             key = msg.message_id
-            out.append(events.make_event(settings, "deadline.missed", key, msg.queued_at, missed))
+            out.append(
+                events.make_event(
+                    settings, "deadline.missed", key, msg.queued_at, missed, tenant=tenant
+                )
+            )
         client = activity.client()
         try:
             for event in out:

@@ -23,7 +23,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from heardback.runtime import events
+from heardback.runtime import events, tenants
 from heardback.runtime.settings import Settings
 from heardback.workflows.contract import ACTIVITY_ANNOUNCE_EVENT, ACTIVITY_POST_EVENT
 from heardback.workflows.errors import ERR_EVENT_REJECTED, ERR_EVENTS_OFF
@@ -43,7 +43,7 @@ class EventActivities:
 
     @activity.defn(name=ACTIVITY_POST_EVENT)
     async def post_event(self, event: OutboundEvent) -> EventPosted:
-        settings = self._settings
+        settings = self._settings_of(event)
         secrets = events.event_secrets(settings)
         if not settings.events_url or not secrets:
             raise ApplicationError(
@@ -82,12 +82,33 @@ class EventActivities:
             f"the receiver answered {code}", type=ERR_EVENT_REJECTED, non_retryable=True
         )
 
+    def _settings_of(self, event: OutboundEvent) -> Settings:
+        """The settings of the event's tenant (its URL and secrets); a tenant since removed
+        from the tenants file has none: the event is refused for good, not retried forever."""
+        try:
+            return tenants.settings_for(self._settings, event.tenant)
+        except KeyError:
+            raise ApplicationError(
+                "the event's tenant is no longer in HEARDBACK_TENANTS_FILE",
+                type=ERR_EVENTS_OFF,
+                non_retryable=True,
+            ) from None
+
     @activity.defn(name=ACTIVITY_ANNOUNCE_EVENT)
     async def announce_event(self, event: OutboundEvent) -> bool:
         """A candidacy's own event (local activity): start its workflow, or nothing when events
-        are off. The event's give_up_after comes from this worker's settings."""
-        event.give_up_after = self._settings.events_give_up_after
-        return await events.emit(activity.client(), self._settings, event)
+        are off (for its tenant: the role id's). The event's give_up_after comes from this
+        worker's settings."""
+        role = event.data.get("role_id")
+        settings, tenant = (
+            tenants.settings_for_role(self._settings, role)
+            if isinstance(role, str)
+            else (self._settings, None)
+        )
+        if tenant is not None:
+            event.tenant, event.data = tenant, events.for_tenant(tenant, event.data)
+        event.give_up_after = settings.events_give_up_after
+        return await events.emit(activity.client(), settings, event)
 
 
 def _retry_after(response: httpx.Response) -> timedelta | None:

@@ -29,12 +29,13 @@ from heardback.gateway import (
     routes_roles,
     routes_webhooks,
 )
-from heardback.gateway.ats_worker import configured_key, run_ats_worker
+from heardback.gateway.ats_worker import needs_ats_worker, run_ats_worker
 from heardback.gateway.deps import ClientHolder, known_query_only, secret_of
 from heardback.gateway.errors import add_error_handlers
 from heardback.gateway.events_doc import add_webhooks
 from heardback.gateway.request_ids import request_ids
 from heardback.gateway.webhooks import DedupeStore
+from heardback.runtime import tenants
 from heardback.runtime.settings import Settings, read_tokens, tokens
 from heardback.starter.client import HeardbackClient
 
@@ -51,7 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.dedupe = DedupeStore(
             settings.webhook_dedupe_path, keep=timedelta(days=settings.webhook_dedupe_days)
         )
-    if not app.state.tokens:
+    if not app.state.tokens and not tenants.load(settings):
         log.warning("gateway_no_tokens", detail="HEARDBACK_API_TOKENS is empty: all refused")
     if app.state.pages.signer is None:
         log.warning("gateway_no_link_keys", detail="HEARDBACK_LINK_KEYS unset: pages refuse links")
@@ -64,11 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.inbound.start()
         log.info("inbound_smtp_listening", port=settings.inbound_smtp_port)
     stopping, ats_worker = asyncio.Event(), None
-    if (
-        settings.lever_webhook_secrets is not None
-        or settings.ashby_webhook_secrets is not None
-        or configured_key(settings.greenhouse_api_key) is not None
-    ):
+    if needs_ats_worker(settings):
         # Lever's and Ashby's events are handled by workflows whose activities read the
         # provider's API and this gateway's provider store: this process runs them.
         ats_worker = asyncio.create_task(
@@ -112,6 +109,9 @@ def create_app(settings: Settings, *, client: HeardbackClient | None = None) -> 
         dependencies=[Depends(known_query_only)],
     )
     app.state.settings = settings
+    configured = tenants.load(settings)  # a wrong tenants file stops the start, with where
+    if configured:
+        log.info("gateway_tenants", tenants=sorted(configured.specs))
     app.state.holder = ClientHolder(settings, client)
     app.state.tokens = [t.encode() for t in tokens(settings)]
     app.state.read_tokens = [t.encode() for t in read_tokens(settings)]

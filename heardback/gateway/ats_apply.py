@@ -6,7 +6,7 @@ answer, recorded; only an error of Temporal's raises, so the provider retries.""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ from temporalio.api.common.v1 import Payload
 
 from heardback.gateway.ats_plan import Plan
 from heardback.gateway.ats_store import AtsStore
-from heardback.runtime import events
+from heardback.runtime import events, tenants
 from heardback.runtime.settings import Settings
 from heardback.starter.client import HeardbackClient
 from heardback.workflows import contract
@@ -48,12 +48,43 @@ class Applied:
 
 @dataclass
 class Tenant:
-    """Who applies the events: the client, the store, the tenant's settings, the provider."""
+    """Who applies the events: the client, the store, the tenant's settings, the provider, and
+    the tenant (None: the single tenant) under whose prefix its ids are kept."""
 
     client: HeardbackClient
     store: AtsStore
     settings: Settings
     provider: str
+    tenant: str | None = None
+
+    @property
+    def store_provider(self) -> str:
+        """The provider as the store keys it (`acme/greenhouse`): tenants never share links."""
+        return tenants.provider_key(self.tenant, self.provider)
+
+    def role(self, role_id: str) -> str:
+        """A provider-derived role id under the tenant's prefix (ids already under it, as the
+        store hands them back, are kept)."""
+        return (
+            role_id if tenants.owns(self.tenant, role_id) else tenants.scoped(self.tenant, role_id)
+        )
+
+
+_SCOPED_ARGS = ("role_id", "application")
+
+
+def scoped_plan(t: Tenant, plan: Plan) -> Plan:
+    """The plan with its role ids (and the application keys built from them) under the
+    tenant's prefix; unchanged for the single tenant."""
+    if t.tenant is None:
+        return plan
+    steps = [
+        (step, {k: t.role(v) if k in _SCOPED_ARGS and isinstance(v, str) else v
+                for k, v in args.items()})
+        for step, args in plan.steps
+    ]  # fmt: skip
+    application = None if plan.application is None else t.role(plan.application)
+    return replace(plan, steps=steps, application=application)
 
 
 async def seal(client: HeardbackClient, body: bytes) -> bytes:
@@ -82,6 +113,7 @@ async def apply_plan(
     that sent the event only ever hears 200."""
     if plan.handling == "ignore":
         return Applied("ignored", plan.reason)
+    plan = scoped_plan(t, plan)
     if plan.application and plan.occurred_at:
         later = await asyncio.to_thread(t.store.newer_applied, plan.application, plan.occurred_at)
         if later is not None:
@@ -123,6 +155,7 @@ async def tell_refused(
         datetime.now(UTC),
         {**data, **extra},
         sealed_for=workflow_id,
+        tenant=t.tenant,
     )
     await events.emit(t.client.temporal, t.settings, event)
 
@@ -165,13 +198,17 @@ def _target(a: dict[str, Any]) -> str | None:
 
 
 async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
-    client, store, settings, provider = t.client, t.store, t.settings, t.provider
+    client, store, settings, provider = t.client, t.store, t.settings, t.store_provider
     if step == "open_role":
         company, contact = settings.default_company, settings.default_contact_email
         if not company or not contact:
+            where = (
+                "HEARDBACK_DEFAULT_COMPANY and HEARDBACK_DEFAULT_CONTACT_EMAIL"
+                if t.tenant is None
+                else f"company and contact_email in [tenants.{t.tenant}] of the tenants file"
+            )
             raise NeedsOperator(
-                "a new job needs the tenant's defaults to open its role: set "
-                "HEARDBACK_DEFAULT_COMPANY and HEARDBACK_DEFAULT_CONTACT_EMAIL, then retry"
+                f"a new job needs the tenant's defaults to open its role: set {where}, then retry"
             )
         await client.open_role(
             RoleInput(
@@ -293,7 +330,7 @@ async def _interviews(t: Tenant, a: dict[str, Any]) -> Applied:
     """Rounds that took place in the ATS, recorded on the application's candidacy once each, at
     the candidacy's current stage (the ATS's interview carries no stage name)."""
     linked = await asyncio.to_thread(
-        t.store.candidacy_of_application, t.provider, a["candidate_id"]
+        t.store.candidacy_of_application, t.store_provider, a["candidate_id"]
     )
     role = next((r for r, _ in linked), None)
     if role is None:

@@ -168,13 +168,18 @@ class AtsStore:
         with self._lock:
             self._db.execute("DELETE FROM ats_events WHERE event_key = ?", (key,))
 
-    def events(self, status: str | None = None, limit: int = 100) -> list[EventRecord]:
+    def events(
+        self, status: str | None = None, limit: int = 100, provider_prefix: str | None = None
+    ) -> list[EventRecord]:
+        """The newest events; only those whose provider starts with `provider_prefix` (a
+        tenant's, `acme/`) when given."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT event_key, provider, action, header_id, received_at, status, reason, "
                 "body IS NOT NULL FROM ats_events WHERE (? IS NULL OR status = ?) "
+                "AND (? IS NULL OR substr(provider, 1, length(?)) = ?) "
                 "ORDER BY received_at DESC LIMIT ?",
-                (status, status, limit),
+                (status, status, provider_prefix, provider_prefix, provider_prefix, limit),
             ).fetchall()
         return [_record(r) for r in rows]
 

@@ -18,6 +18,7 @@ import contextlib
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from heardback.gateway.ats_plan import Plan, Unusable
 from heardback.gateway.ats_store import AtsStore
 from heardback.gateway.deps import ClientHolder
 from heardback.gateway.provider_api import Gone, NotAllowed, ProviderApi, TryLater
+from heardback.runtime import tenants
 from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import ensure_interval_schedule
 from heardback.workflows import contract
@@ -52,11 +54,11 @@ from heardback.workflows.harvest_poll import (
     ACTIVITY as ACTIVITY_HARVEST,
 )
 from heardback.workflows.harvest_poll import (
-    SCHEDULE_ID,
     HarvestPoll,
     HarvestPollInput,
     HarvestPollResult,
     HarvestWindow,
+    schedule_id,
 )
 from heardback.workflows.models import InterviewCompleted, SubmitFeedback, Via
 
@@ -100,12 +102,20 @@ class AtsActivities:
         self._store = store
         self._holder = holder
         self._settings = settings
+        # Keyed by provider for the single tenant, "<tenant>/<provider>" for a tenant's.
         self._apis = apis if apis is not None else {}
 
-    def _api(self, provider: str) -> ProviderApi | None:
-        if provider not in self._apis:
-            self._apis[provider] = api_of(self._settings, provider)
-        return self._apis[provider]
+    def _settings_of(self, tenant: str | None) -> Settings:
+        try:
+            return tenants.settings_for(self._settings, tenant)
+        except KeyError:
+            raise NeedsOperator(f"tenant {tenant!r} is not in HEARDBACK_TENANTS_FILE") from None
+
+    def _api(self, provider: str, tenant: str | None = None) -> ProviderApi | None:
+        key = tenants.provider_key(tenant, provider)
+        if key not in self._apis:
+            self._apis[key] = api_of(self._settings_of(tenant), provider)
+        return self._apis[key]
 
     async def _plan(self, ref: AtsEventRef, body: bytes) -> tuple[Plan, str]:
         """The event's plan, and the request id its commands carry."""
@@ -122,20 +132,27 @@ class AtsActivities:
         return await self._resolve(ref, event), rid
 
     async def _resolve(self, ref: AtsEventRef, event: dict[str, Any]) -> Plan:
-        as_written = self._settings.ats_rejection_reasons == "as_written"
+        as_written = self._settings_of(ref.tenant).ats_rejection_reasons == "as_written"
         store = self._store()
         if ref.provider == lever.PROVIDER:
-            api = self._api(lever.PROVIDER)
+            api = self._api(lever.PROVIDER, ref.tenant)
             if api is None:
-                raise NeedsOperator("set HEARDBACK_LEVER_API_KEY: Lever's events carry ids only")
+                where = (
+                    "HEARDBACK_LEVER_API_KEY"
+                    if ref.tenant is None
+                    else f"lever_api_key in [tenants.{ref.tenant}]"
+                )
+                raise NeedsOperator(f"set {where}: Lever's events carry ids only")
             opp = lever.opportunity_of(event)
             linked = await asyncio.to_thread(
-                store.candidacy_of_application, lever.PROVIDER, lever.candidate_id(opp)
+                store.candidacy_of_application,
+                tenants.provider_key(ref.tenant, lever.PROVIDER),
+                lever.candidate_id(opp),
             )
             return await lever.resolve(event, api, linked=linked, reasons_as_written=as_written)
         if ref.provider == ashby.PROVIDER:
             return await ashby.resolve(
-                event, self._api(ashby.PROVIDER), reasons_as_written=as_written
+                event, self._api(ashby.PROVIDER, ref.tenant), reasons_as_written=as_written
             )
         raise NeedsOperator(f"no provider {ref.provider!r}")
 
@@ -154,7 +171,7 @@ class AtsActivities:
         client = await self._holder.get()
         try:
             plan, rid = await self._plan(ref, await unseal(client, kept))
-            tenant = Tenant(client, store, self._settings, ref.provider)
+            tenant = Tenant(client, store, self._settings_of(ref.tenant), ref.provider, ref.tenant)
             done = await apply_plan(tenant, plan, rid, event_key=ref.event_key)
         except TryLater as err:
             raise ApplicationError(
@@ -181,9 +198,13 @@ class AtsActivities:
     async def harvest_poll(self, window: HarvestWindow) -> HarvestPollResult:
         """Greenhouse's interviews and scorecards updated since the window's start, recorded on
         their candidacies (see heardback.gateway.harvest for what is taken, and what is not)."""
-        api = self._api("harvest")
+        try:
+            settings = self._settings_of(window.tenant)
+        except NeedsOperator as err:
+            raise ApplicationError(str(err), type="NotAllowed", non_retryable=True) from None
+        api = self._api("harvest", window.tenant)
         if api is None:
-            raise ApplicationError("set HEARDBACK_GREENHOUSE_API_KEY", type="NotAllowed")
+            raise ApplicationError("no Greenhouse Harvest API key is set", type="NotAllowed")
         since = window.updated_after.isoformat().replace("+00:00", "Z")
         try:
             interviews = await api.get_list(
@@ -209,18 +230,18 @@ class AtsActivities:
             ) from None
         except NotAllowed as err:
             raise ApplicationError(err.reason, type="NotAllowed", non_retryable=True) from None
-        questions = harvest.questions_of(self._settings.greenhouse_feedback_questions)
+        questions = harvest.questions_of(settings.greenhouse_feedback_questions)
         found = harvest.rounds(interviews, {c.get("id"): c for c in cards}, apps, questions)
         result = HarvestPollResult(not_ours=len(wanted) - len(apps))
         client = await self._holder.get()
-        tenant = Tenant(client, self._store(), self._settings, "greenhouse_harvest")
+        tenant = Tenant(client, self._store(), settings, "greenhouse_harvest", window.tenant)
         counts = Counter([await _apply_round(tenant, r) for r in found])
         result.interviews_recorded = counts["recorded"]
         result.feedback_submitted = counts["feedback"]
         result.unchanged = counts["unchanged"]
         result.refused = counts["refused"]
         result.not_ours += counts["not_ours"]
-        log.info("harvest_polled", **result.model_dump())
+        log.info("harvest_polled", tenant=window.tenant, **result.model_dump())
         return result
 
     @activity.defn(name=ACTIVITY_DEAD_LETTER)
@@ -237,6 +258,7 @@ async def _apply_round(t: Tenant, r: harvest.Round) -> str:
     tenant's own system (`command.refused`, sealed with the candidacy's key)."""
     client = t.client
     command = "interview_completed"
+    r = replace(r, role_id=t.role(r.role_id))
     try:
         st = await client.status(r.role_id, r.candidate_id)
         known = next((iv for iv in st.interviews if iv.interview_id == r.interview_id), None)
@@ -312,8 +334,8 @@ async def run_ats_worker(
     else:
         return
     acts = AtsActivities(store, holder, settings)
-    if configured_key(settings.greenhouse_api_key):
-        await ensure_harvest_schedule(client.temporal, settings)
+    for tenant in harvest_tenants(settings):
+        await ensure_harvest_schedule(client.temporal, settings, tenant)
     worker = Worker(
         client.temporal,
         task_queue=settings.ats_task_queue,
@@ -328,20 +350,44 @@ async def run_ats_worker(
     await acts.close()
 
 
-async def ensure_harvest_schedule(temporal: Client, settings: Settings) -> None:
-    """The schedule that reads Greenhouse's interviews and scorecards every
+def harvest_tenants(settings: Settings) -> list[str | None]:
+    """Whose Harvest is read: the single tenant's (a global key) and each tenant's with a key."""
+    found: list[str | None] = []
+    if configured_key(settings.greenhouse_api_key):
+        found.append(None)
+    for tenant, spec in tenants.load(settings).specs.items():
+        if configured_key(spec.greenhouse_api_key):
+            found.append(tenant)
+    return found
+
+
+def needs_ats_worker(settings: Settings) -> bool:
+    """Whether any tenant (or the single one) has events that need a provider's API."""
+    everyone = [settings] + [
+        tenants.settings_for(settings, t) for t in tenants.load(settings).specs
+    ]
+    return bool(harvest_tenants(settings)) or any(
+        s.lever_webhook_secrets is not None or s.ashby_webhook_secrets is not None for s in everyone
+    )
+
+
+async def ensure_harvest_schedule(
+    temporal: Client, settings: Settings, tenant: str | None = None
+) -> None:
+    """The schedule that reads a tenant's Greenhouse interviews and scorecards every
     `greenhouse_poll_interval` (created once; its interval follows the setting, an operator's
     pause is kept). A failure is logged: webhooks still work, and the next start retries."""
     every = settings.greenhouse_poll_interval
+    sid = schedule_id(tenant)
     action = ScheduleActionStartWorkflow(
         HarvestPoll.run,
-        HarvestPollInput(window=every * 2),
-        id=SCHEDULE_ID,
+        HarvestPollInput(window=every * 2, tenant=tenant),
+        id=sid,
         task_queue=settings.ats_task_queue,
     )
     try:
-        done = await ensure_interval_schedule(temporal, SCHEDULE_ID, action, every)
+        done = await ensure_interval_schedule(temporal, sid, action, every)
     except Exception as err:
-        log.warning("harvest_schedule_not_ensured", error=type(err).__name__)
+        log.warning("harvest_schedule_not_ensured", tenant=tenant, error=type(err).__name__)
         return
-    log.info("harvest_schedule_ready", schedule_id=SCHEDULE_ID, action=done, every=str(every))
+    log.info("harvest_schedule_ready", schedule_id=sid, action=done, every=str(every))

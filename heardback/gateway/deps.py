@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -17,10 +18,12 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from heardback.gateway.errors import ApiError
 from heardback.gateway.request_ids import request_id
 from heardback.gateway.webhooks import DedupeStore
+from heardback.runtime import tenants
 from heardback.runtime.converter import data_converter
 from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import connect_options
 from heardback.starter.client import HeardbackClient
+from heardback.workflows.models import check_id
 
 # --- the client, connected lazily (the gateway starts even while Temporal is down) -------------
 
@@ -108,10 +111,38 @@ RequestId = Annotated[str, Depends(this_request_id)]
 _bearer = HTTPBearer(auto_error=False, description="a token from HEARDBACK_API_TOKENS")
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Whose request this is: a tenant's token reaches only that tenant's roles, by the ids the
+    tenant uses (kept inside heardback under its prefix, `acme.r1`); the operator's tokens
+    (HEARDBACK_API_TOKENS) reach every role by heardback's own ids."""
+
+    tenant: str | None = None
+    read_only: bool = False
+
+    def role(self, role_id: str) -> str:
+        """The role id as heardback keeps it (422 when, prefixed, it is too long)."""
+        inside = tenants.scoped(self.tenant, role_id)
+        try:
+            return check_id(inside)
+        except ValueError:
+            room = 96 - len(tenants.scoped(self.tenant, ""))
+            raise ApiError(
+                422, "invalid_input", f"role ids of this tenant are at most {room} characters"
+            ) from None
+
+    def out(self, role_id: str) -> str:
+        """The role id as the caller knows it."""
+        return tenants.unscoped(self.tenant, role_id)
+
+    def owns(self, role_id: str | None) -> bool:
+        return self.tenant is None or (role_id is not None and tenants.owns(self.tenant, role_id))
+
+
 async def authorised(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
+) -> Scope:
     if creds is None or creds.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
     given = creds.credentials.encode()
@@ -121,16 +152,27 @@ async def authorised(
         matched |= hmac.compare_digest(token, given)
     for token in request.app.state.read_tokens:
         reader |= hmac.compare_digest(token, given)
-    if not matched and not reader:
+    found: Scope | None = None
+    for token, tenant, read_only in tenants.load(request.app.state.settings).token_scopes():
+        if hmac.compare_digest(token, given):
+            found = Scope(tenant, read_only)
+    if matched:
+        found = Scope()
+    elif found is None and reader:
+        found = Scope(read_only=True)
+    if found is None:
         raise ApiError(401, "unauthorized", "the bearer token is not accepted")
-    if not matched and request.method not in READ_METHODS:
+    if found.read_only and request.method not in READ_METHODS:
         raise ApiError(403, "forbidden", "this token may only read (GET): use a full token")
+    return found
 
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 AUTH = Depends(authorised)  # in a route's or router's `dependencies`
+# A route's parameter: who is asking (the same dependency, run once per request).
+Scoped = Annotated[Scope, Depends(authorised)]
 
 
 # --- unknown query parameters ----------------------------------------------------------------

@@ -27,6 +27,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from heardback.runtime import tenants
 from heardback.runtime.settings import Settings, _split
 from heardback.workflows import contract
 from heardback.workflows.models import EventType, OutboundEvent
@@ -48,14 +49,24 @@ def events_enabled(settings: Settings) -> bool:
     return bool(settings.events_url) and bool(event_secrets(settings))
 
 
+def any_enabled(settings: Settings) -> bool:
+    """Whether any tenant (or the single one) has events on: then the events worker runs."""
+    return events_enabled(settings) or any(
+        events_enabled(tenants.settings_for(settings, t)) for t in tenants.load(settings).specs
+    )
+
+
 def body_of(event: OutboundEvent) -> bytes:
-    """The bytes posted: the event without heardback's own bookkeeping (`give_up_after`)."""
-    doc = {
+    """The bytes posted: the event without heardback's own bookkeeping (`give_up_after`);
+    a tenant's event says whose it is (`tenant`)."""
+    doc: dict[str, Any] = {
         "id": event.id,
         "type": event.type,
         "occurred_at": event.occurred_at.isoformat(),
         "data": event.data,
     }
+    if event.tenant is not None:
+        doc["tenant"] = event.tenant
     return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -111,6 +122,7 @@ def make_event(
     data: dict[str, Any],
     *,
     sealed_for: str | None = None,
+    tenant: str | None = None,
 ) -> OutboundEvent:
     """An event whose id is `<type>:<key>`: the same key always names the same fact.
 
@@ -118,16 +130,29 @@ def make_event(
     data key, so a candidate's erasure does not stop `candidacy.finished: erased`. An event
     whose text may quote the candidate's data (a refusal's reason can quote a feedback line)
     names its candidacy in `sealed_for`: its id becomes `<type>:<workflow id>/<key>` and its
-    payloads are sealed with that candidacy's key, erased with it."""
+    payloads are sealed with that candidacy's key, erased with it.
+
+    A tenant's event (`tenant`) is posted to that tenant's URL with its secrets, and names its
+    role as the tenant does (`r1`, not heardback's `acme.r1`); `settings` are then the
+    tenant's (:func:`heardback.runtime.tenants.settings_for`)."""
     if sealed_for:
         key = f"{sealed_for}/{key}"
     return OutboundEvent(
         id=f"{event_type}:{key}",
         type=event_type,
         occurred_at=occurred_at,
-        data=data,
+        data=for_tenant(tenant, data),
         give_up_after=settings.events_give_up_after,
+        tenant=tenant,
     )
+
+
+def for_tenant(tenant: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data as its tenant reads it: the role id without heardback's prefix."""
+    role = data.get("role_id")
+    if tenant is None or not isinstance(role, str):
+        return data
+    return {**data, "role_id": tenants.unscoped(tenant, role)}
 
 
 async def emit(client: Client, settings: Settings, event: OutboundEvent) -> bool:

@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     # is not sent when there are none, so nobody gets two rejections.
     ats_sends: str = Field(default="", pattern=_ATS_SENDS)
 
+    # Several companies on one heardback: a TOML file of [tenants.<id>] tables, each with its
+    # own API tokens, provider secrets and keys, defaults and events URL (README, "Tenants").
+    # Unset: one tenant, configured by these settings.
+    tenants_file: Path | None = None
+
     # Events out: heardback posts message.delivered, message.failed, deadline.missed,
     # candidacy.finished and command.refused to this URL, signed with events_secrets
     # (comma-separated; every one signs, so a receiver rotating keys accepts either). Unset URL

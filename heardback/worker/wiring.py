@@ -22,7 +22,7 @@ from heardback.activities.roles import RoleActivities
 from heardback.activities.transport import FileTransport, SmtpTransport, Transport
 from heardback.runtime.codec import EnvelopeCodec
 from heardback.runtime.converter import DATA_CONVERTER
-from heardback.runtime.events import events_enabled
+from heardback.runtime.events import any_enabled
 from heardback.runtime.links import LinkSigner
 from heardback.runtime.settings import Settings, link_keys
 from heardback.worker.versioning import deployment_config, deployment_version, make_current
@@ -191,7 +191,7 @@ def build_event_worker(
     activity that posts it. None when events are off. Its own queue and slots, so a receiver
     that hangs never holds a delivery back; in the same Worker Deployment version as the main
     worker, started beside it by the same process."""
-    if not events_enabled(settings):
+    if not any_enabled(settings):
         return None
     acts = events or EventActivities(settings)
     return Worker(

@@ -40,6 +40,8 @@ class AtsEventRef(BaseModel):
 
     provider: str = Field(max_length=40)
     event_key: str = Field(max_length=200)
+    # Added with tenants: whose event (its API key and defaults); None: the single tenant's.
+    tenant: str | None = Field(default=None, max_length=40)
 
 
 class AtsEventOutcome(BaseModel):

@@ -27,11 +27,18 @@ SCHEDULED_AT = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
 class HarvestPollInput(BaseModel):
     window: timedelta = timedelta(minutes=20)  # how far back each run reads
+    tenant: str | None = None  # added with tenants: whose Harvest (None: the single tenant's)
 
 
 class HarvestWindow(BaseModel):
     updated_after: datetime
     updated_before: datetime
+    tenant: str | None = None
+
+
+def schedule_id(tenant: str | None) -> str:
+    """One schedule per tenant with a Harvest key (`heardback-harvest-poll-acme`)."""
+    return SCHEDULE_ID if tenant is None else f"{SCHEDULE_ID}-{tenant}"
 
 
 class HarvestPollResult(BaseModel):
@@ -51,7 +58,9 @@ class HarvestPoll:
         until = workflow.info().typed_search_attributes.get(SCHEDULED_AT) or workflow.now()
         result: HarvestPollResult = await workflow.execute_activity(
             ACTIVITY,
-            HarvestWindow(updated_after=until - inp.window, updated_before=until),
+            HarvestWindow(
+                updated_after=until - inp.window, updated_before=until, tenant=inp.tenant
+            ),
             start_to_close_timeout=timedelta(minutes=5),
             schedule_to_close_timeout=timedelta(minutes=30),
             retry_policy=RetryPolicy(

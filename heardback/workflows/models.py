@@ -26,14 +26,15 @@ from pydantic import (
 
 # --- constrained scalar types ------------------------------------------------------------------
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# 96 characters: a tenant's ids (at most 64 as it sends them) carry its prefix (`acme.r1`).
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
-def _check_id(value: str) -> str:
+def check_id(value: str) -> str:
     if not _ID_RE.match(value):
         raise ValueError(
-            "ids are 1-64 characters of letters, digits, '.', '_' or '-' (no names, no emails)"
+            "ids are 1-96 characters of letters, digits, '.', '_' or '-' (no names, no emails)"
         )
     return value
 
@@ -138,7 +139,7 @@ def _positive(value: timedelta) -> timedelta:
 # The JSON schemas (for the OpenAPI document) state the same rules the validators enforce.
 Id = Annotated[
     str,
-    AfterValidator(_check_id),
+    AfterValidator(check_id),
     WithJsonSchema(
         {"type": "string", "pattern": _ID_RE.pattern, "description": "an id, never a name"}
     ),
@@ -591,6 +592,8 @@ class OutboundEvent(BaseModel):
     # How long the receiver is retried before the event is given up (the workflow fails, for
     # an operator to see); set from settings by whoever emits the event.
     give_up_after: timedelta = timedelta(days=1)
+    # Added with tenants: whose URL and secrets it is posted with (None: the single tenant's).
+    tenant: str | None = None
 
 
 class EventPosted(BaseModel):
