@@ -1,8 +1,11 @@
-"""Lever's, Ashby's and Greenhouse Harvest's APIs as their documentation answers (the
+"""Lever's, Ashby's and Greenhouse Harvest v3's APIs as their documentation answers (the
 documented responses under tests/fixtures/ats/*/api), served on loopback: the only part of the
-providers that cannot run here. It checks HTTP Basic (the API key as user name), can answer 429
-with Retry-After a few times (the rate limit), and lets a test change a record's fields (a
-contactable candidate, an archived opportunity, Harvest's interviews and scorecards)."""
+providers that cannot run here. It checks HTTP Basic (the API key as user name) for Lever and
+Ashby; for Harvest v3, OAuth's client credentials at `POST /token` and the bearer token on every
+call, cursor pages (a `cursor` must come alone), the filters' documented forms and limits
+(`updated_at=gte|<time>`, at most 50 ids, at most 500 a page), refusing anything else with 422.
+It can answer 429 with Retry-After a few times (the rate limit), and lets a test change a
+record's fields (a contactable candidate, an archived opportunity, Harvest's records)."""
 
 from __future__ import annotations
 
@@ -10,11 +13,14 @@ import asyncio
 import base64
 import copy
 import json
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -24,6 +30,17 @@ from tests.conftest import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ats"
 KEY = "provider-api-key-for-tests"
+HARVEST_CLIENT_ID = "harvest-client-id-for-tests"
+HARVEST_CLIENT_SECRET = "harvest-client-secret-for-tests"
+HARVEST_LISTS = (
+    "interviews",
+    "interviewers",
+    "scorecards",
+    "scorecard_question_answers",
+    "scorecard_questions",
+    "scorecard_candidate_attributes",
+    "applications",
+)
 
 
 def _doc(provider: str, name: str) -> dict[str, Any]:
@@ -38,10 +55,13 @@ class Fake:
     stages: dict[str, str] = field(default_factory=dict)
     archive_reasons: dict[str, dict[str, Any]] = field(default_factory=dict)
     candidates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Greenhouse Harvest: what its list endpoints answer (built from the documented examples)
-    scheduled_interviews: list[dict[str, Any]] = field(default_factory=list)
-    scorecards: list[dict[str, Any]] = field(default_factory=list)
-    applications: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Greenhouse Harvest v3: what each list endpoint holds (built from the documented examples)
+    harvest: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {name: [] for name in HARVEST_LISTS}
+    )
+    harvest_page: int = 500  # the largest page the fake answers (small: pages are followed)
+    tokens: set[str] = field(default_factory=set)  # the bearer tokens it has issued, still valid
+    token_requests: int = 0
     throttle: int = 0  # answer this many next requests with 429
     calls: list[str] = field(default_factory=list)
 
@@ -53,12 +73,61 @@ def _app(fake: Fake) -> FastAPI:
     async def auth(request: Request, call_next: Any) -> Any:
         fake.calls.append(f"{request.method} {request.url.path}")
         given = request.headers.get("Authorization", "")
-        if given != "Basic " + base64.b64encode(f"{KEY}:".encode()).decode():
+        if request.url.path.startswith("/v3/"):
+            if not given.startswith("Bearer ") or given.removeprefix("Bearer ") not in fake.tokens:
+                return JSONResponse({"message": "Unauthorized"}, status_code=401)
+        elif request.url.path == "/token":
+            pair = f"{HARVEST_CLIENT_ID}:{HARVEST_CLIENT_SECRET}".encode()
+            if given != "Basic " + base64.b64encode(pair).decode():
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+        elif given != "Basic " + base64.b64encode(f"{KEY}:".encode()).decode():
             return JSONResponse({"code": "Unauthorized"}, status_code=401)
         if fake.throttle > 0:
             fake.throttle -= 1
             return JSONResponse({"code": "TooManyRequests"}, 429, headers={"Retry-After": "1"})
         return await call_next(request)
+
+    @app.post("/token")
+    async def token(request: Request) -> Any:
+        if request.headers.get("Content-Type") != "application/x-www-form-urlencoded":
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        form = dict(parse_qsl((await request.body()).decode(), strict_parsing=True))
+        if form.get("grant_type") != "client_credentials" or set(form) - {"grant_type", "sub"}:
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        fake.token_requests += 1
+        doc = _doc("greenhouse", "POST_token.json")
+        doc["access_token"] = secrets.token_urlsafe(16)
+        fake.tokens.add(doc["access_token"])
+        return doc
+
+    @app.get("/v3/{resource}")
+    async def harvest_list(resource: str, request: Request) -> Any:
+        if resource not in HARVEST_LISTS:
+            return JSONResponse({"message": "Not found"}, status_code=404)
+        query = dict(request.query_params)
+        if "cursor" in query:
+            if len(request.query_params.multi_items()) != 1:
+                return _invalid("a cursor must be the only query parameter")
+            state = json.loads(base64.urlsafe_b64decode(query["cursor"]))
+            query, offset = state["query"], state["offset"]
+        else:
+            offset = 0
+        try:
+            rows = _filtered(fake.harvest[resource], query)
+            per_page = int(query.get("per_page", "100"))
+        except ValueError as err:
+            return _invalid(str(err))
+        if not 1 <= per_page <= 500:
+            return _invalid("per_page is 1 to 500")
+        size = min(per_page, fake.harvest_page)
+        page = rows[offset : offset + size]
+        headers = {}
+        if offset + size < len(rows):
+            cursor = base64.urlsafe_b64encode(
+                json.dumps({"query": query, "offset": offset + size}).encode()
+            ).decode()
+            headers["Link"] = f'<{fake.url}/v3/{resource}?cursor={cursor}>; rel="next"'
+        return JSONResponse(page, headers=headers)
 
     @app.get("/v1/opportunities/{opp}")
     async def opportunity(opp: str, expand: str | None = None) -> Any:
@@ -96,24 +165,6 @@ def _app(fake: Fake) -> FastAPI:
         doc["data"].update(id=reason, **fake.archive_reasons.get(reason, {}))
         return doc
 
-    @app.get("/v1/scheduled_interviews")
-    async def scheduled_interviews(updated_after: str | None = None) -> Any:
-        return [si for si in fake.scheduled_interviews if _after(si, updated_after)]
-
-    @app.get("/v1/scorecards")
-    async def scorecards(updated_after: str | None = None) -> Any:
-        return [c for c in fake.scorecards if _after(c, updated_after)]
-
-    @app.get("/v1/applications/{application}")
-    async def harvest_application(application: int) -> Any:
-        if application not in fake.applications:
-            return JSONResponse({"message": "Resource not found"}, status_code=404)
-        return fake.applications[application]
-
-    @app.get("/v1/applications/{application}/scheduled_interviews")
-    async def interviews_of(application: int) -> Any:
-        return [si for si in fake.scheduled_interviews if si["application_id"] == application]
-
     @app.post("/candidate.info")
     async def candidate_info(request: Request) -> Any:
         ask = await request.json()
@@ -126,13 +177,42 @@ def _app(fake: Fake) -> FastAPI:
     return app
 
 
-def _after(record: dict[str, Any], updated_after: str | None) -> bool:
-    """Harvest's `updated_after` filter (ISO 8601 times compare as text in one zone)."""
-    return updated_after is None or str(record.get("updated_at", "")) > updated_after
+def _invalid(why: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": why}]}, status_code=422)
+
+
+def _filtered(rows: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    """Harvest v3's list filters as its reference documents them; ValueError for anything
+    else (so a misspelt filter fails the test instead of reading everything)."""
+    out = sorted(rows, key=lambda r: int(r["id"]))
+    for name, value in query.items():
+        if name == "per_page":
+            continue
+        if name == "ids" or name.endswith("_ids"):
+            wanted = [int(v) for v in value.split(",")]
+            if len(wanted) > 50:
+                raise ValueError(f"{name}: at most 50 ids")
+            key = "id" if name == "ids" else name.removesuffix("s")
+            out = [r for r in out if r.get(key) in wanted]
+        elif name == "updated_at":
+            op, _, at = value.partition("|")
+            if op != "gte" or not at.endswith("Z"):
+                raise ValueError("updated_at is gte|<ISO 8601 time, UTC>")
+            since = datetime.fromisoformat(at.replace("Z", "+00:00"))
+            out = [r for r in out if _time(r.get("updated_at")) >= since]
+        elif name == "status":
+            out = [r for r in out if r.get("status") == value]
+        else:
+            raise ValueError(f"unknown filter {name}")
+    return out
+
+
+def _time(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def harvest_docs(name: str) -> list[dict[str, Any]]:
-    """A documented Harvest list answer (a JSON array)."""
+    """A documented Harvest v3 list answer (a JSON array)."""
     data: list[dict[str, Any]] = json.loads((FIXTURES / "greenhouse" / "api" / name).read_text())
     return data
 

@@ -1,15 +1,15 @@
-"""Greenhouse interviews and scorecards, read from the Harvest API on a Temporal schedule.
+"""Greenhouse interviews and scorecards, read from the Harvest API v3 on a Temporal schedule.
 
 Greenhouse sends no webhook for an interview or a scorecard. The gateway's worker runs the
-`HarvestPoll` schedule; its activity reads Harvest (a local server answering with Greenhouse's
-documented examples, ids changed) and records the rounds on the candidacies a Greenhouse
-application webhook opened. Only the answer to the question the tenant maps reaches the
-candidate; the rest of a scorecard stays internal."""
+`HarvestPoll` schedule; its activity takes an OAuth token (client credentials) and reads Harvest
+v3 (a local server answering with Greenhouse's documented examples, ids changed, in cursor
+pages), and records the rounds on the candidacies a Greenhouse application webhook opened. Only
+the answer to the question the tenant maps reaches the candidate; the rest of a scorecard stays
+internal."""
 
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -22,82 +22,151 @@ from temporalio.client import ScheduleActionExecutionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway import harvest
+from heardback.gateway.provider_api import ClientCredentials, NotAllowed, ProviderApi
 from heardback.workflows.harvest_poll import SCHEDULE_ID
-from tests.fake_providers import FIXTURES, KEY, Fake, fake_providers, harvest_docs
+from tests.fake_providers import (
+    HARVEST_CLIENT_ID,
+    HARVEST_CLIENT_SECRET,
+    Fake,
+    fake_providers,
+    harvest_docs,
+)
 from tests.pages_stack import PagesStack, pages_stack
 from tests.test_greenhouse import SECRET, TOKEN, deliver, until, with_ids
 
 QUESTION = "Feedback for the candidate"
+OTHER = "What are your thoughts on this candidate?"
 LINES = [
     "You broke the scheduling problem into clear steps and tested each one.",
     "Naming the trade-offs of your cache design earlier would have made it stronger.",
 ]
 PRIVATE = "Not sure about the salary expectations; check with the recruiter."
+THOUGHTS = "Strong hire for the platform team, I would like a second systems round."
+INTERVIEWER = "kate.austen@example.com"
 
 
 def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def interview(si_id: int, app: int, scorecard: int, *, status: str = "complete") -> dict[str, Any]:
-    """Greenhouse's documented scheduled interview, for one application of ours, just held."""
-    si = copy.deepcopy(harvest_docs("GET_v1_scheduled_interviews.json")[0])
+def interview(iv_id: int, app: int, job: int, *, status: str = "complete") -> dict[str, Any]:
+    """Greenhouse's documented v3 interview, for one application of ours, just held."""
+    iv = copy.deepcopy(harvest_docs("GET_v3_interviews.json")[0])
     now = datetime.now(UTC)
-    si.update(id=si_id, application_id=app, status=status, updated_at=_stamp(now))
-    si["start"] = {"date_time": _stamp(now - timedelta(hours=2))}
-    si["end"] = {"date_time": _stamp(now - timedelta(hours=1, minutes=15))}
-    si["interviewers"][0]["scorecard_id"] = scorecard
-    return si
+    iv.update(id=iv_id, application_id=app, job_id=job, status=status, updated_at=_stamp(now))
+    iv.update(
+        starts_at=_stamp(now - timedelta(hours=2)),
+        ends_at=_stamp(now - timedelta(hours=1, minutes=15)),
+    )
+    return iv
 
 
-def scorecard(card_id: int, app: int) -> dict[str, Any]:
-    """Greenhouse's documented scorecard, with the tenant's candidate-facing question answered."""
-    card = copy.deepcopy(harvest_docs("GET_v1_scorecards.json")[0])
-    card.update(id=card_id, application_id=app, updated_at=_stamp(datetime.now(UTC)))
-    card["questions"] = [
-        {"id": 1, "question": QUESTION, "answer": "\n".join(LINES)},
-        {"id": None, "question": "Private Notes", "answer": PRIVATE},
-        *card["questions"][2:],
+def panel(
+    row: int, iv_id: int, card: int | None, email: str | None = INTERVIEWER
+) -> dict[str, Any]:
+    """Greenhouse's documented interviewer row: who sat on the panel, and their scorecard."""
+    member = copy.deepcopy(harvest_docs("GET_v3_interviewers.json")[0])
+    member.update(id=row, interview_id=iv_id, scorecard_id=card, email=email)
+    return member
+
+
+def questions(kit: int) -> list[dict[str, Any]]:
+    """The interview kit's questions: the tenant's candidate-facing one (written with HTML, as
+    Harvest allows) and the documented free-text one."""
+    doc = harvest_docs("GET_v3_scorecard_questions.json")[0]
+    mapped = {**doc, "id": kit * 10 + 1, "interview_kit_id": kit, "question": f"<b>{QUESTION}</b>"}
+    other = {**doc, "id": kit * 10 + 2, "interview_kit_id": kit, "question": OTHER, "sort_order": 2}
+    return [mapped, other]
+
+
+def scorecard(
+    card_id: int, app: int, kit: int, lines: list[str] = LINES
+) -> dict[str, list[dict[str, Any]]]:
+    """A completed scorecard (the documented one, ids changed) and its answers."""
+    card = copy.deepcopy(harvest_docs("GET_v3_scorecards.json")[0])
+    card.update(
+        id=card_id,
+        application_id=app,
+        interview_kit_id=kit,
+        private_notes=PRIVATE,
+        updated_at=_stamp(datetime.now(UTC)),
+    )
+    doc = harvest_docs("GET_v3_scorecard_question_answers.json")[0]
+    answers = [
+        {
+            **doc,
+            "id": card_id * 10 + 1,
+            "scorecard_id": card_id,
+            "scorecard_question_id": kit * 10 + 1,
+            "answer": "\n".join(lines),
+        },
+        {
+            **doc,
+            "id": card_id * 10 + 2,
+            "scorecard_id": card_id,
+            "scorecard_question_id": kit * 10 + 2,
+            "answer": THOUGHTS,
+        },
     ]
-    return card
+    return {"scorecards": [card], "scorecard_question_answers": answers}
 
 
 def application(app: int, job: int) -> dict[str, Any]:
-    doc = copy.deepcopy(harvest_docs_one("GET_v1_applications_id.json"))
-    doc["id"] = app
-    doc["jobs"] = [{"id": job, "name": "UX Designer - Boston"}]
+    doc = copy.deepcopy(harvest_docs("GET_v3_applications.json")[0])
+    doc.update(id=app, job_id=job)
     return doc
 
 
-def harvest_docs_one(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / "greenhouse" / "api" / name).read_text())
-    return data
+def publish(fake: Fake, **lists: list[dict[str, Any]]) -> None:
+    for name, rows in lists.items():
+        fake.harvest[name] += rows
+
+
+def publish_card(fake: Fake, card: dict[str, list[dict[str, Any]]]) -> None:
+    publish(fake, **card)
 
 
 def test_only_the_mapped_question_reaches_the_candidate() -> None:
-    card = scorecard(1, 2)
-    lines, notes = harvest.feedback_of(card, harvest.questions_of(f"{QUESTION}, Other"))
+    read = scorecard(1, 2, 3)
+    card, answers = read["scorecards"][0], read["scorecard_question_answers"]
+    asked = {q["id"]: q for q in questions(3)}
+    lines, notes = harvest.feedback_of(
+        card, answers, asked, [], harvest.questions_of(f"{QUESTION}, Other")
+    )
     assert lines == LINES
-    assert notes is not None and PRIVATE in notes and "Overall recommendation: yes" in notes
-    assert all(PRIVATE not in line for line in lines)
+    assert notes is not None
+    assert PRIVATE in notes and THOUGHTS in notes and "strong_yes" in notes
+    assert all(PRIVATE not in line and THOUGHTS not in line for line in lines)
     # Nothing mapped: nothing for the candidate (the interviewer is then asked for lines).
-    assert harvest.feedback_of(card, harvest.questions_of("Unused question"))[0] == []
+    assert harvest.feedback_of(card, answers, asked, [], {"unused question"})[0] == []
 
 
 def test_a_round_is_an_interview_that_took_place_on_an_application_we_know() -> None:
-    apps = {7: application(7, 70)}
-    held = interview(1, 7, 11)
-    planned = interview(2, 7, 12, status="scheduled")
-    stranger = interview(3, 8, 13)
-    found = harvest.rounds(
-        [held, planned, stranger], {11: scorecard(11, 7)}, apps, {QUESTION.casefold()}
+    card = scorecard(11, 7, 5)
+    read = harvest.HarvestRead(
+        interviews={
+            1: interview(1, 7, 70),
+            2: interview(2, 7, 70, status="scheduled"),
+            3: interview(3, 8, 80),  # an application Harvest no longer has
+        },
+        interviewers={
+            1: [panel(1, 1, None, email=None), panel(2, 1, 11)],
+            2: [panel(3, 2, 12)],
+            3: [panel(4, 3, 13)],
+        },
+        scorecards={11: card["scorecards"][0]},
+        answers={11: card["scorecard_question_answers"]},
+        questions={q["id"]: q for q in questions(5)},
+        applications={7: application(7, 70)},
     )
+    found = harvest.rounds(read, {QUESTION.casefold()})
     assert [(r.role_id, r.candidate_id, r.interview_id) for r in found] == [
         ("gh-70", "app-7", "gh-si-1")
     ]
     assert found[0].duration == timedelta(minutes=45)
-    assert found[0].interviewer_email == "kate.austen@example.com"
+    assert found[0].interviewer_email == INTERVIEWER  # the first panel member with an address
     assert found[0].stage == "Application Review"  # the application's current stage
+    assert found[0].lines == LINES
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +180,10 @@ async def stack(
             devserver,
             tmp,
             greenhouse_webhook_secrets=SecretStr(SECRET),
-            greenhouse_api_key=SecretStr(KEY),
-            greenhouse_api_url=f"{fake.url}/v1",
+            greenhouse_client_id=HARVEST_CLIENT_ID,
+            greenhouse_client_secret=SecretStr(HARVEST_CLIENT_SECRET),
+            greenhouse_token_url=f"{fake.url}/token",
+            greenhouse_api_url=f"{fake.url}/v3",
             greenhouse_poll_interval=timedelta(hours=6),  # runs when the test triggers it
             greenhouse_feedback_questions=QUESTION,
             ats_task_queue=f"ats-harvest-{uuid.uuid4().hex[:8]}",
@@ -123,6 +194,7 @@ async def stack(
             default_policy={"quiet_hours": None},
         ) as s,
     ):
+        fake.harvest_page = 1  # one record a page: every list is read through its cursors
         schedule = s.client.temporal.get_schedule_handle(SCHEDULE_ID)
         await until(lambda: _exists(schedule), timeout=60)
         try:
@@ -167,26 +239,33 @@ async def interviews_of(s: PagesStack, job: int, app: int) -> dict[str, Any]:
     return {iv.interview_id: iv for iv in view.interviews}
 
 
-async def opened(s: PagesStack, job: int, app: int) -> None:
+async def opened(s: PagesStack, fake: Fake, job: int, app: int) -> None:
     async with httpx.AsyncClient(base_url=s.url, timeout=60) as http:
         r = await deliver(http, with_ids("new_candidate_application", job, app))
         assert r.json()["status"] == "processed", r.text
     await s.mail(f"candidacy-gh-{job}-app-{app}", "acknowledgement", timeout=60)
+    publish(fake, applications=[application(app, job)])
 
 
 async def test_a_scored_interview_reaches_the_candidacy_with_only_the_mapped_lines(
     stack: tuple[PagesStack, Fake],
 ) -> None:
     s, fake = stack
-    job, app = 910001, 810001
-    await opened(s, job, app)
-    fake.applications[app] = application(app, job)
-    fake.scheduled_interviews.append(interview(710001, app, 610001))
-    fake.scorecards.append(scorecard(610001, app))
+    job, app, kit = 910001, 810001, 510001
+    await opened(s, fake, job, app)
+    publish(
+        fake,
+        interviews=[interview(710001, app, job)],
+        interviewers=[panel(410001, 710001, 610001)],
+        scorecard_questions=questions(kit),
+    )
+    publish_card(fake, scorecard(610001, app, kit))
+    tokens_before = fake.token_requests
     await poll(s)
     rounds = await interviews_of(s, job, app)
     assert rounds["gh-si-710001"].feedback == LINES
-    assert any(PRIVATE in note for note in rounds["gh-si-710001"].internal_notes)
+    notes = "\n".join(rounds["gh-si-710001"].internal_notes)
+    assert PRIVATE in notes and THOUGHTS in notes
     st = await s.client.status(f"gh-{job}", f"app-{app}")
     assert st.hours_invested == pytest.approx(0.75)
     # The scorecard was there: the interviewer is not asked for lines.
@@ -194,73 +273,93 @@ async def test_a_scored_interview_reaches_the_candidacy_with_only_the_mapped_lin
     await poll(s)  # read again: applied once
     again = await interviews_of(s, job, app)
     assert list(again) == ["gh-si-710001"] and again["gh-si-710001"].feedback == LINES
+    # Harvest was read with a bearer token, taken once and kept for the second run.
+    assert fake.token_requests - tokens_before <= 1
+    assert "GET /v3/scorecard_question_answers" in fake.calls
 
 
 async def test_a_scorecard_submitted_later_is_added_to_its_round_once(
     stack: tuple[PagesStack, Fake],
 ) -> None:
     s, fake = stack
-    job, app = 910002, 810002
-    await opened(s, job, app)
-    fake.applications[app] = application(app, job)
-    fake.scheduled_interviews.append(interview(710002, app, 610002, status="awaiting_feedback"))
+    job, app, kit = 910002, 810002, 510002
+    await opened(s, fake, job, app)
+    publish(
+        fake,
+        interviews=[interview(710002, app, job, status="awaiting_feedback")],
+        interviewers=[panel(410002, 710002, 610002)],
+        scorecard_questions=questions(kit),
+    )
     await poll(s)
     assert (await interviews_of(s, job, app))["gh-si-710002"].feedback == []
     # No scorecard yet: heardback asks the interviewer, as for any round without lines.
     await s.mail(f"candidacy-gh-{job}-app-{app}", "feedback_reminder", timeout=60)
-    fake.scorecards.append(scorecard(610002, app))  # submitted now
+    # Submitted now; the interview itself does not change (it is read through its panel row).
+    fake.harvest["interviews"][-1]["updated_at"] = _stamp(datetime.now(UTC) - timedelta(days=2))
+    publish_card(fake, scorecard(610002, app, kit))
     await poll(s)
     assert (await interviews_of(s, job, app))["gh-si-710002"].feedback == LINES
     await poll(s)
     assert (await interviews_of(s, job, app))["gh-si-710002"].feedback == LINES
-
-
-async def test_harvest_lists_are_read_page_by_page_through_their_link_header() -> None:
-    from heardback.gateway.provider_api import ProviderApi
-
-    pages = {
-        "1": (
-            [{"id": 1}, {"id": 2}],
-            '<https://harvest.example/v1/scorecards?page=2&per_page=2>; rel="next"',
-        ),
-        "2": ([{"id": 3}], None),
-    }
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        body, link = pages[request.url.params.get("page", "1")]
-        return httpx.Response(200, json=body, headers={"Link": link} if link else {})
-
-    api = ProviderApi(
-        "Greenhouse Harvest",
-        "https://harvest.example/v1",
-        KEY,
-        rate=100,
-        transport=httpx.MockTransport(answer),
-    )
-    try:
-        got = await api.get_list("scorecards", per_page="2")
-    finally:
-        await api.close()
-    assert [c["id"] for c in got] == [1, 2, 3]
 
 
 async def test_a_round_heardback_refuses_is_counted_and_holds_up_no_other(
     stack: tuple[PagesStack, Fake],
 ) -> None:
     s, fake = stack
-    job, first, second = 910003, 810003, 810004
-    await opened(s, job, first)
-    await opened(s, job, second)
-    fake.applications[first] = application(first, job)
-    fake.applications[second] = application(second, job)
-    fake.scheduled_interviews.append(interview(710003, first, 610003, status="awaiting_feedback"))
+    job, first, second, kit = 910003, 810003, 810004, 510003
+    await opened(s, fake, job, first)
+    await opened(s, fake, job, second)
+    publish(
+        fake,
+        interviews=[interview(710003, first, job, status="awaiting_feedback")],
+        interviewers=[panel(410003, 710003, 610003)],
+        scorecard_questions=questions(kit),
+    )
     await poll(s)
-    terse = scorecard(610003, first)
-    terse["questions"][0]["answer"] = "Good."  # screening refuses a line this short
-    fake.scorecards.append(terse)
-    fake.scheduled_interviews.append(interview(710004, second, 610004))
-    fake.scorecards.append(scorecard(610004, second))
+    publish_card(fake, scorecard(610003, first, kit, lines=["Good."]))  # screening refuses it
+    publish(
+        fake,
+        interviews=[interview(710004, second, job)],
+        interviewers=[panel(410004, 710004, 610004)],
+    )
+    publish_card(fake, scorecard(610004, second, kit))
     done = await poll(s)
     assert done["refused"] == 1 and done["interviews_recorded"] == 1, done
     assert (await interviews_of(s, job, first))["gh-si-710003"].feedback == []
     assert (await interviews_of(s, job, second))["gh-si-710004"].feedback == LINES
+
+
+async def test_harvest_v3_token_pages_and_refusals() -> None:
+    """Against the local Harvest v3: a list read through its cursor pages (a cursor sent
+    alone), the token fetched once and again after it is revoked, more than 50 ids split into
+    calls of 50, and a wrong client secret a clear NotAllowed that names the credential."""
+    async with fake_providers() as fake:
+        fake.harvest_page = 2
+        fake.harvest["scorecards"] = [
+            {**harvest_docs("GET_v3_scorecards.json")[0], "id": i} for i in range(1, 121)
+        ]
+
+        def api(secret: str = HARVEST_CLIENT_SECRET) -> ProviderApi:
+            auth = ClientCredentials(
+                "Greenhouse Harvest", f"{fake.url}/token", HARVEST_CLIENT_ID, secret, "42"
+            )
+            return ProviderApi("Greenhouse Harvest", f"{fake.url}/v3", None, rate=1000, auth=auth)
+
+        good = api()
+        try:
+            got = await good.get_list("scorecards", status="complete", per_page="500")
+            assert [c["id"] for c in got] == list(range(1, 121))
+            assert fake.token_requests == 1
+            fake.tokens.clear()  # revoked: the next call is answered 401, a new token is taken
+            by_ids = await harvest._by_ids(good, "scorecards", "ids", list(range(1, 121)))
+            assert sorted(c["id"] for c in by_ids) == list(range(1, 121))
+            assert fake.token_requests == 2
+        finally:
+            await good.close()
+        bad = api("not-the-secret")
+        try:
+            with pytest.raises(NotAllowed, match="client id, the client secret"):
+                await bad.get_list("scorecards")
+        finally:
+            await bad.close()

@@ -6,9 +6,9 @@ heardback.gateway.harvest). It runs inside the gateway process, on its own task 
 (`HEARDBACK_ATS_TASK_QUEUE`), because the gateway holds the provider state these activities
 read and write (the events' sealed bodies, the order per application, the candidate links).
 
-Started by the gateway's lifespan when Lever or Ashby, or a Harvest key, is configured; it waits
-for Temporal like the rest of the gateway, and stops with it (in-flight activities are retried
-by Temporal).
+Started by the gateway's lifespan when Lever or Ashby, or a Harvest v3 credential, is
+configured; it waits for Temporal like the rest of the gateway, and stops with it (in-flight
+activities are retried by Temporal).
 """
 
 from __future__ import annotations
@@ -35,7 +35,13 @@ from heardback.gateway.ats_apply import NeedsOperator, Tenant, apply_plan, tell_
 from heardback.gateway.ats_plan import Plan, Unusable
 from heardback.gateway.ats_store import AtsStore
 from heardback.gateway.deps import ClientHolder
-from heardback.gateway.provider_api import Gone, NotAllowed, ProviderApi, TryLater
+from heardback.gateway.provider_api import (
+    ClientCredentials,
+    Gone,
+    NotAllowed,
+    ProviderApi,
+    TryLater,
+)
 from heardback.runtime import tenants
 from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import ensure_interval_schedule
@@ -73,16 +79,29 @@ def api_of(settings: Settings, provider: str) -> ProviderApi | None:
     """The provider's API under the tenant's key, or None when no key is set."""
     if provider == lever.PROVIDER and (key := configured_key(settings.lever_api_key)):
         return ProviderApi("Lever", settings.lever_api_url, key, rate=settings.lever_api_rate)
-    if provider == "harvest" and (key := configured_key(settings.greenhouse_api_key)):
+    if provider == "harvest" and (creds := harvest_credentials(settings)) is not None:
+        client_id, secret, user = creds
+        name = "Greenhouse Harvest"
         return ProviderApi(
-            "Greenhouse Harvest",
+            name,
             settings.greenhouse_api_url,
-            key,
+            None,
             rate=settings.greenhouse_api_rate,
+            auth=ClientCredentials(name, settings.greenhouse_token_url, client_id, secret, user),
         )
     if provider == ashby.PROVIDER and (key := configured_key(settings.ashby_api_key)):
         return ProviderApi("Ashby", settings.ashby_api_url, key, rate=settings.ashby_api_rate)
     return None
+
+
+def harvest_credentials(settings: Settings) -> tuple[str, str, str | None] | None:
+    """A Harvest v3 credential (client id, secret, the user id it acts as), or None unless both
+    the id and the secret are set."""
+    client_id = (settings.greenhouse_client_id or "").strip()
+    secret = configured_key(settings.greenhouse_client_secret)
+    if not client_id or secret is None:
+        return None
+    return client_id, secret, (settings.greenhouse_user_id or "").strip() or None
 
 
 def configured_key(given: SecretStr | None) -> str | None:
@@ -204,26 +223,10 @@ class AtsActivities:
             raise ApplicationError(str(err), type="NotAllowed", non_retryable=True) from None
         api = self._api("harvest", window.tenant)
         if api is None:
-            raise ApplicationError("no Greenhouse Harvest API key is set", type="NotAllowed")
+            raise ApplicationError("no Greenhouse Harvest v3 credential is set", type="NotAllowed")
         since = window.updated_after.isoformat().replace("+00:00", "Z")
         try:
-            interviews = await api.get_list(
-                "scheduled_interviews", updated_after=since, per_page="500"
-            )
-            cards = await api.get_list("scorecards", updated_after=since, per_page="500")
-            wanted = {si.get("application_id") for si in interviews}
-            wanted |= {c.get("application_id") for c in cards}
-            apps: dict[Any, dict[str, Any]] = {}
-            for app_id in sorted(a for a in wanted if isinstance(a, int)):
-                try:
-                    apps[app_id] = await api.get(f"applications/{app_id}")
-                except Gone:
-                    continue
-            # A scorecard submitted after its interview was last updated: read that interview.
-            alone = {c.get("application_id") for c in cards}
-            alone -= {si.get("application_id") for si in interviews}
-            for late in sorted(a for a in alone if isinstance(a, int) and a in apps):
-                interviews += await api.get_list(f"applications/{late}/scheduled_interviews")
+            read = await harvest.read_v3(api, since)
         except TryLater as err:
             raise ApplicationError(
                 err.reason, type="TryLater", next_retry_delay=_delay(err.after)
@@ -231,8 +234,8 @@ class AtsActivities:
         except NotAllowed as err:
             raise ApplicationError(err.reason, type="NotAllowed", non_retryable=True) from None
         questions = harvest.questions_of(settings.greenhouse_feedback_questions)
-        found = harvest.rounds(interviews, {c.get("id"): c for c in cards}, apps, questions)
-        result = HarvestPollResult(not_ours=len(wanted) - len(apps))
+        found = harvest.rounds(read, questions)
+        result = HarvestPollResult(not_ours=read.not_found)
         client = await self._holder.get()
         tenant = Tenant(client, self._store(), settings, "greenhouse_harvest", window.tenant)
         counts = Counter([await _apply_round(tenant, r) for r in found])
@@ -351,12 +354,13 @@ async def run_ats_worker(
 
 
 def harvest_tenants(settings: Settings) -> list[str | None]:
-    """Whose Harvest is read: the single tenant's (a global key) and each tenant's with a key."""
+    """Whose Harvest is read: the single tenant's (a global credential) and each tenant's with a
+    credential of its own."""
     found: list[str | None] = []
-    if configured_key(settings.greenhouse_api_key):
+    if harvest_credentials(settings) is not None:
         found.append(None)
-    for tenant, spec in tenants.load(settings).specs.items():
-        if configured_key(spec.greenhouse_api_key):
+    for tenant in tenants.load(settings).specs:
+        if harvest_credentials(tenants.settings_for(settings, tenant)) is not None:
             found.append(tenant)
     return found
 

@@ -4,8 +4,9 @@ candidate's personal address) from the provider's own API, with httpx.
 Called only from activities (heardback.gateway.ats_worker), never from a webhook request: a
 slow or failing provider then delays an event, it does not fail the delivery. Each call:
 
-- authenticates as both providers document it: HTTP Basic with the API key as the user name
-  and an empty password;
+- authenticates as each provider documents it: Lever and Ashby with HTTP Basic (the API key as
+  the user name, an empty password), Greenhouse Harvest v3 with an OAuth 2.0 bearer token from
+  the client credentials grant (:class:`ClientCredentials`);
 - keeps to the provider's rate (a token bucket per key: Lever allows 10 requests a second with
   bursts of 20; Ashby documents no figure, so a lower default) and, when the provider still
   answers 429 or 5xx, raises :class:`TryLater` carrying the provider's ``Retry-After`` so the
@@ -20,7 +21,9 @@ No response body, URL parameter or key is logged: they carry personal data or se
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +77,72 @@ class RateLimit:
                 await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
+class ClientCredentials(httpx.Auth):
+    """OAuth 2.0's client credentials grant (RFC 6749, section 4.4), as Harvest v3 documents
+    it for a custom integration: `POST <token url>` with HTTP Basic `client_id:client_secret`
+    and the form `grant_type=client_credentials` (and `sub=<user id>` to act as that user), then
+    `Authorization: Bearer <access_token>` on every call. The token is kept until a minute
+    before its `expires_in`; a call answered 401 fetches a fresh one and is sent once more (a
+    token revoked or expired early). httpx's own extension point for an authentication flow
+    that makes requests of its own."""
+
+    requires_response_body = True
+    LEEWAY = 60.0
+    DEFAULT_LIFETIME = 3600.0  # when the answer gives no expires_in
+
+    def __init__(
+        self, name: str, token_url: str, client_id: str, client_secret: str, subject: str | None
+    ) -> None:
+        self._name = name
+        self._url = token_url
+        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        self._basic = f"Basic {basic}"
+        self._form = {"grant_type": "client_credentials"} | ({"sub": subject} if subject else {})
+        self._token: str | None = None
+        self._until = 0.0
+
+    def _token_request(self) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            self._url,
+            data=self._form,
+            headers={"Authorization": self._basic, "Accept": "application/json"},
+        )
+
+    def _take(self, r: httpx.Response) -> None:
+        what = f"{self._name} token"
+        if r.status_code == 429 or r.status_code >= 500:
+            raise TryLater(f"{what}: HTTP {r.status_code}", _retry_after(r))
+        if r.status_code >= 400:
+            raise NotAllowed(
+                f"{what}: HTTP {r.status_code}, check the client id, the client secret and the"
+                " user id of the Harvest v3 (OAuth) credential"
+            )
+        try:
+            data = r.json()
+            token = data["access_token"]
+        except (ValueError, KeyError, TypeError):
+            raise TryLater(f"{what}: the answer carries no access_token") from None
+        if not isinstance(token, str) or not token:
+            raise TryLater(f"{what}: the answer carries no access_token")
+        lifetime = data.get("expires_in")
+        if not isinstance(lifetime, int | float) or lifetime <= 0:
+            lifetime = self.DEFAULT_LIFETIME
+        self._token = token
+        self._until = time.monotonic() + max(0.0, float(lifetime) - self.LEEWAY)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._token is None or time.monotonic() >= self._until:
+            self._take((yield self._token_request()))
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        response = yield request
+        if response.status_code == 401:
+            self._token = None
+            self._take((yield self._token_request()))
+            request.headers["Authorization"] = f"Bearer {self._token}"
+            yield request
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     try:
@@ -89,9 +158,10 @@ class ProviderApi:
         self,
         name: str,
         base_url: str,
-        api_key: str,
+        api_key: str | None,
         *,
         rate: float,
+        auth: httpx.Auth | None = None,
         timeout: float = 20.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -99,7 +169,7 @@ class ProviderApi:
         self._limit = RateLimit(rate=rate, burst=max(1.0, rate * 2))
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
-            auth=httpx.BasicAuth(api_key, ""),
+            auth=auth if auth is not None else httpx.BasicAuth(api_key or "", ""),
             timeout=timeout,
             headers={"Accept": "application/json; version=1", "User-Agent": "heardback"},
             transport=transport,

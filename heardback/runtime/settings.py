@@ -119,13 +119,18 @@ class Settings(BaseSettings):
     # The task queue on which the gateway runs the provider events that need the provider's API
     # (Lever, Ashby): a workflow per event, its API calls in activities, retried with backoff.
     ats_task_queue: str = "heardback-ats"
-    # Greenhouse's Harvest API (interviews and scorecards have no webhook): a key with GET on
-    # Scheduled Interviews, Scorecards and Applications; polled on a Temporal schedule every
-    # greenhouse_poll_interval. Only the answers to the scorecard questions named in
-    # greenhouse_feedback_questions (comma-separated, case-insensitive) reach the candidate.
-    greenhouse_api_key: SecretStr | None = None
-    greenhouse_api_url: str = "https://harvest.greenhouse.io/v1"
-    greenhouse_api_rate: float = 4.0  # Harvest allows 50 requests per 10 seconds
+    # Greenhouse's Harvest API v3 (interviews and scorecards have no webhook): a "Harvest V3
+    # (OAuth)" credential of the tenant's Greenhouse (client id and secret; optionally the user
+    # id it acts as, `sub`), with the list scopes of interviews, interviewers, scorecards, their
+    # answers, questions and candidate attributes, and applications; polled on a Temporal
+    # schedule every greenhouse_poll_interval. Only the answers to the scorecard questions named
+    # in greenhouse_feedback_questions (comma-separated, case-insensitive) reach the candidate.
+    greenhouse_client_id: str | None = None
+    greenhouse_client_secret: SecretStr | None = None
+    greenhouse_user_id: str | None = Field(default=None, pattern=r"^\s*\d*\s*$")
+    greenhouse_token_url: str = "https://auth.greenhouse.io/token"  # noqa: S105 (a URL)
+    greenhouse_api_url: str = "https://harvest.greenhouse.io/v3"
+    greenhouse_api_rate: float = 2.0  # under the 75 requests per 30 s Harvest v3 reports
     greenhouse_poll_interval: timedelta = timedelta(minutes=10)
     greenhouse_feedback_questions: str = "Candidate-facing feedback"
     # What the provider webhooks keep (events, dead letters, order, candidate links).

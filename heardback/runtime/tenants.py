@@ -59,7 +59,9 @@ class TenantSpec(BaseModel):
     ats_rejection_reasons: Literal["withheld", "as_written"] | None = None
     ats_sends: str | None = Field(default=None, pattern=_ATS_SENDS)
     greenhouse_webhook_secrets: list[SecretStr] = Field(default_factory=list)
-    greenhouse_api_key: SecretStr | None = None
+    greenhouse_client_id: str | None = None
+    greenhouse_client_secret: SecretStr | None = None
+    greenhouse_user_id: str | None = Field(default=None, pattern=r"^\d+$")
     greenhouse_feedback_questions: str | None = None
     lever_webhook_secrets: list[SecretStr] = Field(default_factory=list)
     lever_api_key: SecretStr | None = None
@@ -166,7 +168,9 @@ def _merged(settings: Settings, tenant: str, spec: TenantSpec) -> Settings:
         "default_company": spec.company,
         "default_contact_email": spec.contact_email,
         "greenhouse_webhook_secrets": _joined(spec.greenhouse_webhook_secrets),
-        "greenhouse_api_key": spec.greenhouse_api_key,
+        "greenhouse_client_id": spec.greenhouse_client_id,
+        "greenhouse_client_secret": spec.greenhouse_client_secret,
+        "greenhouse_user_id": spec.greenhouse_user_id,
         "lever_webhook_secrets": _joined(spec.lever_webhook_secrets),
         "lever_api_key": spec.lever_api_key,
         "ashby_webhook_secrets": _joined(spec.ashby_webhook_secrets),

@@ -1,14 +1,14 @@
 """The `HarvestPoll` workflow: Greenhouse's interviews and scorecards, read from its Harvest API
 on a Temporal schedule (Greenhouse has no webhook for either).
 
-The gateway creates the schedule (id ``heardback-harvest-poll``) when a Harvest key is set; each
-run reads what changed in a window ending at the run's scheduled time and reaching back two
-intervals (so a run that was late or skipped leaves no gap; what is read twice is applied once:
+The gateway creates the schedule (id ``heardback-harvest-poll``) when a Harvest v3 credential is
+set; each run reads what changed in a window ending at the run's scheduled time and reaching back
+two intervals (so a run that was late or skipped leaves no gap; what is read twice is applied once:
 an interview already recorded is not recorded again, a scorecard version is submitted under an
 update id of its own). One activity, ``harvest_poll``, does the reading and the recording, on the
 gateway's task queue; it returns counts only, so nothing of a candidate enters this history.
-Harvest's outages and rate limit are retried with backoff within the run; a wrong key is not
-(the run fails, visibly, and the next run tries again).
+Harvest's outages and rate limit are retried with backoff within the run; a wrong credential is
+not (the run fails, visibly, and the next run tries again).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class HarvestWindow(BaseModel):
 
 
 def schedule_id(tenant: str | None) -> str:
-    """One schedule per tenant with a Harvest key (`heardback-harvest-poll-acme`)."""
+    """One schedule per tenant with a Harvest v3 credential (`heardback-harvest-poll-acme`)."""
     return SCHEDULE_ID if tenant is None else f"{SCHEDULE_ID}-{tenant}"
 
 
