@@ -40,6 +40,7 @@ HARVEST_LISTS = (
     "scorecard_questions",
     "scorecard_candidate_attributes",
     "applications",
+    "notes",
 )
 
 
@@ -99,6 +100,37 @@ def _app(fake: Fake) -> FastAPI:
         doc["access_token"] = secrets.token_urlsafe(16)
         fake.tokens.add(doc["access_token"])
         return doc
+
+    @app.post("/v3/notes")
+    async def create_note(request: Request) -> Any:
+        """`POST /v3/notes` as its reference documents the body: `body`, `visibility`
+        (admin_only, private, public) and `note_type` (EMAIL, ACTIVITY, NOTE) required, the
+        candidate's id always, no email fields on a plain note, nothing else."""
+        body = await request.json()
+        allowed = {"candidate_id", "application_id", "body", "visibility", "note_type"}
+        allowed |= {"user_id", "subject", "email_from", "email_to", "email_cc"}
+        if (
+            not isinstance(body, dict)
+            or set(body) - allowed
+            or not {"body", "visibility", "note_type", "candidate_id"} <= set(body)
+            or body["visibility"] not in ("admin_only", "private", "public")
+            or body["note_type"] not in ("EMAIL", "ACTIVITY", "NOTE")
+            or (body["note_type"] != "EMAIL" and {"email_from", "email_to", "email_cc"} & set(body))
+        ):
+            return _invalid("not a note as POST /v3/notes takes it")
+        note = {
+            "id": len(fake.harvest["notes"]) + 1,
+            "candidate_id": body["candidate_id"],
+            "application_id": body.get("application_id"),
+            "body": body["body"],
+            "type": body["note_type"],
+            "visibility": f"{body['visibility']}_visible".replace("private_", "privately_").replace(
+                "public_", "publicly_"
+            ),
+            "user_id": body.get("user_id"),
+        }
+        fake.harvest["notes"].append(note)
+        return JSONResponse(note, status_code=201)
 
     @app.get("/v3/{resource}")
     async def harvest_list(resource: str, request: Request) -> Any:

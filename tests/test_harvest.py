@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,10 +20,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from temporalio.client import ScheduleActionExecutionStartWorkflow
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from heardback.gateway import harvest
 from heardback.gateway.provider_api import ClientCredentials, NotAllowed, ProviderApi
+from heardback.workflows import greenhouse_note
 from heardback.workflows.harvest_poll import SCHEDULE_ID
 from tests.fake_providers import (
     HARVEST_CLIENT_ID,
@@ -186,6 +189,7 @@ async def stack(
             greenhouse_api_url=f"{fake.url}/v3",
             greenhouse_poll_interval=timedelta(hours=6),  # runs when the test triggers it
             greenhouse_feedback_questions=QUESTION,
+            greenhouse_activity_notes=True,
             ats_task_queue=f"ats-harvest-{uuid.uuid4().hex[:8]}",
             ats_store_path=tmp / "ats.sqlite3",
             api_tokens=SecretStr(TOKEN),
@@ -240,11 +244,11 @@ async def interviews_of(s: PagesStack, job: int, app: int) -> dict[str, Any]:
 
 
 async def opened(s: PagesStack, fake: Fake, job: int, app: int) -> None:
+    publish(fake, applications=[application(app, job)])
     async with httpx.AsyncClient(base_url=s.url, timeout=60) as http:
         r = await deliver(http, with_ids("new_candidate_application", job, app))
         assert r.json()["status"] == "processed", r.text
     await s.mail(f"candidacy-gh-{job}-app-{app}", "acknowledgement", timeout=60)
-    publish(fake, applications=[application(app, job)])
 
 
 async def test_a_scored_interview_reaches_the_candidacy_with_only_the_mapped_lines(
@@ -276,6 +280,61 @@ async def test_a_scored_interview_reaches_the_candidacy_with_only_the_mapped_lin
     # Harvest was read with a bearer token, taken once and kept for the second run.
     assert fake.token_requests - tokens_before <= 1
     assert "GET /v3/scorecard_question_answers" in fake.calls
+
+
+async def test_each_message_delivered_to_the_candidate_is_noted_once_in_greenhouse(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    """With activity notes on, the hiring team sees in Greenhouse what the candidate heard: one
+    note per delivered message, on the candidate's feed (the application's candidate), naming
+    the message and nothing of its content; an interviewer's reminder makes none."""
+    s, fake = stack
+    job, app, kit = 910005, 810005, 510005
+    fake.harvest["applications"] = [a for a in fake.harvest["applications"] if a["id"] != app]
+    publish(fake, applications=[{**application(app, job), "candidate_id": 3205}])
+    async with httpx.AsyncClient(base_url=s.url, timeout=60) as http:
+        r = await deliver(http, with_ids("new_candidate_application", job, app))
+        assert r.json()["status"] == "processed", r.text
+    wid = f"candidacy-gh-{job}-app-{app}"
+    await s.mail(wid, "acknowledgement", timeout=60)
+
+    def notes() -> list[dict[str, Any]]:
+        return [n for n in fake.harvest["notes"] if n["application_id"] == app]
+
+    await until(lambda: _true(len(notes()) == 1), timeout=60)
+    note = notes()[0]
+    assert note["candidate_id"] == 3205 and note["type"] == "NOTE"
+    assert note["visibility"] == "publicly_visible"
+    st = await s.client.status(f"gh-{job}", f"app-{app}")
+    (sent,) = [m for m in st.messages if m.kind == "acknowledgement"]
+    assert note["body"].startswith("heardback sent the candidate the acknowledgement message on")
+    assert sent.message_id in note["body"] and "@" not in note["body"]  # ids, not addresses
+    # A round without lines: the interviewer's reminder is delivered, and noted nowhere.
+    publish(
+        fake,
+        interviews=[interview(710005, app, job, status="awaiting_feedback")],
+        interviewers=[panel(410005, 710005, None)],
+        scorecard_questions=questions(kit),
+    )
+    await poll(s)
+    await s.mail(wid, "feedback_reminder", timeout=60)
+
+    async def reminder_recorded() -> bool:
+        st = await s.client.status(f"gh-{job}", f"app-{app}")
+        return any(m.kind == "feedback_reminder" and m.delivered_at for m in st.messages)
+
+    await until(reminder_recorded, timeout=60)  # its delivery activity has finished
+    st = await s.client.status(f"gh-{job}", f"app-{app}")
+    (reminder,) = [m for m in st.messages if m.kind == "feedback_reminder"]
+    with pytest.raises(RPCError, match="not found"):
+        await s.client.temporal.get_workflow_handle(
+            greenhouse_note.workflow_id(reminder.message_id)
+        ).describe()
+    assert len(notes()) == 1
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 async def test_a_scorecard_submitted_later_is_added_to_its_round_once(
@@ -330,6 +389,15 @@ async def test_a_round_heardback_refuses_is_counted_and_holds_up_no_other(
     assert (await interviews_of(s, job, second))["gh-si-710004"].feedback == LINES
 
 
+def harvest_api(
+    fake: Fake, *, secret: str = HARVEST_CLIENT_SECRET, user: str | None = None
+) -> ProviderApi:
+    auth = ClientCredentials(
+        "Greenhouse Harvest", f"{fake.url}/token", HARVEST_CLIENT_ID, secret, user
+    )
+    return ProviderApi("Greenhouse Harvest", f"{fake.url}/v3", None, rate=1000, auth=auth)
+
+
 async def test_harvest_v3_token_pages_and_refusals() -> None:
     """Against the local Harvest v3: a list read through its cursor pages (a cursor sent
     alone), the token fetched once and again after it is revoked, more than 50 ids split into
@@ -339,14 +407,7 @@ async def test_harvest_v3_token_pages_and_refusals() -> None:
         fake.harvest["scorecards"] = [
             {**harvest_docs("GET_v3_scorecards.json")[0], "id": i} for i in range(1, 121)
         ]
-
-        def api(secret: str = HARVEST_CLIENT_SECRET) -> ProviderApi:
-            auth = ClientCredentials(
-                "Greenhouse Harvest", f"{fake.url}/token", HARVEST_CLIENT_ID, secret, "42"
-            )
-            return ProviderApi("Greenhouse Harvest", f"{fake.url}/v3", None, rate=1000, auth=auth)
-
-        good = api()
+        good = harvest_api(fake, user="42")
         try:
             got = await good.get_list("scorecards", status="complete", per_page="500")
             assert [c["id"] for c in got] == list(range(1, 121))
@@ -357,9 +418,44 @@ async def test_harvest_v3_token_pages_and_refusals() -> None:
             assert fake.token_requests == 2
         finally:
             await good.close()
-        bad = api("not-the-secret")
+        bad = harvest_api(fake, secret="not-the-secret")
         try:
             with pytest.raises(NotAllowed, match="client id, the client secret"):
                 await bad.get_list("scorecards")
         finally:
             await bad.close()
+
+
+async def test_a_retried_note_is_not_written_twice() -> None:
+    """The note's activity retried after Greenhouse took the note (its answer lost on the
+    way) finds the note naming the message and writes no second one; an application gone from
+    Greenhouse ends the note without an error."""
+    from temporalio.testing import ActivityEnvironment
+
+    from heardback.gateway.ats_worker import AtsActivities
+    from heardback.workflows.greenhouse_note import GreenhouseNoteInput
+
+    async with fake_providers() as fake:
+        publish(fake, applications=[{**application(820001, 920001), "candidate_id": 77}])
+        api = harvest_api(fake)
+        acts = AtsActivities(lambda: None, None, None, apis={"harvest": api})  # type: ignore
+        note = GreenhouseNoteInput(
+            application_id=820001,
+            message_id="candidacy-gh-920001-app-820001:acknowledgement",
+            kind="acknowledgement",
+            delivered_at=datetime.now(UTC),
+        )
+        try:
+            first = await ActivityEnvironment().run(acts.greenhouse_note, note)
+            assert first.outcome == "posted" and len(fake.harvest["notes"]) == 1
+            retry_env = ActivityEnvironment()
+            retry_env.info = replace(retry_env.info, attempt=2)
+            again = await retry_env.run(acts.greenhouse_note, note)
+            assert again.outcome == "already_there" and len(fake.harvest["notes"]) == 1
+            gone = note.model_copy(update={"application_id": 820099, "message_id": "other"})
+            assert (await ActivityEnvironment().run(acts.greenhouse_note, gone)).outcome == (
+                "application_gone"
+            )
+            assert len(fake.harvest["notes"]) == 1
+        finally:
+            await api.close()

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from heardback.activities.ledger import Ledger
 from heardback.activities.render import Renderer
 from heardback.activities.transport import Transport
 from heardback.runtime import events, metrics, tenants
 from heardback.runtime.settings import Settings
+from heardback.workflows import greenhouse_note
 from heardback.workflows.contract import ACTIVITY_DELIVER
 from heardback.workflows.errors import (
     ERR_DELIVERY_BUSY,
@@ -159,10 +162,12 @@ class DeliveryActivities:
         if self._events is None:
             return
         settings, tenant = tenants.settings_for_role(self._events, req.role_id)
-        if not events.events_enabled(settings):
-            return
         msg = req.message
         now = datetime.now(UTC)
+        if outcome == "delivered" and msg.recipient == "candidate":
+            await _note_in_greenhouse(settings, tenant, req, now)
+        if not events.events_enabled(settings):
+            return
         ids = {
             "workflow_id": req.workflow_id,
             "role_id": req.role_id,
@@ -208,6 +213,43 @@ class DeliveryActivities:
             if outcome == "delivered":
                 raise
             log.warning("events_not_emitted", message_id=msg.message_id, error=type(err).__name__)
+
+
+_GREENHOUSE_APPLICATION = re.compile(r"^app-(\d{1,18})$")
+
+
+async def _note_in_greenhouse(
+    settings: Settings, tenant: str | None, req: DeliveryRequest, at: datetime
+) -> None:
+    """With `greenhouse_activity_notes` on, a candidate's delivered message on a candidacy a
+    Greenhouse application opened (role `gh-<job>`, candidate `app-<application>`) starts its
+    `GreenhouseNote` workflow (once per message id), for the gateway's ATS worker, which holds
+    the Harvest v3 credential. Temporal unreachable raises: the attempt is
+    retried, and the retry (which finds the message delivered) starts it then."""
+    if not settings.greenhouse_activity_notes:
+        return
+    app = _GREENHOUSE_APPLICATION.match(req.candidate_id)
+    if app is None or not tenants.unscoped(tenant, req.role_id).startswith("gh-"):
+        return
+    msg = req.message
+    try:
+        await activity.client().start_workflow(
+            greenhouse_note.WORKFLOW,
+            greenhouse_note.GreenhouseNoteInput(
+                application_id=int(app.group(1)),
+                message_id=msg.message_id,
+                kind=msg.kind,
+                delivered_at=at,
+                tenant=tenant,
+            ),
+            id=greenhouse_note.workflow_id(msg.message_id),
+            task_queue=settings.ats_task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary="note on Greenhouse's activity feed",
+        )
+    except WorkflowAlreadyStartedError:
+        return
 
 
 def address_key(kind: str, address: str) -> str:

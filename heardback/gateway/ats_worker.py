@@ -56,6 +56,14 @@ from heardback.workflows.ats_event import (
 )
 from heardback.workflows.decoding import describe_errors
 from heardback.workflows.errors import InvalidInput, NotFound, Refused
+from heardback.workflows.greenhouse_note import (
+    ACTIVITY as ACTIVITY_NOTE,
+)
+from heardback.workflows.greenhouse_note import (
+    GreenhouseNote,
+    GreenhouseNoteInput,
+    GreenhouseNoteResult,
+)
 from heardback.workflows.harvest_poll import (
     ACTIVITY as ACTIVITY_HARVEST,
 )
@@ -247,6 +255,38 @@ class AtsActivities:
         log.info("harvest_polled", tenant=window.tenant, **result.model_dump())
         return result
 
+    @activity.defn(name=ACTIVITY_NOTE)
+    async def greenhouse_note(self, note: GreenhouseNoteInput) -> GreenhouseNoteResult:
+        """A note on the candidate's Greenhouse activity feed for a delivered message. A retry
+        first looks for the note an earlier attempt may have written (its body names the
+        message id), so one message makes one note."""
+        api = self._api("harvest", note.tenant)
+        if api is None:
+            raise ApplicationError(
+                "no Greenhouse Harvest v3 credential is set", type="NotAllowed", non_retryable=True
+            )
+        app = str(note.application_id)
+        try:
+            found = await api.get_list("applications", ids=app)
+            if not found or not isinstance(found[0].get("candidate_id"), int):
+                return GreenhouseNoteResult(outcome="application_gone")
+            if activity.info().attempt > 1:
+                notes = await api.get_list("notes", application_ids=app, per_page="500")
+                if any(note.message_id in str(n.get("body") or "") for n in notes):
+                    return GreenhouseNoteResult(outcome="already_there")
+            made = await api.post("notes", harvest.note_of(note, found[0]["candidate_id"]))
+        except Gone:
+            return GreenhouseNoteResult(outcome="application_gone")
+        except TryLater as err:
+            raise ApplicationError(
+                err.reason, type="TryLater", next_retry_delay=_delay(err.after)
+            ) from None
+        except NotAllowed as err:
+            raise ApplicationError(err.reason, type="NotAllowed", non_retryable=True) from None
+        log.info("greenhouse_note_posted", tenant=note.tenant, kind=note.kind)
+        made_id = made.get("id")
+        return GreenhouseNoteResult(note_id=made_id if isinstance(made_id, int) else None)
+
     @activity.defn(name=ACTIVITY_DEAD_LETTER)
     async def dead_letter(self, req: AtsDeadLetter) -> AtsEventOutcome:
         await asyncio.to_thread(self._store().dead_letter, req.ref.event_key, req.reason)
@@ -342,8 +382,8 @@ async def run_ats_worker(
     worker = Worker(
         client.temporal,
         task_queue=settings.ats_task_queue,
-        workflows=[AtsEvent, HarvestPoll],
-        activities=[acts.process, acts.dead_letter, acts.harvest_poll],
+        workflows=[AtsEvent, HarvestPoll, GreenhouseNote],
+        activities=[acts.process, acts.dead_letter, acts.harvest_poll, acts.greenhouse_note],
         workflow_runner=RUNNER,
         max_concurrent_activities=20,
     )

@@ -31,12 +31,13 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from heardback.gateway import greenhouse
 from heardback.gateway.ats_plan import as_dict, iso_time
 from heardback.gateway.provider_api import ProviderApi
+from heardback.workflows.greenhouse_note import GreenhouseNoteInput
 
 TOOK_PLACE = {"awaiting_feedback", "complete"}
 ALL_DAY = timedelta(hours=1)
@@ -256,3 +257,19 @@ def rounds(read: HarvestRead, mapped: set[str]) -> list[Round]:
             )
         )
     return out
+
+
+def note_of(note: GreenhouseNoteInput, candidate_id: int) -> dict[str, Any]:
+    """The body of `POST /v3/notes` for a delivered message: a plain note on the candidate's
+    activity feed, visible to the hiring team (`public` in Greenhouse's words: every user who
+    can see the candidate), naming the message's kind, time and id; nothing of its content."""
+    kind = note.kind.replace("_", " ")
+    at = note.delivered_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return {
+        "candidate_id": candidate_id,
+        "application_id": note.application_id,
+        "note_type": "NOTE",
+        "visibility": "public",
+        "body": f"heardback sent the candidate the {kind} message on {at}"
+        f" (message {note.message_id}).",
+    }

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     greenhouse_user_id: str | None = Field(default=None, pattern=r"^\s*\d*\s*$")
     greenhouse_token_url: str = "https://auth.greenhouse.io/token"  # noqa: S105 (a URL)
     greenhouse_api_url: str = "https://harvest.greenhouse.io/v3"
+    # A note on the candidate's Greenhouse activity feed for each message delivered to them
+    # (needs the credential above with the notes:create scope).
+    greenhouse_activity_notes: bool = False
     greenhouse_api_rate: float = 2.0  # under the 75 requests per 30 s Harvest v3 reports
     greenhouse_poll_interval: timedelta = timedelta(minutes=10)
     greenhouse_feedback_questions: str = "Candidate-facing feedback"

@@ -63,6 +63,7 @@ class TenantSpec(BaseModel):
     greenhouse_client_secret: SecretStr | None = None
     greenhouse_user_id: str | None = Field(default=None, pattern=r"^\d+$")
     greenhouse_feedback_questions: str | None = None
+    greenhouse_activity_notes: bool | None = None
     lever_webhook_secrets: list[SecretStr] = Field(default_factory=list)
     lever_api_key: SecretStr | None = None
     ashby_webhook_secrets: list[SecretStr] = Field(default_factory=list)
@@ -189,6 +190,7 @@ def _merged(settings: Settings, tenant: str, spec: TenantSpec) -> Settings:
         "ats_rejection_reasons": spec.ats_rejection_reasons,
         "ats_sends": spec.ats_sends,
         "greenhouse_feedback_questions": spec.greenhouse_feedback_questions,
+        "greenhouse_activity_notes": spec.greenhouse_activity_notes,
     }
     own |= {k: v for k, v in inherited.items() if v is not None}
     return settings.model_copy(update=own)
