@@ -144,6 +144,14 @@ class AtsActivities:
             self._apis[key] = api_of(self._settings_of(tenant), provider)
         return self._apis[key]
 
+    def _harvest(self, tenant: str | None) -> ProviderApi:
+        api = self._api("harvest", tenant)
+        if api is None:
+            raise ApplicationError(
+                "no Greenhouse Harvest v3 credential is set", type="NotAllowed", non_retryable=True
+            )
+        return api
+
     async def _plan(self, ref: AtsEventRef, body: bytes) -> tuple[Plan, str]:
         """The event's plan, and the request id its commands carry."""
         try:
@@ -229,18 +237,12 @@ class AtsActivities:
             settings = self._settings_of(window.tenant)
         except NeedsOperator as err:
             raise ApplicationError(str(err), type="NotAllowed", non_retryable=True) from None
-        api = self._api("harvest", window.tenant)
-        if api is None:
-            raise ApplicationError("no Greenhouse Harvest v3 credential is set", type="NotAllowed")
+        api = self._harvest(window.tenant)
         since = window.updated_after.isoformat().replace("+00:00", "Z")
         try:
             read = await harvest.read_v3(api, since)
-        except TryLater as err:
-            raise ApplicationError(
-                err.reason, type="TryLater", next_retry_delay=_delay(err.after)
-            ) from None
-        except NotAllowed as err:
-            raise ApplicationError(err.reason, type="NotAllowed", non_retryable=True) from None
+        except (TryLater, NotAllowed) as err:
+            raise _failed(err) from None
         questions = harvest.questions_of(settings.greenhouse_feedback_questions)
         found = harvest.rounds(read, questions)
         result = HarvestPollResult(not_ours=read.not_found)
@@ -260,11 +262,7 @@ class AtsActivities:
         """A note on the candidate's Greenhouse activity feed for a delivered message. A retry
         first looks for the note an earlier attempt may have written (its body names the
         message id), so one message makes one note."""
-        api = self._api("harvest", note.tenant)
-        if api is None:
-            raise ApplicationError(
-                "no Greenhouse Harvest v3 credential is set", type="NotAllowed", non_retryable=True
-            )
+        api = self._harvest(note.tenant)
         app = str(note.application_id)
         try:
             found = await api.get_list("applications", ids=app)
@@ -277,12 +275,8 @@ class AtsActivities:
             made = await api.post("notes", harvest.note_of(note, found[0]["candidate_id"]))
         except Gone:
             return GreenhouseNoteResult(outcome="application_gone")
-        except TryLater as err:
-            raise ApplicationError(
-                err.reason, type="TryLater", next_retry_delay=_delay(err.after)
-            ) from None
-        except NotAllowed as err:
-            raise ApplicationError(err.reason, type="NotAllowed", non_retryable=True) from None
+        except (TryLater, NotAllowed) as err:
+            raise _failed(err) from None
         log.info("greenhouse_note_posted", tenant=note.tenant, kind=note.kind)
         made_id = made.get("id")
         return GreenhouseNoteResult(note_id=made_id if isinstance(made_id, int) else None)
@@ -349,6 +343,14 @@ async def _apply_round(t: Tenant, r: harvest.Round) -> str:
         )
         return "refused"
     return "unchanged"
+
+
+def _failed(err: TryLater | NotAllowed) -> ApplicationError:
+    """A provider's refusal as the activity's failure: retried after its Retry-After, or (a
+    wrong credential, a missing permission) not at all."""
+    if isinstance(err, TryLater):
+        return ApplicationError(err.reason, type="TryLater", next_retry_delay=_delay(err.after))
+    return ApplicationError(err.reason, type="NotAllowed", non_retryable=True)
 
 
 def _delay(after: float | None) -> timedelta | None:
