@@ -63,6 +63,8 @@ class Fake:
     harvest_page: int = 500  # the largest page the fake answers (small: pages are followed)
     tokens: set[str] = field(default_factory=set)  # the bearer tokens it has issued, still valid
     token_requests: int = 0
+    # Ashby: the feedback submitted per application (applicationFeedback.list), a page each
+    ashby_feedback: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     throttle: int = 0  # answer this many next requests with 429
     calls: list[str] = field(default_factory=list)
 
@@ -196,6 +198,25 @@ def _app(fake: Fake) -> FastAPI:
         doc = _doc("lever", "GET_v1_archive_reasons_id.json")
         doc["data"].update(id=reason, **fake.archive_reasons.get(reason, {}))
         return doc
+
+    @app.post("/applicationFeedback.list")
+    async def application_feedback(request: Request) -> Any:
+        """Ashby's documented paging: `results`, `moreDataAvailable`, `nextCursor`; one result
+        a page here, so every page is followed."""
+        ask = await request.json()
+        if not isinstance(ask.get("applicationId"), str):
+            return {"success": False, "errors": ["invalid_input"]}
+        forms = fake.ashby_feedback.get(ask["applicationId"], [])
+        at = int(ask.get("cursor") or 0)
+        more = at + 1 < len(forms)
+        page: dict[str, Any] = {
+            "success": True,
+            "results": forms[at : at + 1],
+            "moreDataAvailable": more,
+        }
+        if more:
+            page["nextCursor"] = str(at + 1)
+        return page
 
     @app.post("/candidate.info")
     async def candidate_info(request: Request) -> Any:

@@ -234,3 +234,93 @@ async def test_a_schedule_whose_interviews_took_place_records_its_rounds_once(
         done = await outcome(http, (await post(http, schedule("Complete"))).json()["event"])
         assert done["status"] == "ignored" and "already recorded" in done["reason"]
         assert len((await s.client.status(f"ab-{job}", f"app-{app}")).interviews) == 1
+
+
+LINES = [
+    "You reasoned about the failure modes of the queue before you wrote any code.",
+    "Sketching the data model first would have saved you time in the second half.",
+]
+
+
+def submitted_feedback(event_id: str, by: str, lines: list[str]) -> dict[str, Any]:
+    """Ashby's documented applicationFeedback.list result, for one interview event, with the
+    tenant's candidate-facing field added to the form beside the documented ones."""
+    doc = json.loads((FIXTURES / "api" / "applicationFeedback.list.json").read_text())
+    form = copy.deepcopy(doc["results"][0])
+    form.update(id=str(uuid.uuid4()), interviewEventId=event_id)
+    form["submittedByUser"]["email"] = by
+    form["formDefinition"]["sections"][0]["fields"].append(
+        {
+            "isRequired": False,
+            "field": {
+                "id": str(uuid.uuid4()),
+                "type": "RichText",
+                "path": "candidate_feedback",
+                "title": "Candidate-facing feedback",
+                "humanReadablePath": "Candidate-facing feedback",
+                "isNullable": True,
+            },
+        }
+    )
+    form["submittedValues"]["candidate_feedback"] = "\n".join(lines)
+    return dict(form)
+
+
+def test_only_the_named_feedback_field_reaches_the_candidate() -> None:
+    form = submitted_feedback("e-1", "a@example.com", LINES)
+    lines, notes = ashby.feedback_of(form, ashby.fields_of("Candidate-facing feedback"))
+    assert lines == LINES
+    assert notes is not None
+    assert "Overall Recommendation: hire" in notes and "Technical Skills: 4" in notes
+    assert "problem-solving" in notes  # the documented Detailed Feedback: internal
+    assert all("problem-solving" not in line for line in lines)
+    # Named by its path instead of its title: the same.
+    assert ashby.feedback_of(form, {"candidate_feedback"})[0] == LINES
+    assert ashby.feedback_of(form, {"nothing named"})[0] == []
+
+
+async def test_feedback_submitted_in_ashby_reaches_its_round_once(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    """A round recorded while Ashby waits on feedback gets the interviewer's candidate-facing
+    lines when the schedule completes (read through applicationFeedback.list, every page), once;
+    another panel member's form for the same interview is not taken for the interviewer's."""
+    s, fake = stack
+    app = f"a-{uuid.uuid4().hex[:10]}"
+    job = documented()["applicationSubmit"]["data"]["application"]["job"]["id"]
+    person = documented()["applicationSubmit"]["data"]["application"]["candidate"]["id"]
+    ev = documented()["interviewScheduleUpdate"]["data"]["interviewSchedule"]
+    event_id = ev["interviewEvents"][0]["id"]
+    interviewer = ev["interviewEvents"][0]["interviewers"][0]["email"]
+    async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
+        r = await post(http, event("applicationSubmit", application=app))
+        assert (await outcome(http, r.json()["event"]))["status"] == "processed"
+
+        def schedule(status: str) -> dict[str, Any]:
+            body = event("interviewScheduleUpdate")
+            body["data"]["interviewSchedule"].update(
+                status=status, applicationId=app, candidateId=person
+            )
+            return body
+
+        held = await outcome(
+            http, (await post(http, schedule("WaitingOnFeedback"))).json()["event"]
+        )
+        assert held["status"] == "processed", held
+        (iv,) = (await s.client.status(f"ab-{job}", f"app-{app}")).interviews
+        assert iv.feedback_lines == 0
+        fake.ashby_feedback[app] = [
+            submitted_feedback(event_id, "someone.else@example.com", ["Not the interviewer's."]),
+            submitted_feedback(event_id, interviewer, LINES),
+        ]
+        done = await outcome(http, (await post(http, schedule("Complete"))).json()["event"])
+        assert done["status"] == "processed", done
+        view = await s.client.page_view(f"candidacy-ab-{job}-app-{app}")
+        (round_,) = view.interviews
+        assert round_.feedback == LINES
+        assert any("Overall Recommendation: hire" in n for n in round_.internal_notes)
+        again = await outcome(http, (await post(http, schedule("Complete"))).json()["event"])
+        assert again["status"] == "ignored" and "already recorded" in again["reason"]
+        assert (await s.client.page_view(f"candidacy-ab-{job}-app-{app}")).interviews[
+            0
+        ].feedback == LINES

@@ -60,7 +60,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "interviewScheduleUpdate": (
         "map",
         "a schedule whose interviews took place (WaitingOnFeedback, Complete) records them as "
-        "rounds of the candidacy; their interviewers are asked for candidate-facing lines",
+        "rounds of the candidacy, with the candidate-facing lines of the feedback submitted in "
+        "Ashby (applicationFeedback.list, the fields the tenant names); an interviewer without "
+        "such lines is asked by heardback's reminder",
     ),
     "jobCreate": ("ignore", "a role is opened with its first application"),
     "jobPostingUpdate": ("ignore", "job postings are not candidacies"),
@@ -175,10 +177,111 @@ async def _address(candidate: dict[str, Any], api: ProviderApi | None) -> str | 
     return personal_address(candidate)
 
 
-def _held_interviews(p: Plan, schedule: dict[str, Any]) -> Plan:
+MAX_NOTES = 20000
+FEEDBACK_PAGES = 50  # applicationFeedback.list pages read for one application, at most
+
+
+def fields_of(setting: str) -> set[str]:
+    """The feedback form fields (titles or paths, comma-separated, case-insensitive) whose
+    answers the candidate reads."""
+    return {f.strip().casefold() for f in setting.split(",") if f.strip()}
+
+
+def _answer_text(value: Any) -> str | None:
+    """A submitted value as text: a string, a number or yes/no, or the text inside Ashby's
+    structured values (`{"value": ...}`, a score's `{"score": 4, "comments": {...}}`)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        if "score" in value:
+            comment = _answer_text(value.get("comments"))
+            return f"{value['score']}" + (f" ({comment})" if comment else "")
+        return _answer_text(value.get("value"))
+    if isinstance(value, list):
+        parts = [t for t in (_answer_text(v) for v in value) if t]
+        return ", ".join(parts) or None
+    return None
+
+
+def feedback_of(form: dict[str, Any], fields: set[str]) -> tuple[list[str], str | None]:
+    """(candidate-facing lines, internal notes) of one submitted feedback form: the answers to
+    the fields the tenant names (by title or path), one line per line; every other answer
+    (the recommendation, scores, notes) stays internal."""
+    titles: dict[str, str] = {}
+    for section in as_dict(form.get("formDefinition")).get("sections") or []:
+        for entry in as_dict(section).get("fields") or []:
+            field = as_dict(as_dict(entry).get("field"))
+            if _s(field.get("path")):
+                titles[str(field["path"])] = _s(field.get("title")) or str(field["path"])
+    lines: list[str] = []
+    notes: list[str] = []
+    for path, value in as_dict(form.get("submittedValues")).items():
+        title = titles.get(path, path)
+        text = _answer_text(value)
+        if text is None:
+            continue
+        if title.casefold() in fields or path.casefold() in fields:
+            lines += [line.strip() for line in text.splitlines() if line.strip()]
+        else:
+            notes.append(f"{title}: {text}")
+    return lines, "\n".join(notes)[:MAX_NOTES] or None
+
+
+async def _feedback(
+    api: ProviderApi, application: str, fields: set[str]
+) -> dict[tuple[str, str | None], dict[str, Any]]:
+    """The submitted feedback of an application, by (interview event, submitter's address)."""
+    out: dict[tuple[str, str | None], dict[str, Any]] = {}
+    cursor: str | None = None
+    for _ in range(FEEDBACK_PAGES):
+        ask: dict[str, Any] = {"applicationId": application, "limit": 100}
+        if cursor:
+            ask["cursor"] = cursor
+        got = await api.post("applicationFeedback.list", ask)
+        if got.get("success") is False:
+            raise NotAllowed(
+                "Ashby applicationFeedback.list refused: check the API key's permissions"
+                " (candidatesRead)"
+            )
+        for raw in got.get("results") or []:
+            form = as_dict(raw)
+            event_id = _s(form.get("interviewEventId"))
+            if event_id is None or not _s(form.get("submittedAt")):
+                continue
+            lines, notes = feedback_of(form, fields)
+            by = _s(as_dict(form.get("submittedByUser")).get("email"))
+            out[(event_id, by.casefold() if by else None)] = {
+                "feedback": lines,
+                "internal_notes": notes,
+                "feedback_key": f"{form.get('id')}-{form.get('submittedAt')}",
+            }
+        cursor = _s(got.get("nextCursor")) if got.get("moreDataAvailable") else None
+        if cursor is None:
+            break
+    return out
+
+
+def _submitted_for(
+    submitted: dict[tuple[str, str | None], dict[str, Any]], event_id: str, email: str
+) -> dict[str, Any]:
+    """The feedback the round's interviewer submitted for the event, else anyone's for it."""
+    mine = submitted.get((event_id, email.casefold()))
+    if mine is not None:
+        return mine
+    others = sorted((who or "", v) for (e, who), v in submitted.items() if e == event_id)
+    return others[0][1] if others else {}
+
+
+async def _held_interviews(
+    p: Plan, schedule: dict[str, Any], api: ProviderApi | None, fields: set[str]
+) -> Plan:
     """The rounds of a schedule whose interviews took place: one per interview event with an
-    interviewer's address and its times (Ashby's feedback forms are its own, internal: the
-    candidate-facing lines are asked for by heardback's reminder)."""
+    interviewer's address and its times; with an API key, each with the candidate-facing lines
+    of the feedback its interviewer submitted in Ashby (else heardback's reminder asks)."""
     status = schedule.get("status")
     if status not in HELD:
         p.handling = "ignore"
@@ -187,7 +290,7 @@ def _held_interviews(p: Plan, schedule: dict[str, Any]) -> Plan:
     application = _s(schedule.get("applicationId"))
     if application is None:
         raise Unusable("data.interviewSchedule.applicationId is missing")
-    rounds = []
+    rounds: list[dict[str, Any]] = []
     for raw in schedule.get("interviewEvents") or []:
         ev = as_dict(raw)
         start, end = iso_time(ev.get("startTime")), iso_time(ev.get("endTime"))
@@ -201,6 +304,7 @@ def _held_interviews(p: Plan, schedule: dict[str, Any]) -> Plan:
         rounds.append(
             {
                 "interview_id": f"ab-ie-{ev['id']}",
+                "event_id": str(ev["id"]),
                 "interviewer_email": who,
                 "seconds": (end - start).total_seconds(),
             }
@@ -209,6 +313,14 @@ def _held_interviews(p: Plan, schedule: dict[str, Any]) -> Plan:
         p.handling = "ignore"
         p.reason = "no interview event with an interviewer's address and its times"
         return p
+    submitted = await _feedback(api, application, fields) if api is not None else {}
+    for r in rounds:
+        event_id = r.pop("event_id")
+        mine = submitted.get((event_id, r["interviewer_email"].casefold()))
+        anyone = next(
+            (v for (e, _), v in sorted(submitted.items(), key=str) if e == event_id), None
+        )
+        r.update(mine or anyone or {})
     p.steps.append(
         (
             "interviews",
@@ -219,7 +331,11 @@ def _held_interviews(p: Plan, schedule: dict[str, Any]) -> Plan:
 
 
 async def resolve(
-    event: dict[str, Any], api: ProviderApi | None, *, reasons_as_written: bool
+    event: dict[str, Any],
+    api: ProviderApi | None,
+    *,
+    reasons_as_written: bool,
+    feedback_fields: set[str] | None = None,
 ) -> Plan:
     """The plan for a verified Ashby event (reads candidate.info only for a non-personal
     primary address, and only with an API key)."""
@@ -230,7 +346,9 @@ async def resolve(
         return p
     data = as_dict(event.get("data"))
     if action == "interviewScheduleUpdate":
-        return _held_interviews(p, as_dict(data.get("interviewSchedule")))
+        return await _held_interviews(
+            p, as_dict(data.get("interviewSchedule")), api, feedback_fields or set()
+        )
     app = as_dict(data.get("application"))
     if action == "applicationSubmit":
         role, cand = _application(p, app)
@@ -294,8 +412,11 @@ async def resolve(
             raise Unusable("data.deletedCandidate.id and data.mergedCandidate.id are needed")
         p.steps.append(("relink", {"from": gone, "to": kept}))
         return p
-    # jobUpdate
-    job = as_dict(data.get("job"))
+    return _job_update(p, as_dict(data.get("job")))
+
+
+def _job_update(p: Plan, job: dict[str, Any]) -> Plan:
+    """A job closed or archived in Ashby closes its role (everyone still waiting is told)."""
     if _s(job.get("id")) is None:
         raise Unusable("data.job.id is missing")
     if job.get("status") not in CLOSED_JOB:

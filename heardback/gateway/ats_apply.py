@@ -30,6 +30,7 @@ from heardback.workflows.models import (
     Policy,
     Role,
     RoleInput,
+    SubmitFeedback,
     Via,
 )
 
@@ -328,7 +329,10 @@ async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
 
 async def _interviews(t: Tenant, a: dict[str, Any]) -> Applied:
     """Rounds that took place in the ATS, recorded on the application's candidacy once each, at
-    the candidacy's current stage (the ATS's interview carries no stage name)."""
+    the candidacy's current stage (the ATS's interview carries no stage name), with the
+    candidate-facing lines of the feedback submitted in the ATS where there are any; a round
+    recorded before its feedback was submitted gets the lines once (`submit_feedback` under an
+    update id per feedback version)."""
     linked = await asyncio.to_thread(
         t.store.candidacy_of_application, t.store_provider, a["candidate_id"]
     )
@@ -336,21 +340,41 @@ async def _interviews(t: Tenant, a: dict[str, Any]) -> Applied:
     if role is None:
         return Applied("ignored", "no candidacy in heardback for this application")
     st = await t.client.status(role, a["candidate_id"])
-    known = {iv.interview_id for iv in st.interviews}
-    new = [r for r in a["rounds"] if r["interview_id"] not in known]
-    for r in new:
-        await t.client.record_interview(
-            role,
-            a["candidate_id"],
-            InterviewCompleted(
-                interview_id=r["interview_id"],
-                stage=st.stage,
-                interviewer_email=r["interviewer_email"],
-                duration=timedelta(seconds=r["seconds"]),
-                via=Via(channel="webhook", actor="interviewer"),
-            ),
-        )
+    known = {iv.interview_id: iv for iv in st.interviews}
+    changed = 0
+    for r in a["rounds"]:
+        lines: list[str] = r.get("feedback") or []
+        notes: str | None = r.get("internal_notes")
+        seen = known.get(r["interview_id"])
+        if seen is None:
+            await t.client.record_interview(
+                role,
+                a["candidate_id"],
+                InterviewCompleted(
+                    interview_id=r["interview_id"],
+                    stage=st.stage,
+                    interviewer_email=r["interviewer_email"],
+                    duration=timedelta(seconds=r["seconds"]),
+                    feedback=lines,
+                    internal_notes=notes,
+                    via=Via(channel="webhook", actor="interviewer"),
+                ),
+            )
+            changed += 1
+        elif lines and seen.feedback_lines == 0 and r.get("feedback_key"):
+            await t.client.submit_feedback(
+                role,
+                a["candidate_id"],
+                SubmitFeedback(
+                    interview_id=r["interview_id"],
+                    feedback=lines,
+                    internal_notes=notes,
+                    via=Via(channel="webhook", actor="interviewer"),
+                ),
+                request_id=f"{t.provider}-feedback-{r['feedback_key']}"[:200],
+            )
+            changed += 1
     wf = contract.candidacy_workflow_id(role, a["candidate_id"])
-    if not new:
-        return Applied("ignored", "these interviews are already recorded", wf)
+    if not changed:
+        return Applied("ignored", "these interviews and their feedback are already recorded", wf)
     return Applied("processed", workflow_id=wf)

@@ -167,7 +167,8 @@ class AtsActivities:
         return await self._resolve(ref, event), rid
 
     async def _resolve(self, ref: AtsEventRef, event: dict[str, Any]) -> Plan:
-        as_written = self._settings_of(ref.tenant).ats_rejection_reasons == "as_written"
+        settings = self._settings_of(ref.tenant)
+        as_written = settings.ats_rejection_reasons == "as_written"
         store = self._store()
         if ref.provider == lever.PROVIDER:
             api = self._api(lever.PROVIDER, ref.tenant)
@@ -187,7 +188,10 @@ class AtsActivities:
             return await lever.resolve(event, api, linked=linked, reasons_as_written=as_written)
         if ref.provider == ashby.PROVIDER:
             return await ashby.resolve(
-                event, self._api(ashby.PROVIDER, ref.tenant), reasons_as_written=as_written
+                event,
+                self._api(ashby.PROVIDER, ref.tenant),
+                reasons_as_written=as_written,
+                feedback_fields=ashby.fields_of(settings.ashby_feedback_fields),
             )
         raise NeedsOperator(f"no provider {ref.provider!r}")
 
