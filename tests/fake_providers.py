@@ -63,6 +63,9 @@ class Fake:
     harvest_page: int = 500  # the largest page the fake answers (small: pages are followed)
     tokens: set[str] = field(default_factory=set)  # the bearer tokens it has issued, still valid
     token_requests: int = 0
+    # Lever: interviews and feedback forms per opportunity (lists: one record a page)
+    lever_interviews: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    lever_feedback: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Ashby: the feedback submitted per application (applicationFeedback.list), a page each
     ashby_feedback: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     throttle: int = 0  # answer this many next requests with 429
@@ -173,6 +176,14 @@ def _app(fake: Fake) -> FastAPI:
             doc["data"]["applications"] = [app_doc]
         return doc
 
+    @app.get("/v1/opportunities/{opp}/interviews")
+    async def interviews(opp: str, offset: str | None = None) -> Any:
+        return _lever_page(fake.lever_interviews.get(opp, []), offset)
+
+    @app.get("/v1/opportunities/{opp}/feedback")
+    async def feedback(opp: str, offset: str | None = None) -> Any:
+        return _lever_page(fake.lever_feedback.get(opp, []), offset)
+
     @app.get("/v1/opportunities/{opp}/applications/{application}")
     async def application(opp: str, application: str) -> Any:
         doc = _doc("lever", "GET_v1_opportunities_id_applications_id.json")
@@ -228,6 +239,13 @@ def _app(fake: Fake) -> FastAPI:
         return doc
 
     return app
+
+
+def _lever_page(records: list[dict[str, Any]], offset: str | None) -> dict[str, Any]:
+    """Lever's documented list shape, `{"data", "hasNext", "next"}`, one record a page."""
+    at = int(offset or 0)
+    more = at + 1 < len(records)
+    return {"data": records[at : at + 1], "hasNext": more} | ({"next": str(at + 1)} if more else {})
 
 
 def _invalid(why: str) -> JSONResponse:

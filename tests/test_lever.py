@@ -111,10 +111,9 @@ async def test_every_documented_event_is_answered_and_none_is_lost(
             assert done["reason"] or done["status"] == "processed"
 
 
-async def test_an_application_is_read_from_levers_api_and_the_candidate_hears(
-    stack: tuple[PagesStack, Fake],
-) -> None:
-    s, fake = stack
+def contactable_opportunity(fake: Fake) -> str:
+    """A new opportunity Lever's API answers for: contact allowed, at the stage New applicant
+    (and Lever's stage Onsite known)."""
     opp = f"opp{uuid.uuid4().hex[:10]}"
     fake.opportunities[opp] = {
         "dataProtection": {"contact": {"allowed": True, "expiresAt": None}},
@@ -122,6 +121,14 @@ async def test_an_application_is_read_from_levers_api_and_the_candidate_hears(
         "archived": None,
     }
     fake.stages.update({"stage-new": "New applicant", "stage-onsite": "Onsite"})
+    return opp
+
+
+async def test_an_application_is_read_from_levers_api_and_the_candidate_hears(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    s, fake = stack
+    opp = contactable_opportunity(fake)
     fake.throttle = 2  # Lever's rate limit answers first: retried after Retry-After
     wf = "candidacy-lv-6a1e4b79-75a3-454f-9417-ea79612b9585-opp-" + opp
     async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
@@ -220,3 +227,86 @@ async def test_levers_api_answers_become_clear_reasons() -> None:
         assert "opp-secret-id" not in gone.value.reason
         assert (await api.get("stages/s-1"))["data"]["text"] == "New applicant"
         await api.close()
+
+
+LINES = [
+    "You explained the trade-offs of your schema design clearly and early.",
+    "Asking about the expected load first would have sharpened your estimates.",
+]
+
+
+def interview_doc(iv_id: str, *, ended_ago: timedelta | None, minutes: int = 45) -> dict[str, Any]:
+    """Lever's documented interview (ids changed): ended `ended_ago`, or tomorrow if None."""
+    doc = json.loads((FIXTURES / "api" / "GET_v1_opportunities_id_interviews.json").read_text())
+    iv: dict[str, Any] = doc["data"][0]
+    end = datetime.now(UTC) - ended_ago if ended_ago else datetime.now(UTC) + timedelta(days=1)
+    iv.update(
+        id=iv_id,
+        date=int((end - timedelta(minutes=minutes)).timestamp() * 1000),
+        duration=minutes,
+    )
+    return iv
+
+
+def feedback_doc(iv_id: str, user: str, lines: list[str], **fields: Any) -> dict[str, Any]:
+    """Lever's documented feedback form for the interview, the tenant's candidate-facing field
+    added beside the documented Rating and Notes / Comments."""
+    doc = json.loads((FIXTURES / "api" / "GET_v1_opportunities_id_feedback.json").read_text())
+    form: dict[str, Any] = doc["data"][0]
+    form.update({"id": str(uuid.uuid4()), "interview": iv_id, "user": user, "deletedAt": None})
+    form.update(fields)
+    form["fields"].append(
+        {"id": str(uuid.uuid4()), "type": "textarea", "text": "Candidate-facing feedback",
+         "description": "", "required": False, "value": "\n".join(lines)}
+    )  # fmt: skip
+    return form
+
+
+async def test_interviews_and_feedback_are_read_from_levers_api(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    """Lever's Beta interview events document no fields: heardback reads the opportunity's
+    interviews and feedback (Lever's documented API, every page) on an interview event and
+    before a stage change, records each interview that took place once, with only the named
+    field's answer for the candidate; a deleted form and a future interview count for nothing."""
+    s, fake = stack
+    opp = contactable_opportunity(fake)
+    role = "lv-6a1e4b79-75a3-454f-9417-ea79612b9585"
+    held, later = f"iv-{uuid.uuid4().hex[:8]}", f"iv-{uuid.uuid4().hex[:8]}"
+    interviewer = interview_doc(held, ended_ago=timedelta(hours=1))["interviewers"][0]["id"]
+    async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
+        r = await post(http, for_opportunity("applicationCreated", opp))
+        assert (await outcome(http, r.json()["event"]))["status"] == "processed"
+        fake.lever_interviews[opp] = [
+            interview_doc(held, ended_ago=timedelta(hours=1)),
+            interview_doc(later, ended_ago=None),
+        ]
+        fake.lever_feedback[opp] = [
+            # The interviewer's earlier form, deleted (listed first): never read.
+            feedback_doc(
+                held, interviewer, ["An older form that was deleted."], id="a", deletedAt=1
+            ),
+            feedback_doc(held, "someone-else", ["Another panel member's lines, not theirs."]),
+            feedback_doc(held, interviewer, LINES, id="b"),
+        ]
+        done = await outcome(
+            http, (await post(http, for_opportunity("interviewUpdated", opp))).json()["event"]
+        )
+        assert done["status"] == "processed", done
+        view = await s.client.page_view(f"candidacy-{role}-opp-{opp}")
+        assert [iv.interview_id for iv in view.interviews] == [f"lv-iv-{held}"]
+        assert view.interviews[0].feedback == LINES
+        assert any("Rating: 4 - Strong Hire" in n for n in view.interviews[0].internal_notes)
+        st = await s.client.status(role, f"opp-{opp}")
+        assert st.hours_invested == pytest.approx(0.75)
+        moved = for_opportunity("candidateStageChange", opp, toStageId="stage-onsite")
+        assert (await outcome(http, (await post(http, moved)).json()["event"]))[
+            "status"
+        ] == "processed"
+        st = await s.client.status(role, f"opp-{opp}")
+        assert st.stage == "Onsite" and len(st.interviews) == 1
+        again = await outcome(
+            http, (await post(http, for_opportunity("interviewCreated", opp))).json()["event"]
+        )
+        assert again["status"] == "ignored" and "already recorded" in again["reason"]
+    assert f"GET /v1/opportunities/{opp}/feedback" in fake.calls

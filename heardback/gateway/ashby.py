@@ -26,6 +26,7 @@ import hmac
 import json
 from typing import Any
 
+from heardback.gateway import ats_plan
 from heardback.gateway.ats_plan import Plan, Unusable, as_dict, iso_time, signed_by_any
 from heardback.gateway.provider_api import NotAllowed, ProviderApi
 
@@ -177,34 +178,8 @@ async def _address(candidate: dict[str, Any], api: ProviderApi | None) -> str | 
     return personal_address(candidate)
 
 
-MAX_NOTES = 20000
 FEEDBACK_PAGES = 50  # applicationFeedback.list pages read for one application, at most
-
-
-def fields_of(setting: str) -> set[str]:
-    """The feedback form fields (titles or paths, comma-separated, case-insensitive) whose
-    answers the candidate reads."""
-    return {f.strip().casefold() for f in setting.split(",") if f.strip()}
-
-
-def _answer_text(value: Any) -> str | None:
-    """A submitted value as text: a string, a number or yes/no, or the text inside Ashby's
-    structured values (`{"value": ...}`, a score's `{"score": 4, "comments": {...}}`)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, dict):
-        if "score" in value:
-            comment = _answer_text(value.get("comments"))
-            return f"{value['score']}" + (f" ({comment})" if comment else "")
-        return _answer_text(value.get("value"))
-    if isinstance(value, list):
-        parts = [t for t in (_answer_text(v) for v in value) if t]
-        return ", ".join(parts) or None
-    return None
+fields_of = ats_plan.fields_of
 
 
 def feedback_of(form: dict[str, Any], fields: set[str]) -> tuple[list[str], str | None]:
@@ -217,18 +192,12 @@ def feedback_of(form: dict[str, Any], fields: set[str]) -> tuple[list[str], str 
             field = as_dict(as_dict(entry).get("field"))
             if _s(field.get("path")):
                 titles[str(field["path"])] = _s(field.get("title")) or str(field["path"])
-    lines: list[str] = []
-    notes: list[str] = []
-    for path, value in as_dict(form.get("submittedValues")).items():
-        title = titles.get(path, path)
-        text = _answer_text(value)
-        if text is None:
-            continue
-        if title.casefold() in fields or path.casefold() in fields:
-            lines += [line.strip() for line in text.splitlines() if line.strip()]
-        else:
-            notes.append(f"{title}: {text}")
-    return lines, "\n".join(notes)[:MAX_NOTES] or None
+    answers = [
+        # A field named by its path counts as named; the others are labelled by their titles.
+        (path if path.casefold() in fields else titles.get(path, path), value)
+        for path, value in as_dict(form.get("submittedValues")).items()
+    ]
+    return ats_plan.split_answers(answers, fields)
 
 
 async def _feedback(

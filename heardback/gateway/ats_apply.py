@@ -375,6 +375,8 @@ async def _interviews(t: Tenant, a: dict[str, Any]) -> Applied:
             )
             changed += 1
     wf = contract.candidacy_workflow_id(role, a["candidate_id"])
+    if not changed and a.get("quiet"):
+        return Applied("processed", workflow_id=wf)  # before a decision: that one goes on
     if not changed:
         return Applied("ignored", "these interviews and their feedback are already recorded", wf)
     return Applied("processed", workflow_id=wf)

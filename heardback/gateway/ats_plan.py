@@ -52,3 +52,50 @@ def iso_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+MAX_NOTES = 20000  # internal notes kept per round, at most
+
+
+def answer_text(value: Any) -> str | None:
+    """A submitted form value as text: a string, a number or yes/no, a list of those, or the
+    text inside a provider's structured values (`{"value": ...}`, `{"text": ...}`, a score's
+    `{"score": 4, "comments": {...}}`)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        if "score" in value:
+            comment = answer_text(value.get("comments"))
+            return f"{value['score']}" + (f" ({comment})" if comment else "")
+        return answer_text(value.get("value", value.get("text")))
+    if isinstance(value, list):
+        parts = [t for t in (answer_text(v) for v in value) if t]
+        return ", ".join(parts) or None
+    return None
+
+
+def fields_of(setting: str) -> set[str]:
+    """The form fields or questions (comma-separated, case-insensitive) whose answers the
+    candidate reads."""
+    return {f.strip().casefold() for f in setting.split(",") if f.strip()}
+
+
+def split_answers(answers: list[tuple[str, Any]], mapped: set[str]) -> tuple[list[str], str | None]:
+    """(candidate-facing lines, internal notes) of a form's (label, value) answers: an answer
+    to a field the tenant names (its label or its key, casefolded, in `mapped`) gives one line
+    per line of its text; every other answer becomes an internal note."""
+    lines: list[str] = []
+    notes: list[str] = []
+    for label, value in answers:
+        text = answer_text(value)
+        if text is None:
+            continue
+        if label.casefold() in mapped:
+            lines += [line.strip() for line in text.splitlines() if line.strip()]
+        else:
+            notes.append(f"{label}: {text}")
+    return lines, "\n".join(notes)[:MAX_NOTES] or None

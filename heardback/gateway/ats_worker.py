@@ -30,7 +30,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from heardback.gateway import ashby, harvest, lever
+from heardback.gateway import ashby, ats_plan, harvest, lever
 from heardback.gateway.ats_apply import NeedsOperator, Tenant, apply_plan, tell_refused, unseal
 from heardback.gateway.ats_plan import Plan, Unusable
 from heardback.gateway.ats_store import AtsStore
@@ -185,7 +185,13 @@ class AtsActivities:
                 tenants.provider_key(ref.tenant, lever.PROVIDER),
                 lever.candidate_id(opp),
             )
-            return await lever.resolve(event, api, linked=linked, reasons_as_written=as_written)
+            return await lever.resolve(
+                event,
+                api,
+                linked=linked,
+                reasons_as_written=as_written,
+                feedback_fields=ats_plan.fields_of(settings.lever_feedback_fields),
+            )
         if ref.provider == ashby.PROVIDER:
             return await ashby.resolve(
                 event,

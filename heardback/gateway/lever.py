@@ -23,6 +23,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from heardback.gateway import ats_plan
 from heardback.gateway.ats_plan import Plan, Unusable, as_dict
 from heardback.gateway.provider_api import ProviderApi
 
@@ -40,16 +41,19 @@ EVENTS: dict[str, tuple[str, str]] = {
     "candidateHired": ("fetch", "records the accepted offer"),
     "candidateDeleted": ("fetch", "erases the candidate's candidacies"),
     "interviewCreated": (
-        "ignore",
-        "Lever's interview events are Beta; an interview counts once its feedback is given",
+        "fetch",
+        "reads the opportunity's interviews and feedback from Lever's API (the Beta event's own "
+        "fields are not documented): an interview that took place becomes a round",
     ),
     "interviewUpdated": (
-        "ignore",
-        "Lever's interview events are Beta; an interview counts once its feedback is given",
+        "fetch",
+        "reads the opportunity's interviews and feedback from Lever's API (the Beta event's own "
+        "fields are not documented): an interview that took place becomes a round, with the "
+        "candidate-facing lines of its completed feedback",
     ),
     "interviewDeleted": (
         "ignore",
-        "Lever's interview events are Beta; an interview counts once its feedback is given",
+        "an interview removed in Lever: a round heardback recorded stays (the candidate sat it)",
     ),
     "contactCreated": ("ignore", "contact records are not candidacies"),
     "contactUpdated": ("ignore", "contact changes are not taken over"),
@@ -183,12 +187,84 @@ async def _application_created(p: Plan, api: ProviderApi, opp_id: str) -> None:
     )
 
 
+PAGES = 20  # pages of one Lever list read at most (100 records each)
+
+
+async def _all(api: ProviderApi, path: str) -> list[dict[str, Any]]:
+    """A Lever list, every page (`hasNext`, `next` as the following request's `offset`)."""
+    out: list[dict[str, Any]] = []
+    offset: str | None = None
+    for _ in range(PAGES):
+        got = await api.get(path, limit="100", **({"offset": offset} if offset else {}))
+        out += [d for d in got.get("data") or [] if isinstance(d, dict)]
+        offset = _str(got.get("next")) if got.get("hasNext") else None
+        if offset is None:
+            break
+    return out
+
+
+def feedback_of(form: dict[str, Any], fields: set[str]) -> tuple[list[str], str | None]:
+    """(candidate-facing lines, internal notes) of a completed Lever feedback form: the answers
+    to the fields the tenant names (by their text), one line per line; every other answer (the
+    rating, the notes) stays internal."""
+    answers = [
+        (_str(f.get("text")) or "Field", f.get("value"))
+        for f in (as_dict(x) for x in form.get("fields") or [])
+    ]
+    return ats_plan.split_answers(answers, fields)
+
+
+async def held_rounds(
+    api: ProviderApi, opp_id: str, fields: set[str], now: datetime
+) -> list[dict[str, Any]]:
+    """The opportunity's interviews that took place (not cancelled, ended by `now`), each with
+    its first interviewer with an address and, where they completed their feedback form for it,
+    its candidate-facing lines (else another panel member's completed form)."""
+    interviews = await _all(api, f"opportunities/{opp_id}/interviews")
+    forms = [
+        f
+        for f in await _all(api, f"opportunities/{opp_id}/feedback")
+        if f.get("completedAt") and not f.get("deletedAt") and _str(f.get("interview"))
+    ]
+    rounds: list[dict[str, Any]] = []
+    for iv in interviews:
+        start, minutes = iv.get("date"), iv.get("duration")
+        if iv.get("canceledAt") or not isinstance(start, int) or not isinstance(minutes, int):
+            continue
+        if (
+            minutes <= 0
+            or start + minutes * 60_000 > now.timestamp() * 1000
+            or not _str(iv.get("id"))
+        ):
+            continue
+        who = next(
+            (as_dict(i) for i in iv.get("interviewers") or [] if _str(as_dict(i).get("email"))),
+            None,
+        )
+        if who is None:
+            continue
+        mine = [f for f in forms if f.get("interview") == iv["id"]]
+        mine.sort(key=lambda f: (f.get("user") != who.get("id"), str(f.get("id"))))
+        r: dict[str, Any] = {
+            "interview_id": f"lv-iv-{iv['id']}",
+            "interviewer_email": str(who["email"]).strip(),
+            "seconds": minutes * 60,
+        }
+        if mine:
+            lines, notes = feedback_of(mine[0], fields)
+            key = f"{mine[0].get('id')}-{mine[0].get('updatedAt') or mine[0].get('completedAt')}"
+            r.update(feedback=lines, internal_notes=notes, feedback_key=key)
+        rounds.append(r)
+    return rounds
+
+
 async def resolve(
     event: dict[str, Any],
     api: ProviderApi,
     *,
     linked: list[tuple[str, str]],
     reasons_as_written: bool,
+    feedback_fields: set[str] | None = None,
 ) -> Plan:
     """The plan for a verified Lever event, reading from Lever's API what the body leaves out.
     `linked`: the candidacies heardback already holds for the event's opportunity."""
@@ -212,6 +288,18 @@ async def resolve(
         return p
     role, cand, opp = await _candidacy(api, opp_id, linked)
     p.application = f"{role}/{cand}"
+    # The rounds that took place so far, recorded before the decision that follows them (so a
+    # stage result or a rejection carries their feedback); for an interview event, the event.
+    rounds = await held_rounds(api, opp_id, feedback_fields or set(), datetime.now(UTC))
+    if name in ("interviewCreated", "interviewUpdated"):
+        if not rounds:
+            p.handling = "ignore"
+            p.reason = "no interview of this opportunity has taken place yet"
+            return p
+        p.steps.append(("interviews", {"candidate_id": cand, "rounds": rounds}))
+        return p
+    if rounds:
+        p.steps.append(("interviews", {"candidate_id": cand, "rounds": rounds, "quiet": True}))
     if name == "candidateStageChange":
         to = _str(data.get("toStageId"))
         if to is None:

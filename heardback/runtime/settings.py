@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     # The fields of Ashby's feedback forms (titles or paths, comma-separated, case-insensitive)
     # whose answers the candidate reads; every other answer stays internal.
     ashby_feedback_fields: str = "Candidate-facing feedback"
+    # The same for Lever's feedback forms (the fields' text).
+    lever_feedback_fields: str = "Candidate-facing feedback"
     # The task queue on which the gateway runs the provider events that need the provider's API
     # (Lever, Ashby): a workflow per event, its API calls in activities, retried with backoff.
     ats_task_queue: str = "heardback-ats"

@@ -65,6 +65,7 @@ class TenantSpec(BaseModel):
     greenhouse_feedback_questions: str | None = None
     greenhouse_activity_notes: bool | None = None
     ashby_feedback_fields: str | None = None
+    lever_feedback_fields: str | None = None
     lever_webhook_secrets: list[SecretStr] = Field(default_factory=list)
     lever_api_key: SecretStr | None = None
     ashby_webhook_secrets: list[SecretStr] = Field(default_factory=list)
@@ -193,6 +194,7 @@ def _merged(settings: Settings, tenant: str, spec: TenantSpec) -> Settings:
         "greenhouse_feedback_questions": spec.greenhouse_feedback_questions,
         "greenhouse_activity_notes": spec.greenhouse_activity_notes,
         "ashby_feedback_fields": spec.ashby_feedback_fields,
+        "lever_feedback_fields": spec.lever_feedback_fields,
     }
     own |= {k: v for k, v in inherited.items() if v is not None}
     return settings.model_copy(update=own)
