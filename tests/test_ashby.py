@@ -19,11 +19,11 @@ import pytest
 from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
-from heardback.gateway import ashby
+from heardback.gateway import ashby, webhooks
 from tests.conftest import body_of
 from tests.event_receiver import SECRET, Receiver, receiving, signed_by
 from tests.fake_providers import KEY, Fake, fake_providers
-from tests.pages_stack import PagesStack, event_outcome, pages_stack
+from tests.pages_stack import PagesStack, event_outcome, extra_gateway, pages_stack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ats" / "ashby"
 NEW, OLD = "ashby-secret-new-0000000000000000", "ashby-secret-old-0000000000000000"
@@ -324,3 +324,46 @@ async def test_feedback_submitted_in_ashby_reaches_its_round_once(
         assert (await s.client.page_view(f"candidacy-ab-{job}-app-{app}")).interviews[
             0
         ].feedback == LINES
+
+
+async def test_a_generic_ats_refusal_reaches_the_tenants_system_too(
+    stack: tuple[PagesStack, Fake], receiver: Receiver
+) -> None:
+    """The generic endpoint answers a refusal in its response, and tells the tenant's own
+    system the same as for the providers: `command.refused`, source `ats`, once however often
+    the ATS redelivers the event."""
+    s, _ = stack
+    generic = "generic-ats-secret-0123456789"
+    event_id = f"evt-{uuid.uuid4().hex[:12]}"
+    body = json.dumps(
+        {
+            "action": "new_candidate_application",
+            "payload": {
+                "application": {
+                    "id": 1,
+                    "candidate": {"id": "c-1", "first_name": "Grace", "email_addresses": []},
+                    "jobs": [{"id": "r-generic", "name": "Backend Engineer"}],
+                }
+            },
+        }
+    ).encode()
+    headers = {"Signature": webhooks.sign(generic, body), "X-Event-Id": event_id}
+    async with (
+        extra_gateway(
+            s, webhook_secret=SecretStr(generic), webhook_dedupe_path=s.settings.outbox_dir / "d"
+        ) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        for _ in range(2):  # delivered, then redelivered
+            r = await http.post("/v1/webhooks/ats", content=body, headers=headers)
+            assert r.status_code == 200, r.text
+        assert r.json()["status"] == "duplicate"
+    for _ in range(300):
+        told = [e for e in receiver.of_type("command.refused") if e["data"]["source"] == "ats"]
+        if any(e["data"]["provider_event"] == event_id for e in told):
+            break
+        await asyncio.sleep(0.1)
+    mine = [e for e in told if e["data"]["provider_event"] == event_id]
+    assert len(mine) == 1, told
+    assert "no email address" in mine[0]["data"]["reason"]
+    assert mine[0]["data"]["command"] == "new_candidate_application"

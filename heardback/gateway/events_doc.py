@@ -68,7 +68,9 @@ class CandidacyFinishedData(Ids):
 
 
 class CommandRefusedData(BaseModel):
-    source: str = Field(description="greenhouse, lever, ashby or greenhouse_harvest")
+    source: str = Field(
+        description="greenhouse, lever, ashby, greenhouse_harvest, or ats (the generic endpoint)"
+    )
     workflow_id: str | None = Field(description="the candidacy, when the command named one")
     command: str = Field(description="what heardback was asked: reject, advance, add_candidate...")
     reason: str = Field(description="the refusal, as heardback's client would have been told")

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Header, Request
 from pydantic import ValidationError
 
-from heardback.gateway.deps import Dedupe, Holder, RequestId, WebhookSecret
+from heardback.gateway.deps import AppSettings, Dedupe, Holder, RequestId, WebhookSecret
 from heardback.gateway.errors import ApiError, ErrorBody
 from heardback.gateway.webhooks import (
     EVENT_ID_HEADER,
@@ -23,6 +24,9 @@ from heardback.gateway.webhooks import (
     apply_event,
     signature_valid,
 )
+from heardback.runtime import events
+from heardback.runtime.settings import Settings
+from heardback.starter.client import HeardbackClient
 from heardback.workflows.decoding import describe_errors
 
 log = structlog.get_logger("heardback.gateway")
@@ -49,6 +53,7 @@ router = APIRouter(tags=["webhooks"])
 async def ats_webhook(
     request: Request,
     *,
+    settings: AppSettings,
     secret: WebhookSecret,
     dedupe: Dedupe,
     holder: Holder,
@@ -83,6 +88,8 @@ async def ats_webhook(
     try:
         client = await holder.get()
         outcome = await apply_event(client, ev, event_id)
+        if outcome.status == "refused":
+            await _tell_refused(client, settings, outcome)
     except BaseException:
         await asyncio.to_thread(dedupe.release, event_id)
         raise
@@ -91,3 +98,26 @@ async def ats_webhook(
         "webhook_event", event_id=event_id, action=ev.action, status=outcome.status, request_id=rid
     )
     return outcome
+
+
+async def _tell_refused(client: HeardbackClient, settings: Settings, out: WebhookOutcome) -> None:
+    """`command.refused` to the tenant's own system, as for the providers' events (the ATS
+    also has the refusal in its answer). Sealed with the candidacy's key when there is one:
+    the reason can quote a line. Once per event id, however often the ATS delivers it."""
+    data = {
+        "source": "ats",
+        "workflow_id": out.workflow_id,
+        "command": out.action,
+        "reason": out.reason,
+        "provider_event": out.event_id,
+        "action": out.action,
+    }
+    event = events.make_event(
+        settings,
+        "command.refused",
+        f"ats-{hashlib.sha256(out.event_id.encode()).hexdigest()[:32]}",
+        datetime.now(UTC),
+        data,
+        sealed_for=out.workflow_id,
+    )
+    await events.emit(client.temporal, settings, event)

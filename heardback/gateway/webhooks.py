@@ -267,6 +267,7 @@ async def apply_event(client: HeardbackClient, ev: GhEvent, event_id: str) -> We
     except NotFound as err:
         return outcome("ignored", f"{err.reason} (not started in heardback)")
     except (Refused, InvalidInput) as err:
-        return outcome("refused", err.reason)
+        return outcome("refused", err.reason, contract.candidacy_workflow_id(role_id, candidate_id))
     except ValidationError as err:
-        return outcome("refused", describe_errors(err))
+        wf = contract.candidacy_workflow_id(role_id, candidate_id)
+        return outcome("refused", describe_errors(err), wf)
