@@ -10,10 +10,12 @@ internal."""
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -215,9 +217,9 @@ async def _exists(schedule: Any) -> bool:
     return True
 
 
-async def poll(s: PagesStack) -> dict[str, Any]:
+async def poll(s: PagesStack, schedule_id: str = SCHEDULE_ID) -> dict[str, Any]:
     """Run the schedule's action now, and wait for that run to finish."""
-    schedule = s.client.temporal.get_schedule_handle(SCHEDULE_ID)
+    schedule = s.client.temporal.get_schedule_handle(schedule_id)
     before = len((await schedule.describe()).info.recent_actions)
     await schedule.trigger()
 
@@ -459,3 +461,72 @@ async def test_a_retried_note_is_not_written_twice() -> None:
             assert len(fake.harvest["notes"]) == 1
         finally:
             await api.close()
+
+
+async def test_a_tenants_harvest_is_read_on_its_own_schedule_with_its_own_credential(
+    devserver: tuple[WorkflowEnvironment, int], tmp_path: Path
+) -> None:
+    """With tenants, each company's Greenhouse credential has its own schedule
+    (`heardback-harvest-poll-acme`), reads with that credential, and records rounds on that
+    company's candidacies (`candidacy-acme.gh-...`); the operator's settings hold no credential,
+    so only acme's Harvest is read."""
+    from heardback.gateway import greenhouse
+    from heardback.gateway.ats_worker import harvest_tenants
+    from heardback.workflows.harvest_poll import schedule_id
+
+    secret = "acme-greenhouse-secret-0123456789"
+    async with fake_providers() as fake:
+        (tmp_path / "tenants.toml").write_text(
+            f"""
+[tenants.acme]
+api_tokens = ["acme-token-{"a" * 24}"]
+company = "Acme"
+contact_email = "jobs@acme.example"
+policy = {{ quiet_hours = "off" }}
+greenhouse_webhook_secrets = ["{secret}"]
+greenhouse_client_id = "{HARVEST_CLIENT_ID}"
+greenhouse_client_secret = "{HARVEST_CLIENT_SECRET}"
+greenhouse_feedback_questions = "{QUESTION}"
+""",
+            encoding="utf-8",
+        )
+        async with pages_stack(
+            devserver,
+            tmp_path,
+            tenants_file=tmp_path / "tenants.toml",
+            greenhouse_token_url=f"{fake.url}/token",
+            greenhouse_api_url=f"{fake.url}/v3",
+            greenhouse_poll_interval=timedelta(hours=6),
+            ats_task_queue=f"ats-harvest-{uuid.uuid4().hex[:8]}",
+            ats_store_path=tmp_path / "ats.sqlite3",
+            api_tokens=SecretStr("operator-token-" + "o" * 24),
+        ) as s:
+            acme = s.client.temporal.get_schedule_handle(schedule_id("acme"))
+            await until(lambda: _exists(acme), timeout=60)
+            try:
+                job, app, kit = 930001, 830001, 530001
+                publish(fake, applications=[application(app, job)])
+                body = json.dumps(with_ids("new_candidate_application", job, app)).encode()
+                async with httpx.AsyncClient(base_url=s.url, timeout=60) as http:
+                    r = await http.post(
+                        "/v1/webhooks/greenhouse/acme",
+                        content=body,
+                        headers={"Signature": greenhouse.sign(secret, body),
+                                 "Content-Type": "application/json"},
+                    )  # fmt: skip
+                assert r.json()["workflow_id"] == f"candidacy-acme.gh-{job}-app-{app}", r.text
+                publish(
+                    fake,
+                    interviews=[interview(730001, app, job)],
+                    interviewers=[panel(430001, 730001, 630001)],
+                    scorecard_questions=questions(kit),
+                )
+                publish_card(fake, scorecard(630001, app, kit))
+                done = await poll(s, schedule_id("acme"))
+                assert done["interviews_recorded"] == 1, done
+                view = await s.client.page_view(f"candidacy-acme.gh-{job}-app-{app}")
+                assert view.interviews[0].feedback == LINES
+                assert fake.token_requests >= 1  # read with acme's own credential
+                assert harvest_tenants(s.settings) == ["acme"]  # no global credential
+            finally:
+                await acme.delete()
