@@ -467,19 +467,20 @@ async def test_a_tenants_harvest_is_read_on_its_own_schedule_with_its_own_creden
     devserver: tuple[WorkflowEnvironment, int], tmp_path: Path
 ) -> None:
     """With tenants, each company's Greenhouse credential has its own schedule
-    (`heardback-harvest-poll-acme`), reads with that credential, and records rounds on that
-    company's candidacies (`candidacy-acme.gh-...`); the operator's settings hold no credential,
-    so only acme's Harvest is read."""
+    (`heardback-harvest-poll-hvco`), reads with that credential, and records rounds on that
+    company's candidacies (`candidacy-hvco.gh-...`); the operator's settings hold no credential,
+    so only that tenant's Harvest is read. (A tenant id of its own: the dev server is shared
+    with tests/test_tenants.py, whose tenant lists must not see these candidacies.)"""
     from heardback.gateway import greenhouse
     from heardback.gateway.ats_worker import harvest_tenants
     from heardback.workflows.harvest_poll import schedule_id
 
-    secret = "acme-greenhouse-secret-0123456789"
+    secret = "hvco-greenhouse-secret-0123456789"
     async with fake_providers() as fake:
         (tmp_path / "tenants.toml").write_text(
             f"""
-[tenants.acme]
-api_tokens = ["acme-token-{"a" * 24}"]
+[tenants.hvco]
+api_tokens = ["hvco-token-{"a" * 24}"]
 company = "Acme"
 contact_email = "jobs@acme.example"
 policy = {{ quiet_hours = "off" }}
@@ -501,20 +502,20 @@ greenhouse_feedback_questions = "{QUESTION}"
             ats_store_path=tmp_path / "ats.sqlite3",
             api_tokens=SecretStr("operator-token-" + "o" * 24),
         ) as s:
-            acme = s.client.temporal.get_schedule_handle(schedule_id("acme"))
-            await until(lambda: _exists(acme), timeout=60)
+            tenant = s.client.temporal.get_schedule_handle(schedule_id("hvco"))
+            await until(lambda: _exists(tenant), timeout=60)
             try:
                 job, app, kit = 930001, 830001, 530001
                 publish(fake, applications=[application(app, job)])
                 body = json.dumps(with_ids("new_candidate_application", job, app)).encode()
                 async with httpx.AsyncClient(base_url=s.url, timeout=60) as http:
                     r = await http.post(
-                        "/v1/webhooks/greenhouse/acme",
+                        "/v1/webhooks/greenhouse/hvco",
                         content=body,
                         headers={"Signature": greenhouse.sign(secret, body),
                                  "Content-Type": "application/json"},
                     )  # fmt: skip
-                assert r.json()["workflow_id"] == f"candidacy-acme.gh-{job}-app-{app}", r.text
+                assert r.json()["workflow_id"] == f"candidacy-hvco.gh-{job}-app-{app}", r.text
                 publish(
                     fake,
                     interviews=[interview(730001, app, job)],
@@ -522,11 +523,11 @@ greenhouse_feedback_questions = "{QUESTION}"
                     scorecard_questions=questions(kit),
                 )
                 publish_card(fake, scorecard(630001, app, kit))
-                done = await poll(s, schedule_id("acme"))
+                done = await poll(s, schedule_id("hvco"))
                 assert done["interviews_recorded"] == 1, done
-                view = await s.client.page_view(f"candidacy-acme.gh-{job}-app-{app}")
+                view = await s.client.page_view(f"candidacy-hvco.gh-{job}-app-{app}")
                 assert view.interviews[0].feedback == LINES
-                assert fake.token_requests >= 1  # read with acme's own credential
-                assert harvest_tenants(s.settings) == ["acme"]  # no global credential
+                assert fake.token_requests >= 1  # read with the tenant's own credential
+                assert harvest_tenants(s.settings) == ["hvco"]  # no global credential
             finally:
-                await acme.delete()
+                await tenant.delete()
