@@ -158,6 +158,8 @@ async def record_continue_as_new(hb: HeardbackClient) -> list[WorkflowHistory]:
                 "contact_email": "hiring@acme.example",
             },
             "candidate": {"id": "c-can", "name": "Dee Long", "email": "dee@example.org"},
+            # Quiet hours off (from 1.7): a recording must not depend on the hour it runs at.
+            "policy": {"quiet_hours": None},
         }
     )
     h = hb.temporal.get_workflow_handle(await hb.start_candidacy(inp))
@@ -193,6 +195,9 @@ async def record_role(env: WorkflowEnvironment, task_queue: str) -> list[Workflo
                 "contact_email": "hiring@acme.example",
             },
             "stages": ["application", "onsite"],
+            # Quiet hours off (from 1.7): a recording must not depend on the hour it runs at
+            # (inside quiet hours the messages wait for the morning, and the run for them).
+            "policy": {"quiet_hours": None},
         },
         id="role-r-role",
         task_queue=task_queue,

@@ -83,6 +83,9 @@ from heardback.workflows.models import (
     Withdraw,
 )
 
+# How long `summary` waits for the Role's own answer before it answers from the snapshot.
+SUMMARY_WAIT = timedelta(seconds=0.8)
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -373,14 +376,46 @@ class HeardbackClient:
             what=f"role {role_id}",
         )
 
-    async def summary(self, role_id: str) -> RoleSummary:
+    async def summary(self, role_id: str, *, wait: timedelta | None = SUMMARY_WAIT) -> RoleSummary:
+        """The role's summary: its `summary` query when the Role answers within `wait`, else
+        the snapshot it keeps in its memo (at most a second old when it last ran; `snapshot`
+        and `as_of` say so). A query is held while the Role has a workflow task outstanding,
+        which during a large close can last seconds; DescribeWorkflowExecution, which reads the
+        memo, needs no worker. `wait=None`: the query only, however long it takes."""
+        handle = self._role(role_id)
+
         async def run() -> RoleSummary:
-            result: RoleSummary = await self._role(role_id).query(
-                contract.QUERY_SUMMARY, result_type=RoleSummary
-            )
-            return result
+            try:
+                result: RoleSummary = await handle.query(
+                    contract.QUERY_SUMMARY, result_type=RoleSummary, rpc_timeout=wait
+                )
+            except RPCError as err:
+                if wait is None or err.status not in (
+                    RPCStatusCode.DEADLINE_EXCEEDED,
+                    RPCStatusCode.CANCELLED,
+                ):
+                    raise
+            else:
+                return result
+            snap = await self._snapshot(handle)
+            if snap is None:  # a Role from before 1.7 that has not run since: wait for it
+                late: RoleSummary = await handle.query(
+                    contract.QUERY_SUMMARY, result_type=RoleSummary
+                )
+                return late
+            return snap
 
         return await self._call(f"role {role_id}", run)
+
+    @staticmethod
+    async def _snapshot(handle: WorkflowHandle[Any, Any]) -> RoleSummary | None:
+        desc = await handle.describe()
+        memo = await desc.memo_value(contract.MEMO_SUMMARY, None)
+        if not isinstance(memo, dict) or not isinstance(memo.get("summary"), dict):
+            return None
+        return RoleSummary.model_validate(
+            {**memo["summary"], "snapshot": True, "as_of": memo.get("as_of")}
+        )
 
     # -- candidacies --
 

@@ -30,6 +30,8 @@ UPDATE_PAUSE = "pause"
 UPDATE_RESUME = "resume"
 UPDATE_CLOSE = "close"
 QUERY_SUMMARY = "summary"
+# The Role's memo key for its summary snapshot (1.7): {"as_of": ISO time, "summary": RoleSummary}
+MEMO_SUMMARY = "summary"
 # The role, its policy and status: what a client needs to start candidacies under it directly.
 QUERY_DEFINITION = "definition"
 # Sent by each Candidacy to its Role when its state or stage changes.

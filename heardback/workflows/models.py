@@ -924,6 +924,10 @@ class RoleSummary(BaseModel):
     # finishing ones the final message, late feedback or the survey
     messages_owed: int
     fan_out_remaining: int  # candidacies a role-wide command has still to reach
+    # Added in 1.7: answered from the snapshot the Role keeps in its memo (the Role was busy),
+    # as it stood at `as_of`; false for the query's own answer.
+    snapshot: bool = False
+    as_of: datetime | None = None
 
 
 RoleInput.model_rebuild()

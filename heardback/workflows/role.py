@@ -10,8 +10,9 @@ a decision still end with exactly one final message per candidate.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, VersioningBehavior
@@ -62,6 +63,12 @@ def _refuse(problem: str | None) -> None:
         raise ApplicationError(problem, type=errors.ERR_REFUSED, non_retryable=True)
 
 
+# 1.7: the Role keeps its summary in its memo (`_publish_snapshot`), so a reader need not wait
+# for its workflow task; a run begun before takes the patch from its next new task.
+PATCH_SUMMARY_MEMO = "role-summary-memo-1.7"
+SNAPSHOT_EVERY = timedelta(seconds=1)
+
+
 # AUTO_UPGRADE: a role stays open as long as it hires (months): like the Candidacy, it moves to
 # each new build and changes through `workflow.patched`.
 @workflow.defn(name=contract.ROLE_WORKFLOW, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
@@ -80,6 +87,9 @@ class RoleWorkflow:
             role=inp.role, stages=list(inp.stages), policy=inp.policy
         )
         self._counts = role_policy.Counts(self._rs)  # once; then kept up to date per event
+        self._snapshot: RoleSummary | None = None  # the summary last put in the memo
+        self._snapshot_at: datetime | None = None
+        self._snapshot_timer: asyncio.Task[None] | None = None  # a change waiting its turn
 
     @workflow.run
     async def run(self, raw: RawValue) -> RoleSummary:
@@ -113,6 +123,8 @@ class RoleWorkflow:
 
     def _publish(self) -> None:
         rs = self._rs
+        if workflow.patched(PATCH_SUMMARY_MEMO):
+            self._publish_snapshot()
         self._published.set(search.ROLE_ID, rs.role.id)
         self._published.set(search.STATE, rs.status)
         self._published.set(search.NEXT_DEADLINE, rs.paused_until)
@@ -123,6 +135,40 @@ class RoleWorkflow:
             f"{rs.status}; {self._counts.open} open candidacies; "
             f"{len(rs.jobs)} role-wide commands pending"
         )
+
+    def _publish_snapshot(self) -> None:
+        """The summary, in the workflow's memo (`summary`), at most once every
+        SNAPSHOT_EVERY: a reader that cannot wait for a busy Role's workflow task (a query is
+        held while one is outstanding) reads it with DescribeWorkflowExecution, which no worker
+        answers. A change inside the interval is published when it ends."""
+        snap = role_policy.summary(self._rs, self._counts)
+        if snap == self._snapshot:
+            return
+        now = workflow.now()
+        if self._snapshot_at is not None and now - self._snapshot_at < SNAPSHOT_EVERY:
+            self._snapshot_later(self._snapshot_at + SNAPSHOT_EVERY - now)
+            return
+        workflow.upsert_memo(
+            {
+                contract.MEMO_SUMMARY: {
+                    "as_of": now.isoformat(),
+                    "summary": snap.model_dump(mode="json"),
+                }
+            }
+        )
+        self._snapshot, self._snapshot_at = snap, now
+
+    def _snapshot_later(self, wait: timedelta) -> None:
+        """One timer for the change waiting on the interval (not one per wake: a busy Role
+        wakes many times a second), which wakes the loop to publish it."""
+        if self._snapshot_timer is not None and not self._snapshot_timer.done():
+            return
+
+        async def due() -> None:
+            await workflow.sleep(max(wait, timedelta(milliseconds=100)), summary="summary snapshot")
+            self._wake = True
+
+        self._snapshot_timer = asyncio.create_task(due())
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
