@@ -140,12 +140,25 @@ class RoleWorkflow:
         """The summary, in the workflow's memo (`summary`), at most once every
         SNAPSHOT_EVERY: a reader that cannot wait for a busy Role's workflow task (a query is
         held while one is outstanding) reads it with DescribeWorkflowExecution, which no worker
-        answers. A change inside the interval is published when it ends."""
+        answers. A count that changes inside the interval is published when it ends; a new status
+        or role-wide command at once."""
         snap = role_policy.summary(self._rs, self._counts)
         if snap == self._snapshot:
             return
         now = workflow.now()
-        if self._snapshot_at is not None and now - self._snapshot_at < SNAPSHOT_EVERY:
+        last = self._snapshot
+        # A new status or a new role-wide command is published at once (a reader must not see
+        # "open, nothing to send" after a close); counts moving are published once a second.
+        urgent = (
+            last is None
+            or snap.status != last.status
+            or (snap.fan_out_remaining > last.fan_out_remaining)
+        )
+        if (
+            not urgent
+            and self._snapshot_at is not None
+            and now - self._snapshot_at < SNAPSHOT_EVERY
+        ):
             self._snapshot_later(self._snapshot_at + SNAPSHOT_EVERY - now)
             return
         workflow.upsert_memo(
