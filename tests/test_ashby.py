@@ -367,3 +367,11 @@ async def test_a_generic_ats_refusal_reaches_the_tenants_system_too(
     assert len(mine) == 1, told
     assert "no email address" in mine[0]["data"]["reason"]
     assert mine[0]["data"]["command"] == "new_candidate_application"
+
+
+def test_a_long_answer_is_kept_within_what_a_round_takes() -> None:
+    many = [f"Line {i}: you walked through the design step by step." for i in range(70)]
+    long_line = "x" * 2500
+    form = submitted_feedback("e-1", "a@example.com", [long_line, *many])
+    lines, _ = ashby.feedback_of(form, ashby.fields_of("Candidate-facing feedback"))
+    assert len(lines) == 50 and len(lines[0]) == 2000 and lines[1] == many[0]

@@ -310,3 +310,30 @@ async def test_interviews_and_feedback_are_read_from_levers_api(
         )
         assert again["status"] == "ignored" and "already recorded" in again["reason"]
     assert f"GET /v1/opportunities/{opp}/feedback" in fake.calls
+
+
+async def test_a_round_heardback_refuses_does_not_hold_up_the_decision_after_it(
+    stack: tuple[PagesStack, Fake],
+) -> None:
+    """The rounds read before a stage change are recorded first; feedback heardback refuses (a
+    line screening holds back) is left, and the stage change still reaches the candidate."""
+    s, fake = stack
+    opp = contactable_opportunity(fake)
+    role = "lv-6a1e4b79-75a3-454f-9417-ea79612b9585"
+    held = f"iv-{uuid.uuid4().hex[:8]}"
+    interviewer = interview_doc(held, ended_ago=timedelta(hours=1))["interviewers"][0]["id"]
+    async with httpx.AsyncClient(base_url=s.url, timeout=30) as http:
+        r = await post(http, for_opportunity("applicationCreated", opp))
+        assert (await outcome(http, r.json()["event"]))["status"] == "processed"
+        fake.lever_interviews[opp] = [interview_doc(held, ended_ago=timedelta(hours=1))]
+        first = await outcome(
+            http, (await post(http, for_opportunity("interviewUpdated", opp))).json()["event"]
+        )
+        assert first["status"] == "processed", first  # the round, no feedback yet
+        # Then a form too terse for screening: its submission is refused.
+        fake.lever_feedback[opp] = [feedback_doc(held, interviewer, ["Good."])]
+        moved = for_opportunity("candidateStageChange", opp, toStageId="stage-onsite")
+        done = await outcome(http, (await post(http, moved)).json()["event"])
+        assert done["status"] == "processed", done
+        st = await s.client.status(role, f"opp-{opp}")
+        assert st.stage == "Onsite"

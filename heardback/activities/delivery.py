@@ -11,6 +11,7 @@ import structlog
 from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from heardback.activities.ledger import Ledger
 from heardback.activities.render import Renderer
@@ -250,6 +251,13 @@ async def _note_in_greenhouse(
         )
     except WorkflowAlreadyStartedError:
         return
+    except RPCError as err:
+        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise  # Temporal unreachable: the attempt is retried, and starts the note then
+        # Anything else (a permission, a codec failure) is not the message's: it was delivered.
+        log.warning(
+            "greenhouse_note_not_started", message_id=msg.message_id, status=err.status.name
+        )
 
 
 def address_key(kind: str, address: str) -> str:

@@ -26,9 +26,13 @@ import hmac
 import json
 from typing import Any
 
+import structlog
+
 from heardback.gateway import ats_plan
 from heardback.gateway.ats_plan import Plan, Unusable, as_dict, iso_time, signed_by_any
 from heardback.gateway.provider_api import NotAllowed, ProviderApi
+
+log = structlog.get_logger("heardback.gateway")
 
 PROVIDER = "ashby"
 SIGNATURE_HEADER = "Ashby-Signature"
@@ -282,14 +286,15 @@ async def _held_interviews(
         p.handling = "ignore"
         p.reason = "no interview event with an interviewer's address and its times"
         return p
-    submitted = await _feedback(api, application, fields) if api is not None else {}
+    submitted: dict[tuple[str, str | None], dict[str, Any]] = {}
+    if api is not None:
+        try:
+            submitted = await _feedback(api, application, fields)
+        except NotAllowed as err:
+            # The rounds are recorded all the same (their interviewers are then asked).
+            log.warning("ashby_feedback_not_read", reason=err.reason)
     for r in rounds:
-        event_id = r.pop("event_id")
-        mine = submitted.get((event_id, r["interviewer_email"].casefold()))
-        anyone = next(
-            (v for (e, _), v in sorted(submitted.items(), key=str) if e == event_id), None
-        )
-        r.update(mine or anyone or {})
+        r.update(_submitted_for(submitted, r.pop("event_id"), str(r["interviewer_email"])))
     p.steps.append(
         (
             "interviews",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+import structlog
 from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 
@@ -37,6 +38,9 @@ from heardback.workflows.models import (
 
 class NeedsOperator(Exception):
     """Our own processing cannot use this event (kept for an operator, with the reason)."""
+
+
+log = structlog.get_logger("heardback.gateway")
 
 
 @dataclass
@@ -317,7 +321,14 @@ async def _step(t: Tenant, step: str, a: dict[str, Any], rid: str) -> Applied:
             store.unlink(provider, role_id, candidate_id)
         return Applied("processed")
     if step == "interviews":
-        return await _interviews(t, a)
+        if not a.get("quiet"):
+            return await _interviews(t, a)
+        # Rounds read before a decision: whatever becomes of them, the decision goes on.
+        try:
+            await _interviews(t, a)
+        except (NotFound, Refused, InvalidInput, ValidationError):
+            log.info("rounds_before_decision_not_recorded", candidate_id=a["candidate_id"])
+        return Applied("processed")
     if step == "relink":
         await asyncio.to_thread(store.relink, provider, a["from"], a["to"])
         return Applied("processed")
@@ -333,10 +344,12 @@ async def _interviews(t: Tenant, a: dict[str, Any]) -> Applied:
     candidate-facing lines of the feedback submitted in the ATS where there are any; a round
     recorded before its feedback was submitted gets the lines once (`submit_feedback` under an
     update id per feedback version)."""
-    linked = await asyncio.to_thread(
-        t.store.candidacy_of_application, t.store_provider, a["candidate_id"]
-    )
-    role = next((r for r, _ in linked), None)
+    role: str | None = a.get("role_id")
+    if role is None:
+        linked = await asyncio.to_thread(
+            t.store.candidacy_of_application, t.store_provider, a["candidate_id"]
+        )
+        role = next((r for r, _ in linked), None)
     if role is None:
         return Applied("ignored", "no candidacy in heardback for this application")
     st = await t.client.status(role, a["candidate_id"])
@@ -375,8 +388,6 @@ async def _interviews(t: Tenant, a: dict[str, Any]) -> Applied:
             )
             changed += 1
     wf = contract.candidacy_workflow_id(role, a["candidate_id"])
-    if not changed and a.get("quiet"):
-        return Applied("processed", workflow_id=wf)  # before a decision: that one goes on
     if not changed:
         return Applied("ignored", "these interviews and their feedback are already recorded", wf)
     return Applied("processed", workflow_id=wf)

@@ -55,6 +55,13 @@ def iso_time(value: Any) -> datetime | None:
 
 
 MAX_NOTES = 20000  # internal notes kept per round, at most
+MAX_LINES, MAX_LINE = 50, 2000  # candidate-facing lines a round takes, and their length
+
+
+def capped(lines: list[str]) -> list[str]:
+    """Candidate-facing lines within what a round takes (50 lines of 2,000 characters): a
+    longer answer is kept in part rather than the whole round refused."""
+    return [line[:MAX_LINE] for line in lines[:MAX_LINES]]
 
 
 def answer_text(value: Any) -> str | None:
@@ -98,4 +105,4 @@ def split_answers(answers: list[tuple[str, Any]], mapped: set[str]) -> tuple[lis
             lines += [line.strip() for line in text.splitlines() if line.strip()]
         else:
             notes.append(f"{label}: {text}")
-    return lines, "\n".join(notes)[:MAX_NOTES] or None
+    return capped(lines), "\n".join(notes)[:MAX_NOTES] or None

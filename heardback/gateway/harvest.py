@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from heardback.gateway import greenhouse
-from heardback.gateway.ats_plan import as_dict, iso_time
+from heardback.gateway.ats_plan import as_dict, capped, iso_time
 from heardback.gateway.provider_api import ProviderApi
 from heardback.workflows.greenhouse_note import GreenhouseNoteInput
 
@@ -206,7 +206,7 @@ def feedback_of(
     if card.get("candidate_rating"):
         notes.append(f"Overall recommendation: {card['candidate_rating']}")
     text = "\n".join(notes)[:MAX_NOTES]
-    return lines, text or None
+    return capped(lines), text or None
 
 
 def rounds(read: HarvestRead, mapped: set[str]) -> list[Round]:

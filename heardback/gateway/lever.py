@@ -296,10 +296,13 @@ async def resolve(
             p.handling = "ignore"
             p.reason = "no interview of this opportunity has taken place yet"
             return p
-        p.steps.append(("interviews", {"candidate_id": cand, "rounds": rounds}))
+        p.steps.append(("interviews", {"role_id": role, "candidate_id": cand, "rounds": rounds}))
         return p
     if rounds:
-        p.steps.append(("interviews", {"candidate_id": cand, "rounds": rounds, "quiet": True}))
+        p.steps.append(
+            ("interviews",
+             {"role_id": role, "candidate_id": cand, "rounds": rounds, "quiet": True})
+        )  # fmt: skip
     if name == "candidateStageChange":
         to = _str(data.get("toStageId"))
         if to is None:

@@ -77,6 +77,9 @@ class RateLimit:
                 await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
+TOKEN_TIMEOUT = 20.0  # seconds for the token endpoint to answer
+
+
 class ClientCredentials(httpx.Auth):
     """OAuth 2.0's client credentials grant (RFC 6749, section 4.4), as Harvest v3 documents
     it for a custom integration: `POST <token url>` with HTTP Basic `client_id:client_secret`
@@ -107,6 +110,8 @@ class ClientCredentials(httpx.Auth):
             self._url,
             data=self._form,
             headers={"Authorization": self._basic, "Accept": "application/json"},
+            # A request an auth flow makes carries no client timeout of its own.
+            extensions={"timeout": httpx.Timeout(TOKEN_TIMEOUT).as_dict()},
         )
 
     def _take(self, r: httpx.Response) -> None:
@@ -135,10 +140,11 @@ class ClientCredentials(httpx.Auth):
         if self._token is None or time.monotonic() >= self._until:
             self._take((yield self._token_request()))
         request.headers["Authorization"] = f"Bearer {self._token}"
+        sent_with = self._token
         response = yield request
         if response.status_code == 401:
-            self._token = None
-            self._take((yield self._token_request()))
+            if self._token == sent_with:  # not already renewed by a concurrent call
+                self._take((yield self._token_request()))
             request.headers["Authorization"] = f"Bearer {self._token}"
             yield request
 

@@ -393,7 +393,8 @@ class HeardbackClient:
         the snapshot it keeps in its memo (at most a second old when it last ran; `snapshot`
         and `as_of` say so). A query is held while the Role has a workflow task outstanding,
         which during a large close can last seconds; DescribeWorkflowExecution, which reads the
-        memo, needs no worker. `wait=None`: the query only, however long it takes."""
+        memo, needs no worker. `wait=None`: the query only, however long it takes; so does a
+        Role that keeps no snapshot yet (one begun before 1.7, until it continues as new)."""
         handle = self._role(role_id)
 
         async def run() -> RoleSummary:
@@ -436,8 +437,12 @@ class HeardbackClient:
             return late
         finally:
             for pending in (query, snapshot):
-                if pending is not None and not pending.done():
+                if pending is None:
+                    continue
+                if not pending.done():
                     pending.cancel()
+                elif not pending.cancelled():
+                    pending.exception()  # read, so an unused failure is not reported as lost
 
     @staticmethod
     async def _snapshot(handle: WorkflowHandle[Any, Any]) -> RoleSummary | None:

@@ -64,7 +64,9 @@ def _refuse(problem: str | None) -> None:
 
 
 # 1.7: the Role keeps its summary in its memo (`_publish_snapshot`), so a reader need not wait
-# for its workflow task; a run begun before takes the patch from its next new task.
+# for its workflow task. `workflow.patched` answers once per run: a run begun before 1.7 asks it
+# while replaying (no marker: false) and keeps that answer, so it publishes from its next run
+# (a Role continues as new every few thousand events).
 PATCH_SUMMARY_MEMO = "role-summary-memo-1.7"
 SNAPSHOT_EVERY = timedelta(seconds=1)
 
