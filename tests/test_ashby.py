@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
-from heardback.gateway import ashby, webhooks
+from heardback.gateway import ashby, ats_plan, webhooks
 from tests.conftest import body_of
 from tests.event_receiver import SECRET, Receiver, receiving, signed_by
 from tests.fake_providers import KEY, Fake, fake_providers
@@ -268,7 +268,7 @@ def submitted_feedback(event_id: str, by: str, lines: list[str]) -> dict[str, An
 
 def test_only_the_named_feedback_field_reaches_the_candidate() -> None:
     form = submitted_feedback("e-1", "a@example.com", LINES)
-    lines, notes = ashby.feedback_of(form, ashby.fields_of("Candidate-facing feedback"))
+    lines, notes = ashby.feedback_of(form, ats_plan.fields_of("Candidate-facing feedback"))
     assert lines == LINES
     assert notes is not None
     assert "Overall Recommendation: hire" in notes and "Technical Skills: 4" in notes
@@ -373,5 +373,5 @@ def test_a_long_answer_is_kept_within_what_a_round_takes() -> None:
     many = [f"Line {i}: you walked through the design step by step." for i in range(70)]
     long_line = "x" * 2500
     form = submitted_feedback("e-1", "a@example.com", [long_line, *many])
-    lines, _ = ashby.feedback_of(form, ashby.fields_of("Candidate-facing feedback"))
+    lines, _ = ashby.feedback_of(form, ats_plan.fields_of("Candidate-facing feedback"))
     assert len(lines) == 50 and len(lines[0]) == 2000 and lines[1] == many[0]

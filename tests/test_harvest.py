@@ -25,7 +25,7 @@ from temporalio.client import ScheduleActionExecutionStartWorkflow
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from heardback.gateway import harvest
+from heardback.gateway import ats_plan, harvest
 from heardback.gateway.provider_api import ClientCredentials, NotAllowed, ProviderApi
 from heardback.workflows import greenhouse_note
 from heardback.workflows.harvest_poll import SCHEDULE_ID
@@ -131,12 +131,25 @@ def publish_card(fake: Fake, card: dict[str, list[dict[str, Any]]]) -> None:
     publish(fake, **card)
 
 
+def publish_round(
+    fake: Fake, iv: int, app: int, job: int, kit: int, *, card: int | None, status: str = "complete"
+) -> None:
+    """An interview of the application held, its panel row (with the scorecard's id) and its
+    kit's questions, as Harvest lists them."""
+    publish(
+        fake,
+        interviews=[interview(iv, app, job, status=status)],
+        interviewers=[panel(iv - 300000, iv, card)],
+        scorecard_questions=questions(kit),
+    )
+
+
 def test_only_the_mapped_question_reaches_the_candidate() -> None:
     read = scorecard(1, 2, 3)
     card, answers = read["scorecards"][0], read["scorecard_question_answers"]
     asked = {q["id"]: q for q in questions(3)}
     lines, notes = harvest.feedback_of(
-        card, answers, asked, [], harvest.questions_of(f"{QUESTION}, Other")
+        card, answers, asked, [], ats_plan.fields_of(f"{QUESTION}, Other")
     )
     assert lines == LINES
     assert notes is not None
@@ -259,12 +272,7 @@ async def test_a_scored_interview_reaches_the_candidacy_with_only_the_mapped_lin
     s, fake = stack
     job, app, kit = 910001, 810001, 510001
     await opened(s, fake, job, app)
-    publish(
-        fake,
-        interviews=[interview(710001, app, job)],
-        interviewers=[panel(410001, 710001, 610001)],
-        scorecard_questions=questions(kit),
-    )
+    publish_round(fake, 710001, app, job, kit, card=610001)
     publish_card(fake, scorecard(610001, app, kit))
     tokens_before = fake.token_requests
     await poll(s)
@@ -312,12 +320,7 @@ async def test_each_message_delivered_to_the_candidate_is_noted_once_in_greenhou
     assert note["body"].startswith("heardback sent the candidate the acknowledgement message on")
     assert sent.message_id in note["body"] and "@" not in note["body"]  # ids, not addresses
     # A round without lines: the interviewer's reminder is delivered, and noted nowhere.
-    publish(
-        fake,
-        interviews=[interview(710005, app, job, status="awaiting_feedback")],
-        interviewers=[panel(410005, 710005, None)],
-        scorecard_questions=questions(kit),
-    )
+    publish_round(fake, 710005, app, job, kit, card=None, status="awaiting_feedback")
     await poll(s)
     await s.mail(wid, "feedback_reminder", timeout=60)
 
@@ -345,12 +348,7 @@ async def test_a_scorecard_submitted_later_is_added_to_its_round_once(
     s, fake = stack
     job, app, kit = 910002, 810002, 510002
     await opened(s, fake, job, app)
-    publish(
-        fake,
-        interviews=[interview(710002, app, job, status="awaiting_feedback")],
-        interviewers=[panel(410002, 710002, 610002)],
-        scorecard_questions=questions(kit),
-    )
+    publish_round(fake, 710002, app, job, kit, card=610002, status="awaiting_feedback")
     await poll(s)
     assert (await interviews_of(s, job, app))["gh-si-710002"].feedback == []
     # No scorecard yet: heardback asks the interviewer, as for any round without lines.
@@ -371,19 +369,10 @@ async def test_a_round_heardback_refuses_is_counted_and_holds_up_no_other(
     job, first, second, kit = 910003, 810003, 810004, 510003
     await opened(s, fake, job, first)
     await opened(s, fake, job, second)
-    publish(
-        fake,
-        interviews=[interview(710003, first, job, status="awaiting_feedback")],
-        interviewers=[panel(410003, 710003, 610003)],
-        scorecard_questions=questions(kit),
-    )
+    publish_round(fake, 710003, first, job, kit, card=610003, status="awaiting_feedback")
     await poll(s)
     publish_card(fake, scorecard(610003, first, kit, lines=["Good."]))  # screening refuses it
-    publish(
-        fake,
-        interviews=[interview(710004, second, job)],
-        interviewers=[panel(410004, 710004, 610004)],
-    )
+    publish_round(fake, 710004, second, job, kit, card=610004)
     publish_card(fake, scorecard(610004, second, kit))
     done = await poll(s)
     assert done["refused"] == 1 and done["interviews_recorded"] == 1, done
@@ -516,12 +505,7 @@ greenhouse_feedback_questions = "{QUESTION}"
                                  "Content-Type": "application/json"},
                     )  # fmt: skip
                 assert r.json()["workflow_id"] == f"candidacy-hvco.gh-{job}-app-{app}", r.text
-                publish(
-                    fake,
-                    interviews=[interview(730001, app, job)],
-                    interviewers=[panel(430001, 730001, 630001)],
-                    scorecard_questions=questions(kit),
-                )
+                publish_round(fake, 730001, app, job, kit, card=630001)
                 publish_card(fake, scorecard(630001, app, kit))
                 done = await poll(s, schedule_id("hvco"))
                 assert done["interviews_recorded"] == 1, done

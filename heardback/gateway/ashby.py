@@ -183,7 +183,6 @@ async def _address(candidate: dict[str, Any], api: ProviderApi | None) -> str | 
 
 
 FEEDBACK_PAGES = 50  # applicationFeedback.list pages read for one application, at most
-fields_of = ats_plan.fields_of
 
 
 def feedback_of(form: dict[str, Any], fields: set[str]) -> tuple[list[str], str | None]:

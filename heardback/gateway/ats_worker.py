@@ -197,7 +197,7 @@ class AtsActivities:
                 event,
                 self._api(ashby.PROVIDER, ref.tenant),
                 reasons_as_written=as_written,
-                feedback_fields=ashby.fields_of(settings.ashby_feedback_fields),
+                feedback_fields=ats_plan.fields_of(settings.ashby_feedback_fields),
             )
         raise NeedsOperator(f"no provider {ref.provider!r}")
 
@@ -253,7 +253,7 @@ class AtsActivities:
             read = await harvest.read_v3(api, since)
         except (TryLater, NotAllowed) as err:
             raise _failed(err) from None
-        questions = harvest.questions_of(settings.greenhouse_feedback_questions)
+        questions = ats_plan.fields_of(settings.greenhouse_feedback_questions)
         found = harvest.rounds(read, questions)
         result = HarvestPollResult(not_ours=read.not_found)
         client = await self._holder.get()

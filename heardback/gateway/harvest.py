@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from heardback.gateway import greenhouse
-from heardback.gateway.ats_plan import as_dict, capped, iso_time
+from heardback.gateway.ats_plan import answer_text, as_dict, capped, iso_time
 from heardback.gateway.provider_api import ProviderApi
 from heardback.workflows.greenhouse_note import GreenhouseNoteInput
 
@@ -151,22 +151,9 @@ def _id(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def questions_of(setting: str) -> set[str]:
-    return {q.strip().casefold() for q in setting.split(",") if q.strip()}
-
-
 def _plain(text: Any) -> str:
     """A question as the interviewer reads it (Harvest allows basic HTML in questions)."""
     return html.unescape(_TAG.sub("", text)).strip() if isinstance(text, str) else ""
-
-
-def _answered(answer: dict[str, Any]) -> str | None:
-    text = answer.get("answer")
-    if isinstance(text, str) and text.strip():
-        return text.strip()
-    if isinstance(answer.get("boolean_value"), bool):
-        return "yes" if answer["boolean_value"] else "no"
-    return None
 
 
 def feedback_of(
@@ -191,7 +178,9 @@ def feedback_of(
         text = a.get("answer")
         if asked.casefold() in mapped and isinstance(text, str):
             lines += [line.strip() for line in text.splitlines() if line.strip()]
-        elif (given := _answered(a)) is not None:
+        elif (
+            given := answer_text(a.get("answer")) or answer_text(a.get("boolean_value"))
+        ) is not None:
             notes.append(f"{asked}: {given}")
     for label, key in (
         ("Key takeaways", "notes"),
