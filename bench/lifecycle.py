@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -40,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
@@ -60,6 +62,8 @@ from heardback.workflows.models import CandidacyInput, Decide, InterviewComplete
 CONCURRENCY = 50
 HEARDBACK_QUEUE = "bench-lifecycle-heardback"
 PLAIN_QUEUE = "bench-lifecycle-plain"
+SETTLE_S = 0.5  # after each side's part of a round, before its CPU and server requests are read
+HISTORY_SAMPLE = 20  # histories read per side for events, bytes and visibility writes
 
 # History event types Temporal Cloud bills as actions (approximately: see the notes).
 BILLABLE = {
@@ -138,6 +142,15 @@ def first_response(arrivals: Arrivals, acks: list[str]) -> list[float]:
     return [arrivals.at[a] - STARTED[a] for a in acks if a in arrivals.at and a in STARTED]
 
 
+# Rejection (wire Message-ID) -> when its `decide` update was answered, for every counted
+# lifecycle: decision -> delivered under the benchmark's load.
+DECIDED: dict[str, float] = {}
+
+
+def decided_to_delivered(arrivals: Arrivals, mids: list[str]) -> list[float]:
+    return [arrivals.at[m] - DECIDED[m] for m in mids if m in arrivals.at and m in DECIDED]
+
+
 WATCHED: list[subprocess.Popen[bytes]] = []  # worker processes: a run stops if one dies
 
 
@@ -164,6 +177,54 @@ def ms_quantile(values: list[float], q: float) -> float | None:
 def cpu_ratio(baseline: Spent, side: Spent) -> float:
     """The baseline's total CPU per lifecycle over this side's (like throughput: 1 is level)."""
     return round(sum(baseline.cpu) / sum(side.cpu), 2) if sum(side.cpu) else 0.0
+
+
+SERVER_COUNTERS = re.compile(
+    r"^(persistence_requests|visibility_persistence_latency_count|persistence_latency_sum)"
+    r"\{([^}]*)\} ([0-9.e+-]+)$"
+)
+
+
+async def server_counters(metrics_port: int) -> Counter[str]:
+    """The dev server's own persistence accounting (its Prometheus endpoint): requests to the
+    execution store by operation, visibility-store writes by operation, and seconds spent in
+    persistence. Deltas of these per side say what a lifecycle asks of the server."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        text = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+    counts: Counter[str] = Counter()
+    for line in text.splitlines():
+        m = SERVER_COUNTERS.match(line)
+        if m is None or 'namespace="system"' in m.group(2):
+            continue
+        op = re.search(r'operation="([^"]+)"', m.group(2))
+        name = {
+            "persistence_requests": "store",
+            "visibility_persistence_latency_count": "visibility",
+            "persistence_latency_sum": "store_seconds",
+        }[m.group(1)]
+        value = float(m.group(3)) * (1_000_000 if name == "store_seconds" else 1)
+        counts[f"{name}:{op.group(1) if op else '?'}"] += round(value)  # seconds in us
+    return counts
+
+
+def per_lifecycle(total: Counter[str], n: int) -> dict[str, Any]:
+    """Server requests per lifecycle: store operations, visibility writes, persistence time."""
+    store = {k.split(":", 1)[1]: v / n for k, v in total.items() if k.startswith("store:")}
+    visibility = {
+        k.split(":", 1)[1]: v / n
+        for k, v in total.items()
+        if k.startswith(("visibility:Record", "visibility:Upsert", "visibility:Delete"))
+    }
+    micros = sum(v for k, v in total.items() if k.startswith("store_seconds:"))
+    return {
+        "store_requests": round(sum(store.values()), 1),
+        "store_requests_by_operation": {
+            k: round(v, 2) for k, v in sorted(store.items(), key=lambda kv: -kv[1]) if v >= 0.05
+        },
+        "visibility_writes": round(sum(visibility.values()), 2),
+        "visibility_writes_by_operation": {k: round(v, 2) for k, v in sorted(visibility.items())},
+        "store_ms": round(micros / 1000 / n, 2),
+    }
 
 
 async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float) -> None:
@@ -247,29 +308,80 @@ async def baseline_lifecycle(client: Client, run: str, i: int) -> WorkflowHandle
     return handle
 
 
+# Events that write the execution's visibility record (SQL visibility on the dev server): its
+# start, every search-attribute upsert and memo change, and its close.
+VISIBILITY = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+    EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+}
+
+
+def payload_bytes(message: Any) -> int:
+    """Bytes of every Payload (data and metadata) inside one history event, as stored."""
+    from temporalio.api.common.v1 import Payload  # noqa: PLC0415 - only here
+
+    if isinstance(message, Payload):
+        return message.ByteSize()
+    total = 0
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        if field.is_repeated:
+            if field.message_type.GetOptions().map_entry:
+                items = value.values()
+                total += sum(payload_bytes(v) for v in items if hasattr(v, "ListFields"))
+            else:
+                total += sum(payload_bytes(v) for v in value)
+        else:
+            total += payload_bytes(value)
+    return total
+
+
 async def history_figures(client: Client, workflow_ids: list[str]) -> dict[str, Any]:
+    """Events, billable actions, payload bytes by event type and visibility writes per lifecycle,
+    from the histories as the server stores them (encrypted where the side encrypts)."""
     kinds: Counter[str] = Counter()
-    events = billable = 0
+    by_kind: Counter[str] = Counter()
+    events = billable = visibility = payload = stored = 0
     for wf in workflow_ids:
         history = await client.get_workflow_handle(wf).fetch_history()
         events += len(history.events)
+        stored += sum(e.ByteSize() for e in history.events)
         for e in history.events:
-            kinds[EventType.Name(e.event_type).removeprefix("EVENT_TYPE_")] += 1
+            kind = EventType.Name(e.event_type).removeprefix("EVENT_TYPE_")
+            kinds[kind] += 1
             billable += e.event_type in BILLABLE
+            visibility += e.event_type in VISIBILITY
+            size = payload_bytes(e)
+            payload += size
+            by_kind[kind] += size
     n = len(workflow_ids)
     return {
         "events_per_lifecycle": round(events / n, 1),
         "billable_actions_per_lifecycle": round(billable / n, 1),
         "events_by_type": {k: round(v / n, 1) for k, v in kinds.most_common()},
+        "history_bytes_per_lifecycle": round(stored / n),
+        "payload_bytes_per_lifecycle": round(payload / n),
+        "payload_bytes_by_type": {k: round(v / n) for k, v in by_kind.most_common() if v},
+        "visibility_writes_per_lifecycle": round(visibility / n, 1),
     }
 
 
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def dev_server(tmp: Path, port: int, pragmas: list[str]) -> WorkflowEnvironment:
-    """The embedded dev server with file persistence in `tmp` (as a first install runs)."""
+async def dev_server(
+    tmp: Path, port: int, pragmas: list[str], metrics_port: int | None = None
+) -> WorkflowEnvironment:
+    """The embedded dev server with file persistence in `tmp` (as a first install runs), its
+    Prometheus endpoint on `metrics_port` when given."""
     extra = ["--db-filename", str(tmp / "temporal.db")]
+    if metrics_port is not None:
+        extra += ["--metrics-port", str(metrics_port)]
     for pragma in pragmas:
         extra += ["--sqlite-pragma", pragma]
     return await WorkflowEnvironment.start_local(
@@ -286,7 +398,8 @@ async def dev_server(tmp: Path, port: int, pragmas: list[str]) -> WorkflowEnviro
 async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one script
     tmp = Path(tempfile.mkdtemp(prefix="heardback-bench-"))
     port = _free_port()
-    env = await dev_server(tmp, port, args.sqlite_pragma)
+    metrics_port = _free_port()
+    env = await dev_server(tmp, port, args.sqlite_pragma, metrics_port)
     arrivals = Arrivals()
     smtp_port = _free_port()
     smtp = Controller(arrivals, hostname="127.0.0.1", port=smtp_port)
@@ -362,6 +475,8 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         server = server_pid(port) or os.getpid()
         sides = ["baseline", "heardback"] + (["plain"] if plain_worker is not None else [])
         spent = {side: Spent() for side in sides}
+        # what each side asked of the dev server in its rounds (its own metrics)
+        asked: dict[str, Counter[str]] = {side: Counter() for side in sides}
         procs = {"baseline": baseline_worker, "heardback": heardback_worker}
         if plain_worker is not None:
             procs["plain"] = plain_worker
@@ -374,7 +489,8 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
 
             async def one(i: int) -> None:
                 prefix = f"{run}{tag}" if side == "heardback" else f"{run}p{tag}"
-                mid, _ = await heardback_lifecycle(clients[side], prefix, i)
+                mid, decided_at = await heardback_lifecycle(clients[side], prefix, i)
+                DECIDED[wire(mid)] = decided_at
                 await (
                     clients[side]
                     .temporal.get_workflow_handle(
@@ -399,6 +515,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             ids = range(r * n // rounds, (r + 1) * n // rounds)
             order = sides[r % len(sides) :] + sides[: r % len(sides)]  # each side first in turn
             for side in order:
+                counted = await server_counters(metrics_port)
                 before = (
                     time.monotonic(),
                     cpu_s(procs[side].pid),
@@ -408,10 +525,17 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
                 await bounded(ids, drive(side, ""), CONCURRENCY)
                 if side != "baseline":
                     await until(lambda: all(m in arrivals.at for m in rejections), timeout=600)
+                done = time.monotonic()
+                # The server finishes a side's work after its last answer (visibility records,
+                # task acks): its CPU and requests are read after a short settle, so they count
+                # for the side that caused them; the wall time ends when the side was done.
+                await asyncio.sleep(SETTLE_S)
                 spent[side].add(
                     before,
-                    (time.monotonic(), cpu_s(procs[side].pid), cpu_s(server), cpu_s(os.getpid())),
+                    (done, cpu_s(procs[side].pid), cpu_s(server), cpu_s(os.getpid())),
                 )
+                asked[side].update(await server_counters(metrics_port))
+                asked[side].subtract(counted)
         baseline_s, heardback_s = spent["baseline"].wall, spent["heardback"].wall
         peak_busy = rss_mb(heardback_worker.pid, "VmHWM")
         owed = {
@@ -437,6 +561,17 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             for side in sides
             if side != "baseline"
         }  # fmt: skip
+        decided_loaded = {
+            side: decided_to_delivered(
+                arrivals,
+                [
+                    wire(f"candidacy-bench-{run}{'p' if side == 'plain' else ''}-c-{i}"
+                         ".002.rejection")
+                    for i in range(n)
+                ],
+            )
+            for side in loaded
+        }  # fmt: skip
         missing = sorted(owed - set(arrivals.at))
         twice = sorted(m for m in owed if arrivals.count[m] > 1)
 
@@ -461,10 +596,13 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
             await until(lambda m=seen: m in arrivals.at, timeout=60)  # type: ignore[misc]
             plain_latencies.append(arrivals.at[seen] - decided_at)
 
-        sample = [f"candidacy-bench-{run}-c-{i}" for i in range(min(n, 5))]
-        figures = await history_figures(client, sample)
-        base_figures = await history_figures(
-            client, [f"baseline-{run}-{i}" for i in range(min(n, 5))]
+        picks = range(0, n, max(1, n // HISTORY_SAMPLE))
+        figures = await history_figures(client, [f"candidacy-bench-{run}-c-{i}" for i in picks])
+        base_figures = await history_figures(client, [f"baseline-{run}-{i}" for i in picks])
+        plain_figures = (
+            await history_figures(client, [f"candidacy-bench-{run}p-c-{i}" for i in picks])
+            if plain_worker is not None
+            else None
         )
 
         # 4. memory with many candidacies open, each waiting on its timers
@@ -538,6 +676,14 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         # start sent -> acknowledgement at the SMTP server ("time to first response")
         "first_response_idle_p50_ms": ms_quantile(idle_first, 0.5),
         "first_response_idle_p95_ms": ms_quantile(idle_first, 0.95),
+        # decision answered -> rejection at the SMTP server, every counted lifecycle (50 in flight)
+        "decision_to_delivered_load_p50_ms": ms_quantile(decided_loaded["heardback"], 0.5),
+        "decision_to_delivered_load_p95_ms": ms_quantile(decided_loaded["heardback"], 0.95),
+        **(
+            {"plain_decision_to_delivered_load_p95_ms": ms_quantile(decided_loaded["plain"], 0.95)}
+            if "plain" in decided_loaded
+            else {}
+        ),
         "first_response_load_p50_ms": ms_quantile(loaded["heardback"], 0.5),
         "first_response_load_p95_ms": ms_quantile(loaded["heardback"], 0.95),
         **(
@@ -555,6 +701,9 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
         "latency_samples": len(latencies),
         "heardback_history": figures,
         "baseline_history": base_figures,
+        **({"plain_history": plain_figures} if plain_figures is not None else {}),
+        # The dev server's own accounting per lifecycle, over each side's rounds.
+        "server_requests": {side: per_lifecycle(asked[side], n) for side in sides},
         "worker_peak_rss_mb_during_lifecycles": round(peak_busy, 1),
         "open_candidacies": args.open,
         "open_start_s": round(open_s, 1),

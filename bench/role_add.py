@@ -36,6 +36,7 @@ from temporalio.worker import Worker
 
 from bench.baseline import BaselineWaiter, baseline_noop
 from bench.concurrency import bounded
+from bench.lifecycle import _free_port, cpu_s, server_pid
 from heardback.runtime.converter import data_converter
 from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import run_and_exit
@@ -44,6 +45,14 @@ from heardback.worker.wiring import build_worker, running
 from heardback.workflows import search
 from heardback.workflows.errors import HeardbackError
 from heardback.workflows.models import Candidate, Policy, Role, RoleInput
+
+# The dev server as the default install runs it (`make run`: its SQLite pragmas).
+PRAGMAS = [
+    arg
+    for pragma in Settings.model_fields["dev_sqlite_pragmas"].default.split(",")
+    if pragma.strip()
+    for arg in ("--sqlite-pragma", pragma.strip())
+]
 
 
 def people(prefix: str, n: int) -> list[Candidate]:
@@ -66,8 +75,24 @@ async def counted(hb: HeardbackClient, role_id: str, n: int, timeout: float) -> 
         await asyncio.sleep(0.5)
 
 
-async def measure(client: Client, settings: Settings, n: int) -> dict[str, Any]:
+class Cpu:
+    """CPU seconds of this process (driver and worker) and of the dev server, over a phase."""
+
+    def __init__(self, server: int | None) -> None:
+        self._pids = {"process": os.getpid(), **({"server": server} if server else {})}
+        self._t0 = {k: cpu_s(pid) for k, pid in self._pids.items()}
+
+    def per(self, n: int) -> dict[str, float]:
+        """ms per candidate, by process, and in all."""
+        used = {k: (cpu_s(pid) - self._t0[k]) * 1000 / n for k, pid in self._pids.items()}
+        return {**{k: round(v, 1) for k, v in used.items()}, "total": round(sum(used.values()), 1)}
+
+
+async def measure(
+    client: Client, settings: Settings, n: int, server: int | None = None
+) -> dict[str, Any]:
     hb = HeardbackClient(client, task_queue=settings.task_queue)
+    cpu: dict[str, dict[str, float]] = {}
     for role_id in ("one-by-one", "batch"):
         await hb.open_role(
             RoleInput(
@@ -79,23 +104,27 @@ async def measure(client: Client, settings: Settings, n: int) -> dict[str, Any]:
             )
         )  # fmt: skip
     async with running(build_worker(client, settings), client, settings):
-        t0 = time.monotonic()
+        t0, used = time.monotonic(), Cpu(server)
         one = people("o", n)
         await bounded(range(n), lambda i: hb.add_candidate("one-by-one", one[i]), 6)
         slow = await counted(hb, "one-by-one", n, 900)
         one_by_one = time.monotonic() - t0
+        cpu["one_by_one"] = used.per(n)
 
-        t1 = time.monotonic()
+        await asyncio.sleep(2.0)  # the last acknowledgements written
+        t1, used = time.monotonic(), Cpu(server)
         answers = await hb.add_candidates("batch", people("b", n), concurrency=50)
         slow += await counted(hb, "batch", n, 900)
         batch = time.monotonic() - t1
+        cpu["batch"] = used.per(n)
         refused = sum(1 for a in answers if a.refused)
+        await asyncio.sleep(2.0)
 
     raw_queue = "bench-role-add-raw"
     async with Worker(
         client, task_queue=raw_queue, workflows=[BaselineWaiter], activities=[baseline_noop]
     ):
-        t2 = time.monotonic()
+        t2, used = time.monotonic(), Cpu(server)
         await bounded(
             range(n),
             lambda i: client.start_workflow(
@@ -104,6 +133,7 @@ async def measure(client: Client, settings: Settings, n: int) -> dict[str, Any]:
             50,
         )
         raw = time.monotonic() - t2
+        cpu["raw"] = used.per(n)
     return {
         "one_by_one_s": round(one_by_one, 3),
         "batch_s": round(batch, 3),
@@ -114,6 +144,14 @@ async def measure(client: Client, settings: Settings, n: int) -> dict[str, Any]:
         "batch_per_s": round(n / batch, 1),
         "batch_refused": refused,
         "summary_queries_timed_out": slow,
+        # CPU per candidate (ms; this process holds the driver and the worker). On a machine of
+        # C cores nothing can add faster than C / total CPU per candidate.
+        "cpu_ms_per_candidate": cpu,
+        "cpu_bound_per_s": {
+            k: round((os.cpu_count() or 1) * 1000 / v["total"], 1)
+            for k, v in cpu.items()
+            if v["total"] > 0
+        },
     }
 
 
@@ -132,15 +170,17 @@ async def main() -> int:
             ledger_path=Path(tmp) / "ledger.sqlite3",
             encryption_keys=SecretStr(f"bench:{key}"),
         )
+        port = _free_port()
         env = await WorkflowEnvironment.start_local(
+            port=port,
             search_attributes=search.ALL,
             dev_server_existing_path=str(bin_dir / "temporal"),
             ui=False,
             data_converter=data_converter(settings),
-            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db")],
+            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db"), *PRAGMAS],
         )
         try:
-            figures = await measure(env.client, settings, args.candidates)
+            figures = await measure(env.client, settings, args.candidates, server_pid(port))
         finally:
             await env.shutdown()
     result = {

@@ -45,6 +45,15 @@ from heardback.workflows.models import Candidate
 CONCURRENCY = 100
 
 
+# The dev server as the default install runs it (`make run`: its SQLite pragmas).
+PRAGMAS = [
+    arg
+    for pragma in Settings.model_fields["dev_sqlite_pragmas"].default.split(",")
+    if pragma.strip()
+    for arg in ("--sqlite-pragma", pragma.strip())
+]
+
+
 async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
@@ -156,7 +165,7 @@ async def main() -> int:
             dev_server_existing_path=str(bin_dir / "temporal"),
             ui=False,
             data_converter=DATA_CONVERTER,
-            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db")],
+            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db"), *PRAGMAS],
         )
         try:
             base = await baseline(env.client, n)

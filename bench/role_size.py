@@ -52,6 +52,15 @@ from heardback.workflows.models import Candidate
 ROLE = "size"
 
 
+# The dev server as the default install runs it (`make run`: its SQLite pragmas).
+PRAGMAS = [
+    arg
+    for pragma in Settings.model_fields["dev_sqlite_pragmas"].default.split(",")
+    if pragma.strip()
+    for arg in ("--sqlite-pragma", pragma.strip())
+]
+
+
 def carried(n: int) -> dict[str, Any]:
     return {
         "role": {
@@ -267,7 +276,7 @@ async def main() -> int:
             dev_server_existing_path=str(bin_dir / "temporal"),
             ui=False,
             data_converter=DATA_CONVERTER,
-            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db")],
+            dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db"), *PRAGMAS],
         )
         try:
             figures = await measure(env.client, args.candidates, args.signals, args.adds, Path(tmp))

@@ -38,9 +38,11 @@ def test_the_role_add_benchmark_runs_and_the_role_counts_everyone() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     start = done.stdout.rindex('{\n  "candidates"')
-    result = json.loads(done.stdout[start : done.stdout.index("}", start) + 1])
+    result, _ = json.JSONDecoder().raw_decode(done.stdout[start:])
     assert result["candidates"] == 5
     assert result["batch_refused"] == 0
+    # CPU per candidate measured for each way, and the bound it sets on this machine
+    assert set(result["cpu_ms_per_candidate"]) == {"one_by_one", "batch", "raw"}
     assert result["one_by_one_s"] > 0 and result["batch_s"] > 0 and result["raw_starts_s"] > 0
 
 
@@ -83,6 +85,16 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) ->
     assert result["encryption"] == "both" and result["plain_per_s"] > 0
     assert result["cpu_ratio"] > 0 and result["plain_cpu_ratio"] > 0
     assert result["first_response_load_p95_ms"] is not None
+    assert result["decision_to_delivered_load_p95_ms"] is not None
+    # What a lifecycle asks of the server: payload bytes as stored, and the server's own count
+    # of its store requests and visibility writes (a baseline lifecycle: a start and a close).
+    assert (
+        result["heardback_history"]["payload_bytes_per_lifecycle"]
+        > result["baseline_history"]["payload_bytes_per_lifecycle"]
+        > 0
+    )
+    assert result["server_requests"]["baseline"]["visibility_writes"] >= 2
+    assert result["server_requests"]["heardback"]["store_requests"] > 0
     lines = notes.read_text().splitlines()
     assert lines[2] == "| an earlier row |" and lines[3].startswith(f"| {result['date']} | 4 |")
     assert lines[-1] == "Prose."  # the new row went into the table, not after the prose
@@ -102,3 +114,22 @@ def test_the_two_worker_benchmark_runs_on_the_shared_ledger_without_duplicates()
     assert [c["workers"] for c in result["configs"]] == [1, 2]
     for c in result["configs"]:
         assert c["messages_received"] == 15 and c["duplicates"] == 0
+
+
+def test_the_server_steps_probe_runs_both_sides_through_every_step() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.server_steps", "--candidacies", "2"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout[done.stdout.index("{\n") :])
+    steps = ["start", "interview 1", "advance", "interview 2", "reject", "completion"]
+    assert list(summary)[: len(steps)] == steps
+    for step in steps:
+        assert set(summary[step]) == {"heardback", "baseline"}
+    # each side's start created its workflow execution, once per lifecycle
+    for side in ("heardback", "baseline"):
+        assert summary["start"][side]["by_operation"]["CreateWorkflowExecution"] == 1.0

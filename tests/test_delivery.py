@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -249,3 +250,50 @@ async def test_an_address_the_server_refuses_is_escalated_not_retried_forever(
         "acknowledgement",
         "rejection",
     ]
+
+
+@pytest.mark.parametrize(("kind", "recipient"), ALL_KINDS)
+def test_a_message_sent_through_temporal_reads_back_the_same_and_sends_the_same_mail(
+    kind: MessageKind, recipient: Recipient
+) -> None:
+    """A delivery's content travels without the fields that hold their default (1.8): what the
+    activity reads back is the same request, and the candidate gets the same mail."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    convert = pydantic_data_converter.payload_converter
+    for req in (
+        request(kind, recipient),
+        # a sparse message: most fields at their defaults, some set to them explicitly
+        request(
+            kind,
+            recipient,
+            feedback=[],
+            decision_lines=[],
+            pending_feedback_stages=[],
+            next_contact_by=None,
+            hold_until=None,
+            survey_url=None,
+            overdue_since=None,
+            hours_invested=0.0,
+            locale="de",
+            thank_for_time=True,
+        ),
+    ):
+        payload = convert.to_payloads([req])[0]
+        back = convert.from_payloads([payload], [DeliveryRequest])[0]
+        assert back == req
+        # only what differs from the defaults travels
+        sent_fields = set(json.loads(payload.data)["message"]["content"])
+        c = req.message.content
+        assert sent_fields == {
+            name
+            for name, field in MessageContent.model_fields.items()
+            if field.is_required()
+            or getattr(c, name) != field.get_default(call_default_factory=True)
+        }
+        assert "resumed_from_hold" not in sent_fields
+        sent, read_back = renderer().render(req), renderer().render(back)
+        assert body_of(sent) == body_of(read_back)  # type: ignore[arg-type]
+        assert [(k, v) for k, v in sent.items() if k != "Content-Type"] == [
+            (k, v) for k, v in read_back.items() if k != "Content-Type"
+        ]

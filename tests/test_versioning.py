@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import DescribeWorkerDeploymentRequest
 from temporalio.client import WorkflowHistory
 from temporalio.common import RawValue, VersioningBehavior
 from temporalio.testing import WorkflowEnvironment
 
+from heardback.runtime.converter import DATA_CONVERTER
 from heardback.starter.client import HeardbackClient
 from heardback.worker.versioning import deployment_version, make_current
 from heardback.worker.wiring import WORKFLOWS, build_replayer, build_worker
-from heardback.workflows import contract
+from heardback.workflows import contract, search
 from heardback.workflows.candidacy import Candidacy
 from heardback.workflows.models import (
     Decide,
@@ -30,7 +32,7 @@ from heardback.workflows.models import (
 )
 from heardback.workflows.retention import RetentionSweep
 from heardback.workflows.role import RoleWorkflow
-from tests.conftest import candidacy_input, make_settings
+from tests.conftest import DEV_SERVER, candidacy_input, free_port, make_settings
 
 pytestmark = pytest.mark.devserver
 
@@ -187,3 +189,51 @@ async def _interviews(status: Any) -> bool:
 async def _completed(status: Any) -> Status | None:
     st: Status = await status()
     return st if st.state == "completed" else None
+
+
+@pytest.mark.devserver
+async def test_a_worker_starting_beside_a_restarting_server_waits_for_it(tmp_path: Path) -> None:
+    """A worker makes its build current at start. If the server goes away meanwhile (restarted
+    by its operator), the worker waits for it to come back instead of exiting."""
+    port, db = free_port(), tmp_path / "temporal.db"
+
+    async def server() -> WorkflowEnvironment:
+        return await WorkflowEnvironment.start_local(
+            search_attributes=search.ALL,
+            dev_server_existing_path=str(DEV_SERVER),
+            port=port,
+            ui=False,
+            data_converter=DATA_CONVERTER,
+            dev_server_extra_args=["--db-filename", str(db)],
+        )
+
+    env = await server()
+    client = env.client
+    settings = make_settings(
+        tmp_path,
+        worker_deployment_name=f"restart-{uuid.uuid4().hex[:6]}",
+        worker_build_id="1.0",
+        worker_set_current=False,
+    )
+    version = deployment_version(settings)
+    assert version is not None
+    await env.shutdown()  # gone while the worker starts
+    current = asyncio.ensure_future(make_current(client, version, within=60))
+    await asyncio.sleep(2.0)
+    assert not current.done(), current  # still waiting, not failed
+    env = await server()
+    worker = build_worker(client, settings)
+    polling = asyncio.ensure_future(worker.run())
+    try:
+        await asyncio.wait_for(current, timeout=45)
+        described = await client.workflow_service.describe_worker_deployment(
+            DescribeWorkerDeploymentRequest(
+                namespace=client.namespace, deployment_name=version.deployment_name
+            )
+        )
+        routing = described.worker_deployment_info.routing_config
+        assert routing.current_deployment_version.build_id == version.build_id
+    finally:
+        await worker.shutdown()
+        await polling
+        await env.shutdown()

@@ -40,13 +40,23 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
     return WorkerDeploymentConfig(version=version, use_worker_versioning=True)
 
 
+RETRYABLE = (
+    RPCStatusCode.NOT_FOUND,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+)
+
+
 async def make_current(
     client: Client, version: WorkerDeploymentVersion, *, within: float = 60.0
 ) -> None:
     """Make `version` the deployment's current version, as `temporal worker deployment
     set-current-version` does. The server knows a version only once its worker has polled, so
-    "not found" is retried (about a second after the worker starts, measured on the dev server).
-    """
+    "not found" is retried (about a second after the worker starts, measured on the dev server),
+    and so is a server that is briefly gone (restarting: unavailable, or the connection lost
+    mid-call), within `within` seconds: a worker started beside a restarting server waits for
+    it instead of exiting."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         try:
@@ -59,7 +69,10 @@ async def make_current(
                 )
             )
         except RPCError as err:
-            retryable = err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.RESOURCE_EXHAUSTED)
+            retryable = err.status in RETRYABLE or (
+                err.status == RPCStatusCode.UNKNOWN
+                and ("transport" in err.message or "connect" in err.message)
+            )
             if not retryable or asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.25)

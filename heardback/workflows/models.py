@@ -20,7 +20,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     WithJsonSchema,
+    model_serializer,
     model_validator,
 )
 
@@ -436,7 +438,21 @@ class FeedbackSection(BaseModel):
 
 
 class MessageContent(BaseModel):
-    """Everything a template may use. Interviewers' internal notes have no field here."""
+    """Everything a template may use. Interviewers' internal notes have no field here.
+
+    Serialised without the fields that hold their default (1.8): a message uses a handful of
+    its forty fields, and this content rides in every delivery's activity input and every
+    queued message a candidacy carries. Reading fills the defaults back, so the model reads
+    back equal; a default here must therefore never change meaning (add a field instead)."""
+
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in _CONTENT_DEFAULTS.keys() & data.keys():
+                if getattr(self, name) == _CONTENT_DEFAULTS[name]:
+                    del data[name]
+        return data
 
     candidate_name: str
     role_title: str
@@ -478,6 +494,14 @@ class MessageContent(BaseModel):
     # 1.5: the ATS told the candidate this outcome; the message is the feedback that follows
     told_elsewhere: bool = False
     refused_kind: str | None = None  # staff: the kind of the candidate message that was refused
+
+
+# MessageContent's optional fields and their defaults (what its serialiser leaves out).
+_CONTENT_DEFAULTS: dict[str, Any] = {
+    name: field.get_default(call_default_factory=True)
+    for name, field in MessageContent.model_fields.items()
+    if not field.is_required()
+}
 
 
 class OutgoingMessage(BaseModel):
