@@ -180,7 +180,8 @@ def cpu_ratio(baseline: Spent, side: Spent) -> float:
 
 
 SERVER_COUNTERS = re.compile(
-    r"^(persistence_requests|visibility_persistence_latency_count|persistence_latency_sum)"
+    r"^(persistence_requests|visibility_persistence_latency_count|persistence_latency_sum"
+    r"|service_requests)"
     r"\{([^}]*)\} ([0-9.e+-]+)$"
 )
 
@@ -201,7 +202,11 @@ async def server_counters(metrics_port: int) -> Counter[str]:
             "persistence_requests": "store",
             "visibility_persistence_latency_count": "visibility",
             "persistence_latency_sum": "store_seconds",
+            "service_requests": "rpc",
         }[m.group(1)]
+        if name == "rpc":  # the server's own services' requests, by service
+            service = re.search(r'service_name="([^"]+)"', m.group(2))
+            name = f"rpc:{service.group(1) if service else '?'}"
         value = float(m.group(3)) * (1_000_000 if name == "store_seconds" else 1)
         counts[f"{name}:{op.group(1) if op else '?'}"] += round(value)  # seconds in us
     return counts
@@ -224,6 +229,13 @@ def per_lifecycle(total: Counter[str], n: int) -> dict[str, Any]:
         "visibility_writes": round(sum(visibility.values()), 2),
         "visibility_writes_by_operation": {k: round(v, 2) for k, v in sorted(visibility.items())},
         "store_ms": round(micros / 1000 / n, 2),
+        # requests each server service answered (frontend: the SDKs' calls; history and
+        # matching: the server's own), per lifecycle
+        "service_requests_by_operation": {
+            k.removeprefix("rpc:"): round(v / n, 2)
+            for k, v in sorted(total.items(), key=lambda kv: -kv[1])
+            if k.startswith("rpc:") and v / n >= 0.05
+        },
     }
 
 

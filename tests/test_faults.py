@@ -277,8 +277,14 @@ async def test_dev_server_restarted_mid_run_every_candidacy_continues(
         env = await start_server()
         client = await Client.connect(f"127.0.0.1:{port}", data_converter=DATA_CONVERTER)
         hb = HeardbackClient(client, task_queue=worker.task_queue)
-        for n, wf in enumerate(ids):
-            await finish(hb, role, f"c-{n}", wf)
+        # The worker rode out the restart (an update would otherwise wait for it forever).
+        assert worker.proc.poll() is None, worker.log.read_text()[-2000:]
+
+        async def finish_all() -> None:
+            for n, wf in enumerate(ids):
+                await finish(hb, role, f"c-{n}", wf)
+
+        await asyncio.wait_for(finish_all(), timeout=180)
         statuses = await wait_all(hb, ids, timeout=120)
     finally:
         worker.kill()

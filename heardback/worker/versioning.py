@@ -40,11 +40,14 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
     return WorkerDeploymentConfig(version=version, use_worker_versioning=True)
 
 
-RETRYABLE = (
-    RPCStatusCode.NOT_FOUND,
-    RPCStatusCode.RESOURCE_EXHAUSTED,
-    RPCStatusCode.UNAVAILABLE,
-    RPCStatusCode.DEADLINE_EXCEEDED,
+# What retrying cannot cure: a request the server will refuse however long we wait. Anything
+# else (not found yet, the server unreachable, restarting, or slow to answer) is retried.
+PERMANENT = (
+    RPCStatusCode.INVALID_ARGUMENT,
+    RPCStatusCode.PERMISSION_DENIED,
+    RPCStatusCode.UNAUTHENTICATED,
+    RPCStatusCode.UNIMPLEMENTED,
+    RPCStatusCode.FAILED_PRECONDITION,
 )
 
 
@@ -69,11 +72,7 @@ async def make_current(
                 )
             )
         except RPCError as err:
-            retryable = err.status in RETRYABLE or (
-                err.status == RPCStatusCode.UNKNOWN
-                and ("transport" in err.message or "connect" in err.message)
-            )
-            if not retryable or asyncio.get_running_loop().time() > deadline:
+            if err.status in PERMANENT or asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.25)
         else:
