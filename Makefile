@@ -40,7 +40,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 record-history: $(STAMP) ## re-record the replay fixture after a deliberate workflow change
-	$(BIN)/python -m scripts.record_history --release $(or $(RELEASE),1.7)
+	$(BIN)/python -m scripts.record_history --release $(or $(RELEASE),1.8)
 
 faults: $(STAMP) ## the long form of the fault tests (more candidacies, more SIGKILLs); prints figures
 	HEARDBACK_FAULTS=long $(BIN)/python -m pytest -s tests/test_faults.py tests/test_e2e_devserver.py
