@@ -36,6 +36,7 @@ from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -93,7 +94,7 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
-TIMEOUTS: list[int] = []  # workflow tasks that timed out (no started event is recorded)
+TIMEOUTS: list[dict[str, Any]] = []  # workflow tasks that timed out: when, which queue
 
 
 async def task_durations(client: Client, workflow_id: str) -> tuple[list[float], int]:
@@ -119,9 +120,24 @@ async def task_durations(client: Client, workflow_id: str) -> tuple[list[float],
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         events += len(history.events)
         started: datetime | None = None
+        scheduled: dict[int, Any] = {}
         for ev in history.events:
+            if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+                scheduled[ev.event_id] = ev
             if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
-                TIMEOUTS.append(1)
+                attrs = ev.workflow_task_timed_out_event_attributes
+                sched = scheduled.get(attrs.scheduled_event_id)
+                queue = sched.workflow_task_scheduled_event_attributes.task_queue if sched else None
+                TIMEOUTS.append(
+                    {
+                        "scheduled_at": sched.event_time.ToDatetime().isoformat()
+                        if sched
+                        else None,
+                        "timed_out_at": ev.event_time.ToDatetime().isoformat(),
+                        "timeout_type": attrs.timeout_type,
+                        "queue_kind": queue.kind if queue else None,
+                    }
+                )
             if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
                 started = ev.event_time.ToDatetime()
             elif (
@@ -256,6 +272,7 @@ async def measure(  # noqa: PLR0915 - one measured sequence, kept in one place
         "summary_from_snapshot": from_snapshot,
         "role_history_events_all_runs": events,
         "workflow_task_timeouts": len(TIMEOUTS),
+        "workflow_task_timeouts_seen": list(TIMEOUTS),
         "summary_trace": trace,
         "event_loop_lag_max_s": round(max(lags), 3) if lags else None,
         "event_loop_lag_p95_s": round(p95(lags), 3) if lags else None,
@@ -268,8 +285,18 @@ async def main() -> int:
     parser.add_argument("--signals", type=int, default=2_000)
     parser.add_argument("--adds", type=int, default=200, help="real add_candidate calls")
     parser.add_argument("--record", type=Path, default=None)
+    parser.add_argument(
+        "--core-log",
+        metavar="FILTER",
+        help="a diagnostic: the SDK core's log filter, to stderr (e.g. temporal_sdk_core=debug)",
+    )
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
+    runtime = (
+        Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=args.core_log)))
+        if args.core_log
+        else None
+    )
     with tempfile.TemporaryDirectory() as tmp:
         env = await WorkflowEnvironment.start_local(
             search_attributes=search.ALL,
@@ -277,6 +304,7 @@ async def main() -> int:
             ui=False,
             data_converter=DATA_CONVERTER,
             dev_server_extra_args=["--db-filename", str(Path(tmp) / "temporal.db"), *PRAGMAS],
+            runtime=runtime,
         )
         try:
             figures = await measure(env.client, args.candidates, args.signals, args.adds, Path(tmp))

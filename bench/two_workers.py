@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -112,7 +113,10 @@ async def one_config(
         WATCHED[:] = []
 
 
-async def run_bench(n: int) -> dict[str, Any]:
+async def run_bench(n: int, runs: int = 3) -> dict[str, Any]:
+    """`runs` pairs of one worker and two on the same server, the order alternating (1 then 2,
+    2 then 1, ...) so neither always gets the warmer database; each figure is the median of
+    the runs, and each run's ratio is reported beside it."""
     tmp = Path(tempfile.mkdtemp(prefix="heardback-two-workers-"))
     port = _free_port()
     env = await dev_server(tmp, port, ["journal_mode=wal", "synchronous=normal"])
@@ -120,28 +124,38 @@ async def run_bench(n: int) -> dict[str, Any]:
     smtp_port = _free_port()
     smtp = Controller(arrivals, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
+    configs: list[dict[str, Any]] = []
     try:
         with throwaway_postgres() as dsn:
             address = f"127.0.0.1:{port}"
-            configs = []
-            for workers in (1, 2):
-                sent_before = sum(arrivals.count.values())
-                unique_before = len(arrivals.count)
-                row = await one_config(
-                    env, address=address, dsn=dsn, smtp_port=smtp_port, arrivals=arrivals,
-                    workers=workers, n=n, tmp=tmp,
-                )  # fmt: skip
-                received = sum(arrivals.count.values()) - sent_before
-                row["messages_received"] = received
-                row["duplicates"] = received - (len(arrivals.count) - unique_before)
-                configs.append(row)
+            for run in range(runs):
+                for workers in (1, 2) if run % 2 == 0 else (2, 1):
+                    sent_before = sum(arrivals.count.values())
+                    unique_before = len(arrivals.count)
+                    row = await one_config(
+                        env, address=address, dsn=dsn, smtp_port=smtp_port, arrivals=arrivals,
+                        workers=workers, n=n, tmp=tmp,
+                    )  # fmt: skip
+                    received = sum(arrivals.count.values()) - sent_before
+                    row["run"] = run + 1
+                    row["messages_received"] = received
+                    row["duplicates"] = received - (len(arrivals.count) - unique_before)
+                    configs.append(row)
     finally:
         smtp.stop()
         await env.shutdown()
-    one, two = configs
+    configs.sort(key=lambda c: (c["workers"], c["run"]))
+    ratios = []
+    for run in range(1, runs + 1):
+        one, two = (
+            next(c for c in configs if c["run"] == run and c["workers"] == w) for w in (1, 2)
+        )
+        ratios.append(round(two["lifecycles_per_s"] / one["lifecycles_per_s"], 2))
     return {
         "configs": configs,
-        "two_vs_one_throughput": round(two["lifecycles_per_s"] / one["lifecycles_per_s"], 2),
+        "median": {w: _median_of([c for c in configs if c["workers"] == w]) for w in (1, 2)},
+        "two_vs_one_throughput": statistics.median(ratios),
+        "two_vs_one_each_run": ratios,
         "machine": (
             f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         ),
@@ -149,11 +163,23 @@ async def run_bench(n: int) -> dict[str, Any]:
     }
 
 
+def _median_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("lifecycles_per_s", "worker_cpu_ms_per_lifecycle", "server_cpu_ms_per_lifecycle",
+            "driver_cpu_ms_per_lifecycle")  # fmt: skip
+    return {
+        "lifecycles": rows[0]["lifecycles"],
+        "runs": len(rows),
+        **{k: round(statistics.median(r[k] for r in rows), 2) for k in keys},
+        "duplicates": sum(r["duplicates"] for r in rows),
+    }
+
+
 def record(path: Path, result: dict[str, Any]) -> None:
-    one, two = result["configs"]
+    one, two = result["median"][1], result["median"][2]
+    each = ", ".join(f"{r}x" for r in result["two_vs_one_each_run"])
     row = (
-        f"| {result['date']} | {one['lifecycles']} | {one['lifecycles_per_s']} | "
-        f"{two['lifecycles_per_s']} | {result['two_vs_one_throughput']}x | "
+        f"| {result['date']} | {one['lifecycles']} x {one['runs']} | {one['lifecycles_per_s']} | "
+        f"{two['lifecycles_per_s']} | {result['two_vs_one_throughput']}x ({each}) | "
         f"{one['worker_cpu_ms_per_lifecycle']} / {two['worker_cpu_ms_per_lifecycle']} | "
         f"{one['server_cpu_ms_per_lifecycle']} / {two['server_cpu_ms_per_lifecycle']} | "
         f"{one['duplicates']} / {two['duplicates']} | {result['machine']} |\n"
@@ -165,9 +191,10 @@ def record(path: Path, result: dict[str, Any]) -> None:
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--candidacies", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=3, help="pairs, the order alternating")
     parser.add_argument("--record", type=Path, help="append a markdown row to this file")
     args = parser.parse_args()
-    result = await run_bench(args.candidacies)
+    result = await run_bench(args.candidacies, args.runs)
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
     if args.record:
         record(args.record, result)

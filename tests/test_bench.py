@@ -103,7 +103,7 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) ->
 
 def test_the_two_worker_benchmark_runs_on_the_shared_ledger_without_duplicates() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.two_workers", "--candidacies", "5"],
+        [sys.executable, "-m", "bench.two_workers", "--candidacies", "5", "--runs", "2"],
         capture_output=True,
         text=True,
         timeout=240,
@@ -112,9 +112,11 @@ def test_the_two_worker_benchmark_runs_on_the_shared_ledger_without_duplicates()
     assert done.returncode == 0, done.stderr[-2000:]
     start = done.stdout.rindex('{\n  "configs"')
     result = json.loads(done.stdout[start:])
-    assert [c["workers"] for c in result["configs"]] == [1, 2]
+    # two pairs, the order alternating (1 then 2, 2 then 1), each figure the median of both
+    assert [(c["workers"], c["run"]) for c in result["configs"]] == [(1, 1), (1, 2), (2, 1), (2, 2)]
     for c in result["configs"]:
         assert c["messages_received"] == 15 and c["duplicates"] == 0
+    assert len(result["two_vs_one_each_run"]) == 2 and result["median"]["2"]["runs"] == 2
 
 
 def test_the_server_steps_probe_runs_both_sides_through_every_step() -> None:
