@@ -24,8 +24,10 @@ import platform
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from email.message import Message
 from pathlib import Path
 
 from temporalio.client import Client
@@ -35,11 +37,12 @@ from temporalio.worker import Worker
 
 from bench.baseline import BaselineWaiter, baseline_noop
 from bench.concurrency import bounded
+from heardback.activities.transport import OnAccepted, Transport
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.runtime.settings import Settings
 from heardback.runtime.temporal import run_and_exit
 from heardback.starter.client import HeardbackClient
-from heardback.worker.wiring import build_worker, running
+from heardback.worker.wiring import build_activities, build_transport, build_worker, running
 from heardback.workflows import search
 from heardback.workflows.errors import HeardbackError
 from heardback.workflows.models import Candidate
@@ -93,6 +96,27 @@ async def baseline(client: Client, n: int) -> float:
         return time.monotonic() - t0
 
 
+class CountingTransport:
+    """The worker's own transport, counting what it hands over per message id: a message
+    written twice would overwrite its file in the outbox, so the files alone cannot show it."""
+
+    def __init__(self, inner: Transport) -> None:
+        self._inner = inner
+        self.sent: Counter[str] = Counter()
+
+    async def send(
+        self, message_id: str, msg: Message, on_accepted: OnAccepted | None = None
+    ) -> None:
+        await self._inner.send(message_id, msg, on_accepted)
+        self.sent[message_id] += 1
+
+    async def already_sent(self, message_id: str) -> bool:
+        return await self._inner.already_sent(message_id)
+
+    async def erase(self, workflow_id: str) -> int:
+        return await self._inner.erase(workflow_id)
+
+
 async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[str, float]:
     settings = Settings(
         task_queue="bench-heardback",
@@ -100,7 +124,9 @@ async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[
         outbox_dir=outbox,
         ledger_path=ledger,
     )
-    async with running(build_worker(client, settings), client, settings):
+    transport = CountingTransport(build_transport(settings))
+    worker = build_worker(client, settings, activities=build_activities(settings, transport))
+    async with running(worker, client, settings):
         role = await client.start_workflow(
             "Role",
             {
@@ -163,12 +189,17 @@ async def heardback(client: Client, n: int, outbox: Path, ledger: Path) -> dict[
         told = sum(1 for _ in outbox.glob("*.role_closed.eml"))
         if told != n:
             raise RuntimeError(f"{told} of {n} candidates were told")
+        closed_sent = [c for m, c in transport.sent.items() if m.endswith(".role_closed")]
+        if len(closed_sent) != n or max(closed_sent) != 1:
+            raise RuntimeError(f"role_closed handed over {sum(closed_sent)} times for {n}")
         history = await role.fetch_history()
         return {
             "add_s": added,
             "close_s": closed,
             "role_history_events": len(history.events),
             "summaries_failed_or_slow": len(SLOW),
+            "role_closed_sent": sum(closed_sent),
+            "role_closed_twice": sum(1 for c in closed_sent if c > 1),
         }
 
 
@@ -200,6 +231,8 @@ async def main() -> int:
         "heardback_add_and_acknowledge_s": round(hb["add_s"], 2),
         "role_history_events_final_run": hb["role_history_events"],
         "summaries_failed_or_slow": hb["summaries_failed_or_slow"],
+        "role_closed_sent": hb["role_closed_sent"],
+        "role_closed_twice": hb["role_closed_twice"],
         "machine": (
             f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         ),

@@ -21,11 +21,13 @@ def test_the_role_close_benchmark_runs_and_tells_every_candidate() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    start = done.stdout.index("{")
-    result = json.loads(done.stdout[start : done.stdout.index("}", start) + 1])
+    start = done.stdout.rindex('{\n  "candidates"')
+    result, _ = json.JSONDecoder().raw_decode(done.stdout[start:])
     assert result["candidates"] == 5
     assert result["heardback_close_to_all_told_s"] > 0
     assert result["baseline_signal_to_done_s"] > 0
+    # everyone told exactly once: what the worker's transport handed over, per message
+    assert result["role_closed_sent"] == 5 and result["role_closed_twice"] == 0
 
 
 def test_the_role_add_benchmark_runs_and_the_role_counts_everyone() -> None:
