@@ -94,6 +94,8 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
+SAVE_TO: Path | None = None  # --save-histories
+SLOWEST: list[dict[str, Any]] = []  # the three slowest workflow tasks of the Role, and where
 TIMEOUTS: list[dict[str, Any]] = []  # workflow tasks that timed out: when, which queue
 
 
@@ -118,6 +120,8 @@ async def task_durations(client: Client, workflow_id: str) -> tuple[list[float],
             continue
         seen.add(run_id)
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        if SAVE_TO is not None:  # for a profile of the Role's code: replay these offline
+            (SAVE_TO / f"{workflow_id}.{len(seen)}.json").write_text(history.to_json())
         events += len(history.events)
         started: datetime | None = None
         scheduled: dict[int, Any] = {}
@@ -149,7 +153,24 @@ async def task_durations(client: Client, workflow_id: str) -> tuple[list[float],
                 )
                 and started is not None
             ):
-                durations.append((ev.event_time.ToDatetime() - started).total_seconds())
+                took = (ev.event_time.ToDatetime() - started).total_seconds()
+                durations.append(took)
+                # what the slow ones were: the run, the event, the events the task answered
+                SLOWEST.append(
+                    {
+                        "s": round(took, 3),
+                        "run": len(seen),
+                        "completed_event_id": ev.event_id,
+                        "after": sorted(
+                            {
+                                EventType.Name(e.event_type).removeprefix("EVENT_TYPE_")
+                                for e in history.events[max(0, ev.event_id - 12) : ev.event_id - 2]
+                            }
+                        ),
+                    }
+                )
+                SLOWEST.sort(key=lambda t: -t["s"])
+                del SLOWEST[3:]
                 started = None
     del handle
     return durations, events
@@ -273,6 +294,7 @@ async def measure(  # noqa: PLR0915 - one measured sequence, kept in one place
         "role_history_events_all_runs": events,
         "workflow_task_timeouts": len(TIMEOUTS),
         "workflow_task_timeouts_seen": list(TIMEOUTS),
+        "slowest_tasks": list(SLOWEST),
         "summary_trace": trace,
         "event_loop_lag_max_s": round(max(lags), 3) if lags else None,
         "event_loop_lag_p95_s": round(p95(lags), 3) if lags else None,
@@ -290,7 +312,14 @@ async def main() -> int:
         metavar="FILTER",
         help="a diagnostic: the SDK core's log filter, to stderr (e.g. temporal_sdk_core=debug)",
     )
+    parser.add_argument(
+        "--save-histories", type=Path, help="write the Role's histories here (to replay them)"
+    )
     args = parser.parse_args()
+    global SAVE_TO  # noqa: PLW0603 - a diagnostic switch of this script
+    SAVE_TO = args.save_histories
+    if SAVE_TO is not None:
+        SAVE_TO.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
     runtime = (
         Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=args.core_log)))
