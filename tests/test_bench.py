@@ -138,3 +138,17 @@ def test_the_server_steps_probe_runs_both_sides_through_every_step() -> None:
     # each side's start created its workflow execution, once per lifecycle
     for side in ("heardback", "baseline"):
         assert summary["start"][side]["by_operation"]["CreateWorkflowExecution"] == 1.0
+
+
+def test_the_replay_profile_replays_a_recorded_role_and_names_where_its_time_goes() -> None:
+    history = Path(__file__).parent / "histories" / "1.8" / "role-r-role.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.replay_profile", str(history), "--top", "10"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("replayed ") and "(no failure)" in done.stdout
+    assert "cumulative" in done.stdout  # the profile's table follows
