@@ -467,6 +467,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def dev_server_on(port: int, db: Path) -> WorkflowEnvironment:
+    """A dev server of its own on `port` with its SQLite file at `db`: started again on the same
+    two, it is the same server after a restart."""
+    return await WorkflowEnvironment.start_local(
+        search_attributes=search.ALL,
+        dev_server_existing_path=str(DEV_SERVER),
+        port=port,
+        ui=False,
+        data_converter=DATA_CONVERTER,
+        dev_server_extra_args=["--db-filename", str(db)],
+    )
+
+
 @pytest.fixture
 def smtp() -> Iterator[SmtpSink]:
     sink = SmtpSink()

@@ -12,15 +12,21 @@ import pytest
 pytestmark = pytest.mark.devserver
 
 
-def test_the_role_close_benchmark_runs_and_tells_every_candidate() -> None:
+def bench(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run one benchmark as a user does (`python -m bench.X ...`); it must succeed."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.role_close", "--candidates", "5"],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
-        timeout=150,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_the_role_close_benchmark_runs_and_tells_every_candidate() -> None:
+    done = bench("bench.role_close", "--candidates", "5", timeout=150)
     start = done.stdout.rindex('{\n  "candidates"')
     result, _ = json.JSONDecoder().raw_decode(done.stdout[start:])
     assert result["candidates"] == 5
@@ -31,14 +37,7 @@ def test_the_role_close_benchmark_runs_and_tells_every_candidate() -> None:
 
 
 def test_the_role_add_benchmark_runs_and_the_role_counts_everyone() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.role_add", "--candidates", "5"],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = bench("bench.role_add", "--candidates", "5", timeout=150)
     start = done.stdout.rindex('{\n  "candidates"')
     result, _ = json.JSONDecoder().raw_decode(done.stdout[start:])
     assert result["candidates"] == 5
@@ -54,30 +53,22 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) ->
         "| date | lifecycles | rounds | raw Temporal | ... |\n| --- |\n"
         "| an earlier row |\n\nProse.\n"
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.lifecycle",
-            "--candidacies",
-            "4",
-            "--open",
-            "4",
-            "--latency-samples",
-            "2",
-            "--rounds",
-            "3",
-            "--warmup",
-            "1",
-            "--record",
-            str(notes),
-        ],
-        capture_output=True,
-        text=True,
+    done = bench(
+        "bench.lifecycle",
+        "--candidacies",
+        "4",
+        "--open",
+        "4",
+        "--latency-samples",
+        "2",
+        "--rounds",
+        "3",
+        "--warmup",
+        "1",
+        "--record",
+        str(notes),
         timeout=150,
-        check=False,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout[done.stdout.index("{\n") :])
     assert result["candidacies"] == 4
     assert result["messages_missing"] == 0 and result["messages_twice"] == 0
@@ -104,14 +95,7 @@ def test_the_lifecycle_benchmark_runs_and_delivers_everything(tmp_path: Path) ->
 
 
 def test_the_two_worker_benchmark_runs_on_the_shared_ledger_without_duplicates() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.two_workers", "--candidacies", "5", "--runs", "2"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = bench("bench.two_workers", "--candidacies", "5", "--runs", "2", timeout=240)
     start = done.stdout.rindex('{\n  "configs"')
     result = json.loads(done.stdout[start:])
     # two pairs, the order alternating (1 then 2, 2 then 1), each figure the median of both
@@ -122,14 +106,7 @@ def test_the_two_worker_benchmark_runs_on_the_shared_ledger_without_duplicates()
 
 
 def test_the_server_steps_probe_runs_both_sides_through_every_step() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.server_steps", "--candidacies", "2"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = bench("bench.server_steps", "--candidacies", "2", timeout=180)
     summary = json.loads(done.stdout[done.stdout.index("{\n") :])
     steps = ["start", "interview 1", "advance", "interview 2", "reject", "completion"]
     assert list(summary)[: len(steps)] == steps
@@ -142,13 +119,6 @@ def test_the_server_steps_probe_runs_both_sides_through_every_step() -> None:
 
 def test_the_replay_profile_replays_a_recorded_role_and_names_where_its_time_goes() -> None:
     history = Path(__file__).parent / "histories" / "1.8" / "role-r-role.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.replay_profile", str(history), "--top", "10"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = bench("bench.replay_profile", str(history), "--top", "10", timeout=120)
     assert done.stdout.startswith("replayed ") and "(no failure)" in done.stdout
     assert "cumulative" in done.stdout  # the profile's table follows

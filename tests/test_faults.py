@@ -28,7 +28,6 @@ from temporalio.testing import WorkflowEnvironment
 from heardback.activities.mime import message_id_digest as wire
 from heardback.runtime.converter import DATA_CONVERTER
 from heardback.starter.client import HeardbackClient
-from heardback.workflows import search
 from heardback.workflows.errors import Unavailable
 from heardback.workflows.models import (
     CandidacyInput,
@@ -37,7 +36,7 @@ from heardback.workflows.models import (
     Status,
     SubmitFeedback,
 )
-from tests.conftest import DEV_SERVER, SmtpSink, WorkerProcess, free_port
+from tests.conftest import SmtpSink, WorkerProcess, dev_server_on, free_port
 
 pytestmark = [pytest.mark.devserver, pytest.mark.timeout(900)]
 
@@ -244,17 +243,7 @@ async def test_dev_server_restarted_mid_run_every_candidacy_continues(
     db = tmp_path / "temporal.db"
     port = free_port()
 
-    async def start_server() -> WorkflowEnvironment:
-        return await WorkflowEnvironment.start_local(
-            search_attributes=search.ALL,
-            dev_server_existing_path=str(DEV_SERVER),
-            port=port,
-            ui=False,
-            data_converter=DATA_CONVERTER,
-            dev_server_extra_args=["--db-filename", str(db)],
-        )
-
-    env = await start_server()
+    env = await dev_server_on(port, db)
     worker = WorkerProcess(port, tmp_path, smtp)
     role = f"r-{uuid.uuid4().hex[:6]}"
     hb = HeardbackClient(env.client, task_queue=worker.task_queue)
@@ -274,7 +263,7 @@ async def test_dev_server_restarted_mid_run_every_candidacy_continues(
         await asyncio.sleep(1.0)  # acknowledgements and reminders in flight
         await env.shutdown()  # the server dies; the worker keeps trying to reach it
         await asyncio.sleep(3.0)
-        env = await start_server()
+        env = await dev_server_on(port, db)
         client = await Client.connect(f"127.0.0.1:{port}", data_converter=DATA_CONVERTER)
         hb = HeardbackClient(client, task_queue=worker.task_queue)
         # The worker rode out the restart (an update would otherwise wait for it forever).

@@ -17,11 +17,10 @@ from temporalio.client import WorkflowHistory
 from temporalio.common import RawValue, VersioningBehavior
 from temporalio.testing import WorkflowEnvironment
 
-from heardback.runtime.converter import DATA_CONVERTER
 from heardback.starter.client import HeardbackClient
 from heardback.worker.versioning import deployment_version, make_current
 from heardback.worker.wiring import WORKFLOWS, build_replayer, build_worker
-from heardback.workflows import contract, search
+from heardback.workflows import contract
 from heardback.workflows.candidacy import Candidacy
 from heardback.workflows.models import (
     Decide,
@@ -32,7 +31,7 @@ from heardback.workflows.models import (
 )
 from heardback.workflows.retention import RetentionSweep
 from heardback.workflows.role import RoleWorkflow
-from tests.conftest import DEV_SERVER, candidacy_input, free_port, make_settings
+from tests.conftest import candidacy_input, dev_server_on, free_port, make_settings
 
 pytestmark = pytest.mark.devserver
 
@@ -197,17 +196,7 @@ async def test_a_worker_starting_beside_a_restarting_server_waits_for_it(tmp_pat
     by its operator), the worker waits for it to come back instead of exiting."""
     port, db = free_port(), tmp_path / "temporal.db"
 
-    async def server() -> WorkflowEnvironment:
-        return await WorkflowEnvironment.start_local(
-            search_attributes=search.ALL,
-            dev_server_existing_path=str(DEV_SERVER),
-            port=port,
-            ui=False,
-            data_converter=DATA_CONVERTER,
-            dev_server_extra_args=["--db-filename", str(db)],
-        )
-
-    env = await server()
+    env = await dev_server_on(port, db)
     client = env.client
     settings = make_settings(
         tmp_path,
@@ -221,7 +210,7 @@ async def test_a_worker_starting_beside_a_restarting_server_waits_for_it(tmp_pat
     current = asyncio.ensure_future(make_current(client, version, within=60))
     await asyncio.sleep(2.0)
     assert not current.done(), current  # still waiting, not failed
-    env = await server()
+    env = await dev_server_on(port, db)
     worker = build_worker(client, settings)
     polling = asyncio.ensure_future(worker.run())
     try:
