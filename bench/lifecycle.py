@@ -44,6 +44,7 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -186,10 +187,26 @@ SERVER_COUNTERS = re.compile(
 )
 
 
+# metric -> (its name here, the label that says which operation or task type it counts)
+SERVER_METRICS = {
+    "persistence_requests": ("store", "operation"),
+    "visibility_persistence_latency_count": ("visibility", "operation"),
+    "persistence_latency_sum": ("store_seconds", "operation"),
+    "service_requests": ("rpc", "operation"),
+    "task_latency_processing_sum": ("task_us", "task_type"),
+}
+
+
+def _label(labels: str, name: str) -> str:
+    found = re.search(rf'{name}="([^"]+)"', labels)
+    return found.group(1) if found else "?"
+
+
 async def server_counters(metrics_port: int) -> Counter[str]:
-    """The dev server's own persistence accounting (its Prometheus endpoint): requests to the
-    execution store by operation, visibility-store writes by operation, and seconds spent in
-    persistence. Deltas of these per side say what a lifecycle asks of the server."""
+    """The dev server's own accounting (its Prometheus endpoint): execution-store requests and
+    visibility-store writes by operation, time in persistence and in its queue tasks (kept in
+    microseconds), and its services' requests. Deltas of these per side say what a lifecycle
+    asks of the server."""
     async with httpx.AsyncClient(timeout=10) as http:
         text = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
     counts: Counter[str] = Counter()
@@ -197,23 +214,14 @@ async def server_counters(metrics_port: int) -> Counter[str]:
         m = SERVER_COUNTERS.match(line)
         if m is None or 'namespace="system"' in m.group(2):
             continue
-        op = re.search(r'operation="([^"]+)"', m.group(2))
-        name = {
-            "persistence_requests": "store",
-            "visibility_persistence_latency_count": "visibility",
-            "persistence_latency_sum": "store_seconds",
-            "service_requests": "rpc",
-            "task_latency_processing_sum": "task_us",
-        }[m.group(1)]
-        if name == "rpc":  # the server's own services' requests, by service
-            service = re.search(r'service_name="([^"]+)"', m.group(2))
-            name = f"{name}:{service.group(1) if service else '?'}"
-        if name == "task_us":  # queue tasks (transfer, timer, visibility) by task type
-            kind = re.search(r'task_type="([^"]+)"', m.group(2))
-            op = kind
-        seconds = name in {"store_seconds", "task_us"}
-        value = float(m.group(3)) * (1_000_000 if seconds else 1)
-        counts[f"{name}:{op.group(1) if op else '?'}"] += round(value)  # seconds in us
+        name, label = SERVER_METRICS[m.group(1)]
+        labels = m.group(2)
+        if name == "rpc":  # by service too: frontend (the SDKs' calls), history, matching
+            name = f"rpc:{_label(labels, 'service_name')}"
+        timed = name in {"store_seconds", "task_us"}
+        counts[f"{name}:{_label(labels, label)}"] += round(
+            float(m.group(3)) * (1_000_000 if timed else 1)
+        )
     return counts
 
 
@@ -333,22 +341,8 @@ async def baseline_lifecycle(client: Client, run: str, i: int) -> WorkflowHandle
     return handle
 
 
-# Events that write the execution's visibility record (SQL visibility on the dev server): its
-# start, every search-attribute upsert and memo change, and its close.
-VISIBILITY = {
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-    EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-}
-
-
 def payload_bytes(message: Any) -> int:
     """Bytes of every Payload (data and metadata) inside one history event, as stored."""
-    from temporalio.api.common.v1 import Payload  # noqa: PLC0415 - only here
-
     if isinstance(message, Payload):
         return message.ByteSize()
     total = 0
@@ -367,11 +361,12 @@ def payload_bytes(message: Any) -> int:
 
 
 async def history_figures(client: Client, workflow_ids: list[str]) -> dict[str, Any]:
-    """Events, billable actions, payload bytes by event type and visibility writes per lifecycle,
-    from the histories as the server stores them (encrypted where the side encrypts)."""
+    """Events, billable actions and payload bytes by event type per lifecycle, from the
+    histories as the server stores them (encrypted where the side encrypts). Visibility writes
+    are the server's own count (`server_counters`): it folds some upserts into other writes."""
     kinds: Counter[str] = Counter()
     by_kind: Counter[str] = Counter()
-    events = billable = visibility = payload = stored = 0
+    events = billable = payload = stored = 0
     for wf in workflow_ids:
         history = await client.get_workflow_handle(wf).fetch_history()
         events += len(history.events)
@@ -380,7 +375,6 @@ async def history_figures(client: Client, workflow_ids: list[str]) -> dict[str, 
             kind = EventType.Name(e.event_type).removeprefix("EVENT_TYPE_")
             kinds[kind] += 1
             billable += e.event_type in BILLABLE
-            visibility += e.event_type in VISIBILITY
             size = payload_bytes(e)
             payload += size
             by_kind[kind] += size
@@ -392,7 +386,6 @@ async def history_figures(client: Client, workflow_ids: list[str]) -> dict[str, 
         "history_bytes_per_lifecycle": round(stored / n),
         "payload_bytes_per_lifecycle": round(payload / n),
         "payload_bytes_by_type": {k: round(v / n) for k, v in by_kind.most_common() if v},
-        "visibility_writes_per_lifecycle": round(visibility / n, 1),
     }
 
 
@@ -563,40 +556,27 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR091
                 asked[side].subtract(counted)
         baseline_s, heardback_s = spent["baseline"].wall, spent["heardback"].wall
         peak_busy = rss_mb(heardback_worker.pid, "VmHWM")
+
+        def sent(side: str, kind: str) -> list[str]:
+            """The wire Message-IDs of one kind of message, for every counted lifecycle."""
+            tag = "p" if side == "plain" else ""
+            return [wire(f"candidacy-bench-{run}{tag}-c-{i}.{kind}") for i in range(n)]
+
         owed = {
-            wire(f"candidacy-bench-{run}-c-{i}.{k}")
-            for i in range(n)
-            for k in ("000.acknowledgement", "001.stage_result", "002.rejection")
-        }
-        if plain_worker is not None:
-            owed |= {
-                wire(f"candidacy-bench-{run}p-c-{i}.{k}")
-                for i in range(n)
-                for k in ("000.acknowledgement", "001.stage_result", "002.rejection")
-            }
-        loaded = {
-            side: first_response(
-                arrivals,
-                [
-                    wire(f"candidacy-bench-{run}{'p' if side == 'plain' else ''}-c-{i}"
-                         ".000.acknowledgement")
-                    for i in range(n)
-                ],
-            )
+            mid
             for side in sides
             if side != "baseline"
-        }  # fmt: skip
+            for kind in ("000.acknowledgement", "001.stage_result", "002.rejection")
+            for mid in sent(side, kind)
+        }
+        loaded = {
+            side: first_response(arrivals, sent(side, "000.acknowledgement"))
+            for side in sides
+            if side != "baseline"
+        }
         decided_loaded = {
-            side: decided_to_delivered(
-                arrivals,
-                [
-                    wire(f"candidacy-bench-{run}{'p' if side == 'plain' else ''}-c-{i}"
-                         ".002.rejection")
-                    for i in range(n)
-                ],
-            )
-            for side in loaded
-        }  # fmt: skip
+            side: decided_to_delivered(arrivals, sent(side, "002.rejection")) for side in loaded
+        }
         missing = sorted(owed - set(arrivals.at))
         twice = sorted(m for m in owed if arrivals.count[m] > 1)
 

@@ -94,12 +94,13 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
-SAVE_TO: Path | None = None  # --save-histories
 SLOWEST: list[dict[str, Any]] = []  # the three slowest workflow tasks of the Role, and where
 TIMEOUTS: list[dict[str, Any]] = []  # workflow tasks that timed out: when, which queue
 
 
-async def task_durations(client: Client, workflow_id: str) -> tuple[list[float], int]:
+async def task_durations(
+    client: Client, workflow_id: str, save_to: Path | None = None
+) -> tuple[list[float], int]:
     """Every workflow task's started -> completed time, over every run of the workflow; a task
     that timed out before its start was recorded (a sticky task nobody took) is counted in
     TIMEOUTS instead."""
@@ -120,8 +121,8 @@ async def task_durations(client: Client, workflow_id: str) -> tuple[list[float],
             continue
         seen.add(run_id)
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        if SAVE_TO is not None:  # for a profile of the Role's code: replay these offline
-            (SAVE_TO / f"{workflow_id}.{len(seen)}.json").write_text(history.to_json())
+        if save_to is not None:  # for a profile of the Role's code: replay these offline
+            (save_to / f"{workflow_id}.{len(seen)}.json").write_text(history.to_json())
         events += len(history.events)
         started: datetime | None = None
         scheduled: dict[int, Any] = {}
@@ -177,7 +178,7 @@ async def task_durations(client: Client, workflow_id: str) -> tuple[list[float],
 
 
 async def measure(  # noqa: PLR0915 - one measured sequence, kept in one place
-    client: Client, n: int, signals: int, adds: int, tmp: Path
+    client: Client, n: int, signals: int, adds: int, tmp: Path, *, save_to: Path | None = None
 ) -> dict[str, Any]:
     settings = Settings(
         task_queue="bench-role-size",
@@ -273,7 +274,7 @@ async def measure(  # noqa: PLR0915 - one measured sequence, kept in one place
         close_s = time.monotonic() - t2
         watcher.cancel()
         prober.cancel()
-        durations, events = await task_durations(client, f"role-{ROLE}")
+        durations, events = await task_durations(client, f"role-{ROLE}", save_to)
     return {
         "start_with_n_s": round(started_s, 2),
         "adds": adds,
@@ -316,10 +317,8 @@ async def main() -> int:
         "--save-histories", type=Path, help="write the Role's histories here (to replay them)"
     )
     args = parser.parse_args()
-    global SAVE_TO  # noqa: PLW0603 - a diagnostic switch of this script
-    SAVE_TO = args.save_histories
-    if SAVE_TO is not None:
-        SAVE_TO.mkdir(parents=True, exist_ok=True)
+    if args.save_histories is not None:
+        args.save_histories.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
     runtime = (
         Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=args.core_log)))
@@ -336,7 +335,14 @@ async def main() -> int:
             runtime=runtime,
         )
         try:
-            figures = await measure(env.client, args.candidates, args.signals, args.adds, Path(tmp))
+            figures = await measure(
+                env.client,
+                args.candidates,
+                args.signals,
+                args.adds,
+                Path(tmp),
+                save_to=args.save_histories,
+            )
         finally:
             await env.shutdown()
     result = {
